@@ -30,7 +30,7 @@ import numpy as np
 
 from .postprocess import N_FEATURES, NOISE, OTHER, VALID, decode
 from .runtime import OUTPUT_CLASSES, Predictor
-from .signal.recording import as_signal
+from .sources import as_chunk
 from .waves import wave_tokens
 from .windows import Geometry, extract, input_span, n_model_samples, plan, to_input_index
 
@@ -105,18 +105,6 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
     state.buf = np.zeros((0, n_leads), np.float32)
     state.bad = np.zeros((0, n_leads), bool)
     return state
-
-
-def _check_chunk(state: StreamState, chunk: object) -> np.ndarray:
-    x = as_signal(chunk, name="chunk") if np.size(chunk) else None
-    if x is None:
-        return np.zeros((0, state.n_leads), np.float32)
-    if x.shape[1] != state.n_leads:
-        raise ValueError(
-            f"chunk has {x.shape[1]} leads (shape {x.shape}) but the stream started with {state.n_leads}; "
-            "every chunk must have the same leads in the same order"
-        )
-    return x
 
 
 def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
@@ -235,7 +223,7 @@ def feed(state: StreamState, chunk: object) -> list[Piece]:
     windows, so memory stays bounded by the batch size whatever the chunk size."""
     if state.finished:
         raise ValueError("chunk was fed to a stream that has finished; start a new stream")
-    x = _check_chunk(state, chunk)
+    x = as_chunk(chunk, state.n_leads)
     step = int(max(state.block, state.geo.stride * max(1, state.batch_size // state.n_leads)) * state.ratio) + 1
     pieces: list[Piece] = []
     for i in range(0, len(x), step):
