@@ -19,7 +19,10 @@ class EchoOracle:
     """Reads the absolute index of every sample from a :func:`ramp` input and reports, per sample, in the
     "wave" output: [0] a context code (0 fine, 1 less than the guard before it in its window, 2 less than
     the guard after it, 3 padding), [1] and [2] the two low bytes of the index, [3] the window start's low
-    byte. ``n`` is the recording's length in samples. Counts its calls and rows."""
+    byte. ``n`` is the recording's length in samples. Counts its calls and rows.
+
+    Indices are read modulo 2**20, so beyond 2**20 samples (about 70 min) the context rules are exact
+    except within the guard of a multiple of 2**20 from either end, where the oracle is lenient."""
 
     fs = FS
     window = WINDOW
@@ -37,11 +40,10 @@ class EchoOracle:
         t = x.astype(np.int64) - 1
         p = np.arange(w)[None, :]
         s = (t - p) % MODULUS
-        s0 = np.where(s == 0, 0, s)
         code = np.zeros((b, w), np.float32)
         code[p < np.minimum(GUARD, t)] = 1
-        window_end = s0 + WINDOW
-        right = (WINDOW - 1 - p < np.minimum(GUARD, self.n - 1 - t)) & (window_end <= self.n)
+        to_end = (self.n - 1 - t) % MODULUS
+        right = WINDOW - 1 - p < np.minimum(GUARD, to_end)
         code[right] = 2
         code[x == 0] = 3
         wave = np.zeros((b, w, 5), np.float32)
