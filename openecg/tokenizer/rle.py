@@ -47,11 +47,12 @@ class Runs(NamedTuple):
 def as_uint8(values: object, *, name: str) -> np.ndarray:
     """Return a 1-D integer array as contiguous uint8, or raise ``ValueError`` naming ``name``.
 
-    Integers of another dtype are accepted when every value lies in 0..255; nothing is clipped or wrapped.
+    Integers of another dtype are accepted when every value lies in 0..255, and an empty 1-D array of any
+    dtype (``[]`` is float64) gives an empty uint8 array; nothing is clipped or wrapped.
     """
     array = np.asarray(values)
-    if array.dtype == np.uint8 and array.ndim == 1:
-        return np.ascontiguousarray(array)
+    if array.ndim == 1 and (array.dtype == np.uint8 or array.size == 0):
+        return np.ascontiguousarray(array, dtype=np.uint8)
     if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
         raise ValueError(f"{name} has dtype {array.dtype}; integer labels are required (pass a uint8 array)")
     if array.ndim != 1:
@@ -68,6 +69,8 @@ def as_uint8(values: object, *, name: str) -> np.ndarray:
 def as_lengths(values: object, *, name: str = "lengths") -> np.ndarray:
     """Return run lengths as contiguous int64 ``(k,)``, or raise ``ValueError`` if any is not an integer >= 1."""
     array = np.asarray(values)
+    if array.ndim == 1 and array.size == 0:
+        return np.zeros(0, dtype=np.int64)
     if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
         raise ValueError(f"{name} has dtype {array.dtype}; integer run lengths >= 1 are required")
     if array.ndim != 1:
