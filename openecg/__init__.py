@@ -1,3 +1,5 @@
 """openecg: any electrocardiogram in, a continuous, clinically grounded token stream out."""
 
 from ._version import __version__ as __version__
+from .codec import Codec as Codec
+from .codec import load_codec as load_codec

@@ -1,0 +1,372 @@
+"""``Codec``: the three sample-aligned label channels of an ECG (wave, beat, rhythm) and their views.
+
+A ``Codec`` holds uint8 ``channels`` of shape ``(3, n)`` in the channel order of
+:data:`openecg.tokenizer.LAYERS` (wave, beat, rhythm; ids from the tables of
+:mod:`openecg.tokenizer.vocab`) at ``fs`` Hz, the position ``start`` of its first sample in the recording,
+and optionally the 13-symbol run stream ``tokens`` that the encoder attaches (runs over the same ``n``
+samples).
+
+The edge guard: a sample is evaluated only if it lies at least :data:`EDGE_GUARD_S` seconds
+(``round(2 * fs)`` samples) from both ends of the *recording*, which runs from sample 0 to
+``recording_length`` (by default the end of this codec). Slices keep ``start`` and ``recording_length``,
+so a slice from the middle of a recording is fully evaluated.
+
+Files use the container format of :mod:`openecg.tokenizer.container`: one header, one payload per channel
+(``"wave"``, ``"beat"``, ``"rhythm"``) and a ``"symbols"`` payload when ``tokens`` is set;
+``recording_length`` is stored in ``attrs``.
+
+Examples
+--------
+>>> wave = np.repeat(np.array([0, 1, 0, 2, 0, 3, 0], dtype=np.uint8), [50, 25, 20, 25, 40, 40, 50])
+>>> codec = Codec(np.stack([wave, (wave == 2) * np.uint8(1), np.zeros_like(wave)]), fs=250)
+>>> codec
+Codec(n_samples=250, fs=250.0, duration=1 s, start=0, tokens=None)
+>>> codec.render("wave")
+'_p_N_t_'
+>>> codec.events("wave", drop_class=0).tolist()
+[[50, 75, 1], [95, 120, 2], [160, 200, 3]]
+>>> Codec.loads(codec.dumps()) == codec
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .signal.recording import check_fs
+from .tokenizer._tables import check_ids, table_entries
+from .tokenizer.container import Container, dumps, loads
+from .tokenizer.render import render_compact, render_timed
+from .tokenizer.rle import Runs, as_runs, as_uint8, concatenate_runs, labels_to_runs, runs_to_labels, slice_runs
+from .tokenizer.vocab import LAYERS
+
+__all__ = ["Codec", "EDGE_GUARD_S", "load_codec"]
+
+EDGE_GUARD_S = 2.0
+"""Seconds at each end of a recording that are not evaluated (the streaming edge guard)."""
+
+
+def _check_index(value: object, *, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name}={value!r} must be an integer sample index >= 0")
+    return int(value)
+
+
+class Codec:
+    """Three uint8 label channels ``(3, n)`` (wave, beat, rhythm) at ``fs`` Hz.
+
+    Parameters
+    ----------
+    channels : array_like of int
+        ``(3, n)`` class ids, row 0 wave, row 1 beat, row 2 rhythm (tables in
+        :mod:`openecg.tokenizer.vocab`). Integer arrays of other dtypes are accepted when every id is in its
+        table; nothing is clipped. The codec keeps a read-only view, not a copy, of a uint8 array.
+    fs : float
+        Sample rate in Hz.
+    start : int
+        Sample of the recording where ``channels`` begins.
+    tokens : tuple of (symbols, lengths), optional
+        The 13-symbol run stream over the same ``n`` samples.
+    recording_length : int, optional
+        Samples in the whole recording (``>= start + n``); default ``start + n``. Used by the edge guard.
+    """
+
+    def __init__(
+        self,
+        channels: object,
+        fs: float,
+        *,
+        start: int = 0,
+        tokens: tuple[np.ndarray, np.ndarray] | None = None,
+        recording_length: int | None = None,
+    ) -> None:
+        array = np.asarray(channels)
+        if array.ndim != 2 or array.shape[0] != len(LAYERS):
+            raise ValueError(
+                f"channels has shape {array.shape}; required ({len(LAYERS)}, n) with rows {', '.join(LAYERS)}"
+            )
+        rows = [as_uint8(row, name=f"channels[{i}]") for i, row in enumerate(array)]
+        for i, (layer, row) in enumerate(zip(LAYERS, rows, strict=True)):
+            check_ids(row, layer, name=f"channels[{i}] ({layer})")
+        view = (array if array.dtype == np.uint8 else np.stack(rows)).view()
+        view.flags.writeable = False
+        self._channels = view
+        self._fs = check_fs(fs)
+        self._start = _check_index(start, name="start")
+        n = view.shape[1]
+        if recording_length is None:
+            recording_length = self._start + n
+        self._recording_length = _check_index(recording_length, name="recording_length")
+        if self._recording_length < self._start + n:
+            raise ValueError(
+                f"recording_length={recording_length} is shorter than start + n_samples = {self._start + n}; "
+                "give the length of the whole recording in samples"
+            )
+        self._tokens: Runs | None = None
+        if tokens is not None:
+            runs = as_runs(*tokens)
+            check_ids(runs.symbols, "symbols", name="tokens symbols")
+            if runs.n_samples != n:
+                raise ValueError(f"tokens cover {runs.n_samples} samples but channels have {n}; they must cover the same")
+            self._tokens = runs
+
+    @property
+    def channels(self) -> np.ndarray:
+        """Read-only uint8 ``(3, n)``: wave, beat, rhythm."""
+        return self._channels
+
+    @property
+    def wave(self) -> np.ndarray:
+        """Read-only uint8 ``(n,)`` wave classes (:data:`openecg.tokenizer.WAVE_CLASSES`)."""
+        return self._channels[0]
+
+    @property
+    def beat(self) -> np.ndarray:
+        """Read-only uint8 ``(n,)`` beat classes (:data:`openecg.tokenizer.BEAT_CLASSES`)."""
+        return self._channels[1]
+
+    @property
+    def rhythm(self) -> np.ndarray:
+        """Read-only uint8 ``(n,)`` rhythm classes (:data:`openecg.tokenizer.RHYTHM_CLASSES`)."""
+        return self._channels[2]
+
+    @property
+    def fs(self) -> float:
+        """Sample rate in Hz."""
+        return self._fs
+
+    @property
+    def start(self) -> int:
+        """Sample of the recording where this codec begins."""
+        return self._start
+
+    @property
+    def recording_length(self) -> int:
+        """Samples in the whole recording this codec belongs to."""
+        return self._recording_length
+
+    @property
+    def tokens(self) -> Runs | None:
+        """The 13-symbol run stream over the same samples, or None."""
+        return self._tokens
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples ``n``."""
+        return int(self._channels.shape[1])
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.n_samples / self._fs
+
+    def channel(self, layer: str) -> np.ndarray:
+        """Read-only uint8 ``(n,)`` channel of ``layer`` (``"wave"``, ``"beat"`` or ``"rhythm"``)."""
+        if layer not in LAYERS:
+            raise ValueError(f"layer={layer!r} is not a label layer; allowed: {', '.join(LAYERS)}")
+        return self._channels[LAYERS.index(layer)]
+
+    def runs(self, layer: str) -> Runs:
+        """Maximal runs of ``layer``; ``layer="symbols"`` gives :attr:`tokens` (which must be set)."""
+        if layer == "symbols":
+            if self._tokens is None:
+                raise ValueError("layer='symbols' needs tokens, but this codec has none; encode with tokens")
+            return self._tokens
+        return labels_to_runs(self.channel(layer))
+
+    def events(
+        self, layer: str, drop_class: int | Iterable[int] | None = None, eval_only: bool = False
+    ) -> np.ndarray:
+        """The runs of ``layer`` as events.
+
+        Parameters
+        ----------
+        layer : str
+            ``"wave"``, ``"beat"`` or ``"rhythm"``.
+        drop_class : int or iterable of int, optional
+            Class id(s) to leave out (for example 0, the background).
+        eval_only : bool
+            Keep only events that lie entirely inside :attr:`eval_mask`.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 ``(k, 3)``: ``start``, ``end`` (exclusive), ``class``; positions index this codec's samples
+            (add :attr:`start` for positions in the recording).
+        """
+        runs = labels_to_runs(self.channel(layer))
+        ends = np.cumsum(runs.lengths)
+        events = np.stack([ends - runs.lengths, ends, runs.symbols.astype(np.int64)], axis=1)
+        keep = np.ones(len(events), dtype=bool)
+        if drop_class is not None:
+            dropped = [drop_class] if isinstance(drop_class, (int, np.integer)) else list(drop_class)
+            size = len(table_entries(layer))
+            for value in dropped:
+                if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < size:
+                    raise ValueError(f"drop_class={drop_class!r} has {value!r}; allowed class ids of {layer}: 0..{size - 1}")
+            keep &= ~np.isin(runs.symbols, np.asarray(dropped, dtype=np.int64))
+        if eval_only:
+            low, high = self._eval_bounds()
+            keep &= (events[:, 0] >= low) & (events[:, 1] <= high)
+        return events[keep]
+
+    def render(self, layer: str, *, timed: bool = False) -> str:
+        """One character per run of ``layer`` (or ``"symbols"``); ``timed=True`` adds milliseconds."""
+        runs = self.runs(layer)
+        if timed:
+            return render_timed(runs.symbols, runs.lengths, fs=self._fs, table=layer)
+        return render_compact(runs.symbols, table=layer)
+
+    def _eval_bounds(self) -> tuple[int, int]:
+        guard = int(round(EDGE_GUARD_S * self._fs))
+        low = min(max(guard - self._start, 0), self.n_samples)
+        high = max(min(self._recording_length - guard - self._start, self.n_samples), low)
+        return low, high
+
+    @property
+    def eval_mask(self) -> np.ndarray:
+        """bool ``(n,)``: False within :data:`EDGE_GUARD_S` seconds of either end of the recording."""
+        low, high = self._eval_bounds()
+        mask = np.zeros(self.n_samples, dtype=bool)
+        mask[low:high] = True
+        return mask
+
+    def inner(self) -> Codec:
+        """The part of this codec where :attr:`eval_mask` is True (possibly empty)."""
+        low, high = self._eval_bounds()
+        return self[low:high]
+
+    def __getitem__(self, index: slice) -> Codec:
+        if not isinstance(index, slice):
+            raise ValueError(f"index={index!r} is not a slice; a Codec takes codec[start:stop]")
+        low, high, step = index.indices(self.n_samples)
+        if step != 1:
+            raise ValueError(f"index={index!r} has step {step}; only step 1 is allowed (resample to change fs)")
+        high = max(high, low)
+        tokens = None if self._tokens is None else slice_runs(self._tokens, low, high)
+        return Codec(
+            self._channels[:, low:high],
+            self._fs,
+            start=self._start + low,
+            tokens=tokens,
+            recording_length=self._recording_length,
+        )
+
+    @classmethod
+    def concatenate(cls, codecs: Sequence[Codec]) -> Codec:
+        """Join contiguous codecs of one ``fs`` (``codecs[i].start == codecs[i-1].start + codecs[i-1].n_samples``).
+
+        ``tokens`` are joined when every codec has them, and dropped otherwise; the result takes the last
+        codec's ``recording_length``.
+        """
+        if not codecs:
+            raise ValueError("codecs is empty; give at least one Codec")
+        first = codecs[0]
+        if not isinstance(first, Codec):
+            raise ValueError(f"codecs[0] is a {type(first).__name__}; every item must be a Codec")
+        for i, (before, after) in enumerate(zip(codecs[:-1], codecs[1:], strict=True), start=1):
+            if not isinstance(after, Codec):
+                raise ValueError(f"codecs[{i}] is a {type(after).__name__}; every item must be a Codec")
+            if after.fs != first.fs:
+                raise ValueError(f"codecs[{i}].fs={after.fs} differs from codecs[0].fs={first.fs}; resample first")
+            if after.start != before.start + before.n_samples:
+                raise ValueError(
+                    f"codecs[{i}].start={after.start} but codecs[{i - 1}] ends at {before.start + before.n_samples}; "
+                    "codecs must be contiguous"
+                )
+        tokens = None
+        if all(c.tokens is not None for c in codecs):
+            tokens = concatenate_runs([c.tokens for c in codecs])  # type: ignore[misc]
+        return cls(
+            np.concatenate([c.channels for c in codecs], axis=1),
+            first.fs,
+            start=first.start,
+            tokens=tokens,
+            recording_length=codecs[-1].recording_length,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """JSON-ready metadata: ``fs``, ``start``, ``n_samples``, ``recording_length``, ``has_tokens``."""
+        return {
+            "fs": self._fs,
+            "start": self._start,
+            "n_samples": self.n_samples,
+            "recording_length": self._recording_length,
+            "has_tokens": self._tokens is not None,
+        }
+
+    def to_container(self) -> Container:
+        """The runs of every channel (and of :attr:`tokens`) as a :class:`~openecg.tokenizer.Container`."""
+        layers = {layer: labels_to_runs(self.channel(layer)) for layer in LAYERS}
+        if self._tokens is not None:
+            layers["symbols"] = self._tokens
+        return Container(layers, fs=self._fs, start=self._start, attrs={"recording_length": self._recording_length})
+
+    @classmethod
+    def from_container(cls, container: Container) -> Codec:
+        """Rebuild a codec from a container that holds the three layers (and optionally ``"symbols"``)."""
+        missing = [layer for layer in LAYERS if layer not in container.layers]
+        if missing:
+            raise ValueError(
+                f"container has layers {list(container.layers)}, missing {missing}; a Codec needs "
+                f"{', '.join(LAYERS)} (read single layers with openecg.tokenizer.loads)"
+            )
+        channels = np.stack([runs_to_labels(*container.layers[layer]) for layer in LAYERS])
+        return cls(
+            channels,
+            container.fs,
+            start=container.start,
+            tokens=container.layers.get("symbols"),
+            recording_length=container.attrs.get("recording_length"),
+        )
+
+    def dumps(self) -> bytes:
+        """Serialize to container bytes."""
+        return dumps(self.to_container())
+
+    @classmethod
+    def loads(cls, data: bytes | bytearray | memoryview) -> Codec:
+        """Read a codec from container bytes."""
+        return cls.from_container(loads(data))
+
+    def save(self, path: str | PathLike[str]) -> None:
+        """Write to the file ``path`` (conventionally ``*.oecg``)."""
+        Path(path).write_bytes(self.dumps())
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> Codec:
+        """Read a codec from the file ``path``."""
+        return cls.loads(Path(path).read_bytes())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Codec):
+            return NotImplemented
+        if self.get_config() != other.get_config() or not np.array_equal(self._channels, other._channels):
+            return False
+        if self._tokens is None or other._tokens is None:
+            return True
+        return np.array_equal(self._tokens.symbols, other._tokens.symbols) and np.array_equal(
+            self._tokens.lengths, other._tokens.lengths
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        return self.n_samples
+
+    def __repr__(self) -> str:
+        tokens = "None" if self._tokens is None else f"{self._tokens.symbols.size} runs"
+        return (
+            f"Codec(n_samples={self.n_samples}, fs={self._fs}, duration={self.duration:g} s, "
+            f"start={self._start}, tokens={tokens})"
+        )
+
+
+def load_codec(path: str | PathLike[str]) -> Codec:
+    """Read a :class:`Codec` saved with :meth:`Codec.save`."""
+    return Codec.load(path)
