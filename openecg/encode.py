@@ -16,6 +16,7 @@ from typing import BinaryIO
 import numpy as np
 
 from . import stream
+from .codec import Codec
 from .runtime import Predictor, get_predictor
 from .signal.recording import Recording, as_signal, check_fs
 from .sources import Source, open_source
@@ -49,9 +50,7 @@ def _collect(source: Source, predictor: Predictor, *, batch_size: int,
     return channels, symbols, lengths
 
 
-def _codec(channels: np.ndarray, fs: float, symbols: np.ndarray, lengths: np.ndarray):
-    from .codec import Codec
-
+def _codec(channels: np.ndarray, fs: float, symbols: np.ndarray, lengths: np.ndarray) -> Codec:
     return Codec(channels, fs, tokens=(symbols, lengths))
 
 
@@ -78,7 +77,7 @@ def encode_arrays(signal: object, fs: float | None = None, *, leads: Sequence[st
 
 
 def encode(signal: object, fs: float | None = None, *, leads: Sequence[str | int] | None = None,
-           model: str | Predictor = "default", batch_size: int = 32):
+           model: str | Predictor = "default", batch_size: int = 32) -> Codec:
     """Encode a short recording held in memory.
 
     Parameters
@@ -106,7 +105,7 @@ def encode(signal: object, fs: float | None = None, *, leads: Sequence[str | int
 
 def encode_stream(source: object, fs: float | None = None, *, leads: Sequence[str | int] | None = None,
                   model: str | Predictor = "default", batch_size: int = 32, chunk_size: int = 1 << 16,
-                  progress: Progress | None = None, sink: str | Path | BinaryIO | None = None):
+                  progress: Progress | None = None, sink: str | Path | BinaryIO | None = None) -> Codec | None:
     """Encode a recording of any length, chunk by chunk.
 
     Parameters

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .tokenizer.rle import labels_to_runs
 from .tokenizer.vocab import WAVE_CLASSES, class_id
 
 __all__ = ["decode", "runs", "N_FEATURES", "MIN_WAVE_S", "MIN_EPISODE_S", "RHYTHM_SMOOTH_S"]
@@ -50,18 +51,13 @@ NOISE = class_id("rhythm", "noise")
 
 
 def runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run-length form of a 1-D label array: ``(starts, lengths, values)``, each ``(k,)``.
+    """Run-length form of a 1-D uint8 label array with run starts: ``(starts, lengths, values)``, each ``(k,)``.
 
-    >>> [a.tolist() for a in runs(np.array([0, 0, 2, 2, 2, 0]))]
+    >>> [a.tolist() for a in runs(np.array([0, 0, 2, 2, 2, 0], np.uint8))]
     [[0, 2, 5], [2, 3, 1], [0, 2, 0]]
     """
-    n = len(labels)
-    if n == 0:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, labels[:0]
-    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
-    lengths = np.diff(np.r_[starts, n])
-    return starts, lengths, labels[starts]
+    values, lengths = labels_to_runs(labels)
+    return np.cumsum(lengths) - lengths, lengths, values
 
 
 def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:

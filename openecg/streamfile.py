@@ -1,6 +1,16 @@
-"""Stream files: the label runs of :func:`openecg.encode_stream` written chunk by chunk as they are produced,
-readable up to the last complete chunk if the writer dies half-way. The layout is in ``docs/format.md``
-("stream files").
+"""Stream files: the runs of :func:`openecg.encode_stream` written piece by piece as they are produced,
+readable up to the last complete piece if the writer dies half-way.
+
+Layout (little-endian; also in ``docs/format.md``, "stream files")::
+
+    file   := magic b"OECGSTRM" | version uint16 | header length H uint32 | header (H bytes, UTF-8 JSON)
+              frame* [end]
+    frame  := length L uint32 (> 0) | L bytes: one container (openecg.tokenizer.container) holding the
+              layers wave, beat, rhythm and symbols of one piece, its ``start`` the piece's first sample
+    end    := uint32 0 | total samples uint64
+
+Each container carries its own CRC-32, so a torn last frame is detected and dropped; the ``end`` marker
+says that the writer finished.
 
 Examples
 --------
@@ -10,53 +20,41 @@ Examples
 >>> w.write(0, np.zeros((3, 5), np.uint8), np.array([2], np.uint8), np.array([5]))
 >>> w.close()
 >>> s = read_stream(io.BytesIO(buf.getvalue()))
->>> s.channels.shape, s.complete, s.fs
-((3, 5), True, 360.0)
+>>> s.channels.shape, s.complete, s.fs, s.header["model"]
+((3, 5), True, 360.0, 'test')
 """
 
 from __future__ import annotations
 
 import json
 import struct
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from .postprocess import runs
-from .tokenizer.vocab import tables
+from .tokenizer.container import Container, dumps, loads
+from .tokenizer.rle import Runs, labels_to_runs, runs_to_labels
+from .tokenizer.vocab import LAYERS, tables
 from .waves import merge_runs
 
 __all__ = ["MAGIC", "VERSION", "StreamWriter", "StreamContents", "read_stream"]
 
 MAGIC = b"OECGSTRM"
 VERSION = 1
-_RUNS, _DONE = b"RUNS", b"DONE"
-_CHUNK_HEAD = struct.Struct("<4sII")
-
-
-def _pack_runs(values: np.ndarray, lengths: np.ndarray) -> bytes:
-    return struct.pack("<I", len(values)) + values.astype("<u1").tobytes() + lengths.astype("<u4").tobytes()
-
-
-def _unpack_runs(payload: memoryview, offset: int) -> tuple[np.ndarray, np.ndarray, int]:
-    (k,) = struct.unpack_from("<I", payload, offset)
-    offset += 4
-    values = np.frombuffer(payload, "<u1", k, offset).copy()
-    offset += k
-    lengths = np.frombuffer(payload, "<u4", k, offset).astype(np.int64)
-    return values, lengths, offset + 4 * k
+_PREFIX = struct.Struct("<8sHI")
+_FRAME = struct.Struct("<I")
+_TOTAL = struct.Struct("<Q")
 
 
 class StreamWriter:
-    """Write stream chunks to ``sink`` (a path or a writable binary file), flushing after each one.
+    """Write stream frames to ``sink`` (a path or a writable binary file), flushing after each one.
 
     Parameters
     ----------
     sink : str, pathlib.Path or binary file
-        Destination; a path is created (or truncated) and closed by :meth:`close`.
+        Destination; a path is created (or truncated) and closed by :meth:`close` or :meth:`abort`.
     fs : float
         Sample rate in Hz of the labelled samples (the input's rate).
     meta : dict
@@ -71,45 +69,42 @@ class StreamWriter:
             self._file = sink
             self._owned = False
         else:
-            raise ValueError(f"sink={sink!r} is neither a path nor a writable binary file")
-        header = json.dumps({"fs": float(fs), "layers": ["wave", "beat", "rhythm"], "tables": tables(), **(meta or {})})
+            raise ValueError(f"sink={sink!r} is neither a path nor a writable binary file; pass one of those")
+        self.fs = float(fs)
+        header = json.dumps({"fs": self.fs, "layers": list(LAYERS) + ["symbols"], "tables": tables(), **(meta or {})})
         data = header.encode("utf-8")
-        self._file.write(MAGIC + struct.pack("<HI", VERSION, len(data)) + data)
+        self._file.write(_PREFIX.pack(MAGIC, VERSION, len(data)) + data)
         self._file.flush()
         self.n_samples = 0
 
-    def _chunk(self, tag: bytes, payload: bytes) -> None:
-        self._file.write(_CHUNK_HEAD.pack(tag, len(payload), zlib.crc32(payload)) + payload)
-        self._file.flush()
-
     def write(self, start: int, labels: np.ndarray, symbols: np.ndarray, lengths: np.ndarray) -> None:
-        """Append samples ``[start, start + labels.shape[1])``: uint8 ``(3, k)`` labels and their symbol runs."""
+        """Append samples ``[start, start + k)``: uint8 ``(3, k)`` labels and the symbol runs over them."""
         if start != self.n_samples:
             raise ValueError(f"start={start} does not follow the {self.n_samples} samples written; write pieces in order")
-        parts = [struct.pack("<QI", start, labels.shape[1])]
-        for layer in labels:
-            _, run_lengths, values = runs(layer)
-            parts.append(_pack_runs(values, run_lengths))
-        parts.append(_pack_runs(symbols, lengths))
-        self._chunk(_RUNS, b"".join(parts))
+        layers = {name: labels_to_runs(row) for name, row in zip(LAYERS, labels)}
+        layers["symbols"] = Runs(np.asarray(symbols, np.uint8), np.asarray(lengths, np.int64))
+        frame = dumps(Container(layers, fs=self.fs, start=int(start)))
+        self._file.write(_FRAME.pack(len(frame)) + frame)
+        self._file.flush()
         self.n_samples += labels.shape[1]
 
     def close(self) -> None:
-        """Mark the stream complete (a ``DONE`` chunk with the sample count) and close an owned file."""
-        self._chunk(_DONE, struct.pack("<Q", self.n_samples))
+        """Write the end marker with the sample count and close an owned file."""
+        self._file.write(_FRAME.pack(0) + _TOTAL.pack(self.n_samples))
+        self._file.flush()
         if self._owned:
             self._file.close()
 
     def abort(self) -> None:
-        """Close an owned file without the ``DONE`` chunk (what was written stays readable)."""
+        """Close an owned file without the end marker (what was written stays readable)."""
         if self._owned:
             self._file.close()
 
 
 @dataclass(frozen=True)
 class StreamContents:
-    """What a stream file holds: uint8 ``(3, n)`` channels, the symbol runs, the header, and whether the
-    writer finished (``complete``) or stopped early."""
+    """A stream file's contents: uint8 ``(3, n)`` channels, the merged symbol runs, the header, and whether
+    the writer finished (``complete``) or stopped early."""
 
     channels: np.ndarray
     symbols: np.ndarray
@@ -120,41 +115,42 @@ class StreamContents:
 
 
 def read_stream(source: str | Path | BinaryIO) -> StreamContents:
-    """Read a stream file up to its last complete chunk.
+    """Read a stream file up to its last complete frame.
 
     Raises
     ------
     ValueError
-        When the file is not a stream file or has a version this code does not read.
+        When ``source`` is not a stream file or has a version this code does not read.
     """
     data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source.read()
-    view = memoryview(data)
-    if data[:8] != MAGIC:
+    if len(data) < _PREFIX.size or data[:8] != MAGIC:
         raise ValueError(f"source starts with {bytes(data[:8])!r}, not {MAGIC!r}: it is not an openecg stream file")
-    version, size = struct.unpack_from("<HI", view, 8)
+    _, version, size = _PREFIX.unpack_from(data, 0)
     if version != VERSION:
-        raise ValueError(f"stream file version {version} is not supported (this openecg reads version {VERSION}); upgrade openecg")
-    header = json.loads(bytes(view[14:14 + size]).decode("utf-8"))
-    offset, complete = 14 + size, False
-    layers: list[list[np.ndarray]] = [[], [], []]
+        raise ValueError(f"stream file version {version} is not supported (this openecg reads {VERSION}); upgrade openecg")
+    header = json.loads(data[_PREFIX.size:_PREFIX.size + size].decode("utf-8"))
+    offset, complete, n = _PREFIX.size + size, False, 0
+    layers: list[list[np.ndarray]] = [[] for _ in LAYERS]
     symbols, lengths = [], []
-    while offset + _CHUNK_HEAD.size <= len(data):
-        tag, length, crc = _CHUNK_HEAD.unpack_from(view, offset)
-        payload = view[offset + _CHUNK_HEAD.size:offset + _CHUNK_HEAD.size + length]
-        if len(payload) < length or zlib.crc32(payload) != crc or tag not in (_RUNS, _DONE):
+    while offset + _FRAME.size <= len(data):
+        (length,) = _FRAME.unpack_from(data, offset)
+        offset += _FRAME.size
+        if length == 0:
+            complete = offset + _TOTAL.size <= len(data) and _TOTAL.unpack_from(data, offset)[0] == n
             break
-        offset += _CHUNK_HEAD.size + length
-        if tag == _DONE:
-            complete = True
+        try:
+            frame = loads(data[offset:offset + length])
+        except ValueError:
             break
-        pos = 12
-        for layer in layers:
-            values, run_lengths, pos = _unpack_runs(payload, pos)
-            layer.append(np.repeat(values, run_lengths))
-        values, run_lengths, pos = _unpack_runs(payload, pos)
-        symbols.append(values)
-        lengths.append(run_lengths)
+        if frame.start != n:
+            break
+        offset += length
+        n += frame.n_samples
+        for layer, name in zip(layers, LAYERS):
+            layer.append(runs_to_labels(*frame.layers[name]))
+        symbols.append(frame.layers["symbols"].symbols)
+        lengths.append(frame.layers["symbols"].lengths)
     channels = np.stack([np.concatenate(layer) if layer else np.zeros(0, np.uint8) for layer in layers])
     merged = merge_runs(np.concatenate(symbols) if symbols else np.zeros(0, np.uint8),
                         np.concatenate(lengths) if lengths else np.zeros(0, np.int64))
-    return StreamContents(channels.astype(np.uint8), merged[0], merged[1], float(header["fs"]), header, complete)
+    return StreamContents(channels, merged[0], merged[1], float(header["fs"]), header, complete)
