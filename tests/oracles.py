@@ -77,3 +77,18 @@ class LevelOracle:
         beat[..., 1] = 0.6
         rhythm = np.eye(7, dtype=np.float32)[np.where(af, 1, 0)]
         return {"wave": wave, "beat": beat, "rhythm": rhythm}
+
+
+BEAT_PATTERN = ((0, 0.30), (1, 0.10), (0, 0.08), (2, 0.10), (0, 0.12), (3, 0.20), (0, 0.10))
+"""One 1-s beat as (wave class, seconds); the level signal holds the class as its value in mV."""
+
+
+def level_signal(fs: float, seconds: float, *, seed: int = 0, offset_s: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """float32 ``(n,)`` signal for :class:`LevelOracle` (wave class + noise of 0.02 mV) and the int
+    ``(n,)`` true wave class of each sample, for ``seconds`` of beats at ``fs`` Hz."""
+    n = int(round(seconds * fs))
+    t = (np.arange(n) / fs - offset_s) % 1.0
+    bounds = np.cumsum([d for _, d in BEAT_PATTERN])
+    truth = np.array([c for c, _ in BEAT_PATTERN])[np.searchsorted(bounds, t, side="right").clip(0, len(BEAT_PATTERN) - 1)]
+    noise = np.random.default_rng(seed).uniform(-0.02, 0.02, n)
+    return (truth + noise).astype(np.float32), truth
