@@ -101,6 +101,10 @@ def predictor(name: str | None):
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM, which, unlike ru_maxrss, is not inherited across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -118,9 +122,9 @@ def child(args: argparse.Namespace) -> dict[str, object]:
         start = time.perf_counter()
         openecg.encode_stream(args.input, model=model, batch_size=args.batch_size, sink=args.output)
         wall = time.perf_counter() - start
-        from openecg.streamfile import read_stream
+        import wfdb
 
-        n = read_stream(args.output).channels.shape[1]
+        n = int(wfdb.rdheader(args.input).sig_len)
     else:
         import wfdb
 
