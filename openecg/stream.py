@@ -122,11 +122,17 @@ def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
     state.queue.append((start_, lo, hi, signal, valid))
 
 
-def _stitch(state: StreamState, start_: int, lo: int, hi: int, feats: np.ndarray) -> None:
-    if lo != state.feat_start + len(state.feat):
-        raise RuntimeError(f"stitching gap: window region starts at {lo}, output ends at {state.feat_start + len(state.feat)}")
-    state.feat = np.concatenate([state.feat, feats[lo - start_:hi - start_]])
-    state.tail = feats[hi - start_:]
+def _stitch(state: StreamState, regions: list[tuple[int, int, int, np.ndarray]]) -> None:
+    """Append the owned part ``[lo, hi)`` of each window's features ``(window, 20)`` (started at ``start``)."""
+    end = state.feat_start + len(state.feat)
+    parts = [state.feat]
+    for start_, lo, hi, feats in regions:
+        if lo != end:
+            raise RuntimeError(f"stitching gap: a window region starts at {lo}, the output ends at {end}")
+        parts.append(feats[lo - start_:hi - start_])
+        state.tail = feats[hi - start_:]
+        end = hi
+    state.feat = np.concatenate(parts)
 
 
 def _run_queue(state: StreamState, *, final: bool) -> None:
@@ -139,12 +145,13 @@ def _run_queue(state: StreamState, *, final: bool) -> None:
         out = state.predictor.predict(np.ascontiguousarray(x[i:i + state.batch_size]))
         outputs.append(np.concatenate([np.asarray(out[key], np.float32) for key in OUTPUT_CLASSES], axis=-1))
     probs = np.concatenate(outputs).reshape(len(state.queue), state.n_leads, state.geo.window, -1)
+    regions = []
     for (start_, lo, hi, _, valid), p in zip(state.queue, probs):
         weight = valid.T[..., None].astype(np.float32)
         total = weight.sum(axis=0)
         fused = (p * weight).sum(axis=0) / np.maximum(total, 1.0)
-        feats = np.concatenate([fused, total / state.n_leads], axis=1)
-        _stitch(state, start_, lo, hi, feats)
+        regions.append((start_, lo, hi, np.concatenate([fused, total / state.n_leads], axis=1)))
+    _stitch(state, regions)
     state.queue = []
 
 
