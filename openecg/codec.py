@@ -261,8 +261,9 @@ class Codec:
     def concatenate(cls, codecs: Sequence[Codec]) -> Codec:
         """Join contiguous codecs of one ``fs`` (``codecs[i].start == codecs[i-1].start + codecs[i-1].n_samples``).
 
-        ``tokens`` are joined when every codec has them, and dropped otherwise; the result takes the last
-        codec's ``recording_length``.
+        ``tokens`` are joined when every codec has them, and dropped otherwise; token runs are never merged
+        (a run cut by slicing stays two runs, since neighbouring runs of one symbol may be deliberate). The
+        result takes the last codec's ``recording_length``.
         """
         if not codecs:
             raise ValueError("codecs is empty; give at least one Codec")

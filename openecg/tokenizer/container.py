@@ -112,8 +112,9 @@ class Container:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Container):
             return NotImplemented
+        mine = (self.fs, self.start, self.attrs, list(self.layers))
         return (
-            (self.fs, self.start, self.attrs, list(self.layers)) == (other.fs, other.start, other.attrs, list(other.layers))
+            mine == (other.fs, other.start, other.attrs, list(other.layers))
             and all(
                 np.array_equal(a.symbols, b.symbols) and np.array_equal(a.lengths, b.lengths)
                 for a, b in zip(self.layers.values(), other.layers.values(), strict=True)
@@ -140,9 +141,12 @@ def dumps(container: Container) -> bytes:
     try:
         text = json.dumps(header, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
     except (TypeError, ValueError) as error:
-        raise ValueError(f"attrs={container.attrs!r} is not JSON-serializable ({error}); use str, numbers, lists, dicts") from None
+        raise ValueError(
+            f"attrs={container.attrs!r} is not JSON-serializable ({error}); use str, numbers, lists, dicts"
+        ) from None
     text += b" " * (-(_PREFIX.size + len(text)) % _ALIGN)
-    body = b"".join([_PREFIX.pack(MAGIC, FORMAT_VERSION, len(text)), text, *(w.astype("<u2").tobytes() for w in payloads)])
+    prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(text))
+    body = b"".join([prefix, text, *(words.astype("<u2").tobytes() for words in payloads)])
     return body + _CRC.pack(zlib.crc32(body))
 
 
