@@ -1,5 +1,5 @@
-"""The ``openecg`` command line. ``openecg encode RECORD --out FILE`` encodes a WFDB record, an EDF file or
-a ``.npy`` array (with ``--fs``) with a progress bar on stderr."""
+"""The ``openecg`` command line. ``openecg encode RECORD --out FILE`` encodes a WFDB record, an EDF file, or
+a ``.npy`` or CSV array (with ``--fs``) with a progress bar on stderr."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
-
-import numpy as np
 
 __all__ = ["main", "progress_bar"]
 
@@ -36,12 +34,7 @@ def progress_bar(stream: TextIO | None = None, *, width: int = 30) -> Callable[[
 def _encode(args: argparse.Namespace) -> int:
     from .encode import encode_stream
 
-    record = Path(args.record)
-    source: object = record
-    if record.suffix == ".npy":
-        if args.fs is None:
-            raise ValueError(f"--fs is required for the array file {record}; give its sample rate in Hz")
-        source = np.load(record, mmap_mode="r")
+    source = Path(args.record)
     leads = [int(x) if x.isdigit() else x for x in args.leads.split(",")] if args.leads else None
     bar = None if args.quiet else progress_bar()
     out = Path(args.out)
@@ -60,10 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="openecg", description="Turn ECGs into label channels and wave tokens.")
     commands = parser.add_subparsers(dest="command", required=True)
     enc = commands.add_parser("encode", help="encode a record (WFDB, EDF or .npy) to a codec or stream file")
-    enc.add_argument("record", help="WFDB record (path without suffix or .hea), EDF file, or .npy (samples, leads) in mV")
+    enc.add_argument("record", help="WFDB record (path without suffix or .hea), EDF file, or .npy/.csv (samples, leads) in mV")
     enc.add_argument("--out", required=True,
                      help="output: FILE.oecg (codec container) or FILE.oecgs (stream file, written as it goes)")
-    enc.add_argument("--fs", type=float, default=None, help="sample rate in Hz (required for .npy)")
+    enc.add_argument("--fs", type=float, default=None, help="sample rate in Hz (required for .npy and .csv)")
     enc.add_argument("--leads", default=None, help="comma-separated lead names or indices (default: all)")
     enc.add_argument("--model", default="default", help="registered model name (default: %(default)s)")
     enc.add_argument("--batch-size", type=int, default=32, help="windows per model call (default: %(default)s)")

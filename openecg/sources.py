@@ -1,5 +1,5 @@
-"""Chunked signal sources for :func:`openecg.encode_stream`: arrays and memory maps, WFDB and EDF files,
-iterators of chunks. Each yields float32 mV ``(samples, leads)`` chunks with NaN for gaps.
+"""Chunked signal sources for :func:`openecg.encode_stream`: arrays and memory maps, files (WFDB, EDF, npy,
+CSV through :mod:`openecg.signal.io`, read range by range), iterators of chunks. Each yields float32 mV ``(samples, leads)`` chunks with NaN for gaps.
 
 Examples
 --------
@@ -21,7 +21,6 @@ from .signal.recording import Recording, as_signal, check_fs
 __all__ = ["Source", "open_source", "check_shape", "as_chunk", "MAX_LEADS"]
 
 MAX_LEADS = 16
-_UNITS = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "v": 1e3, "nv": 1e-6}
 
 
 @dataclass
@@ -96,46 +95,17 @@ def _array_chunks(array: np.ndarray, cols: list[int], chunk_size: int) -> Iterat
         yield np.asarray(block, dtype=np.float32)
 
 
-def _wfdb_source(path: Path, leads, chunk_size: int) -> Source:
-    import wfdb
+def _file_source(path: Path, fs: float | None, leads: Sequence[str | int] | None, chunk_size: int) -> Source:
+    from .signal.io import _open
 
-    record = str(path.with_suffix("")) if path.suffix == ".hea" else str(path)
-    header = wfdb.rdheader(record)
-    cols = _select(header.sig_name, leads, where=f"the WFDB record {record}")
-    scale = np.array([_UNITS.get(str(header.units[c]).lower(), 1.0) for c in cols], np.float32)
+    opened = _open(path, fs, None)
+    cols = _select(opened.names, leads, where=str(path))
 
     def chunks() -> Iterator[np.ndarray]:
-        for a in range(0, header.sig_len, chunk_size):
-            b = min(header.sig_len, a + chunk_size)
-            rec = wfdb.rdrecord(record, sampfrom=a, sampto=b, channels=cols, physical=True)
-            yield rec.p_signal.astype(np.float32) * scale
+        for a in range(0, opened.n_samples, chunk_size):
+            yield np.asarray(opened.read(a, min(opened.n_samples, a + chunk_size))[:, cols], dtype=np.float32)
 
-    names = tuple(header.sig_name[c] for c in cols)
-    return Source(check_fs(header.fs, name="fs (from the WFDB header)"), names, int(header.sig_len), chunks())
-
-
-def _edf_source(path: Path, leads, chunk_size: int) -> Source:
-    import pyedflib
-
-    reader = pyedflib.EdfReader(str(path))
-    labels = reader.getSignalLabels()
-    rates = [reader.getSampleFrequency(i) for i in range(len(labels))]
-    cols = _select(labels, leads, where=f"the EDF file {path}")
-    if len({rates[c] for c in cols}) != 1:
-        reader.close()
-        raise ValueError(f"leads of {path} have different sample rates {[rates[c] for c in cols]}; select leads of one rate")
-    n = int(min(reader.getNSamples()[c] for c in cols))
-    scale = np.array([_UNITS.get(reader.getPhysicalDimension(c).strip().lower(), 1.0) for c in cols], np.float32)
-
-    def chunks() -> Iterator[np.ndarray]:
-        try:
-            for a in range(0, n, chunk_size):
-                k = min(chunk_size, n - a)
-                yield np.stack([reader.readSignal(c, a, k) for c in cols], axis=1).astype(np.float32) * scale
-        finally:
-            reader.close()
-
-    return Source(check_fs(rates[cols[0]], name="fs (from the EDF header)"), tuple(labels[c] for c in cols), n, chunks())
+    return Source(opened.fs, tuple(opened.names[c] for c in cols), int(opened.n_samples), chunks())
 
 
 def open_source(source: object, fs: float | None = None, *, leads: Sequence[str | int] | None = None,
@@ -145,8 +115,8 @@ def open_source(source: object, fs: float | None = None, *, leads: Sequence[str 
     Parameters
     ----------
     source : array_like, numpy.memmap, Recording, str, pathlib.Path or iterable of arrays
-        ``(samples,)`` or ``(samples, leads)`` mV; a path to a WFDB record (``.hea`` or no suffix) or an EDF
-        file (read in chunks); or an iterable of such chunks.
+        ``(samples,)`` or ``(samples, leads)`` mV; a path to a WFDB record (``.hea`` or no suffix), an EDF/BDF,
+        ``.npy`` or CSV file (read range by range, see :func:`openecg.signal.io.read`); or an iterable of chunks.
     fs : float, optional
         Sample rate in Hz; required for arrays and iterables, taken from the header for files.
     leads : sequence of str or int, optional
@@ -157,12 +127,7 @@ def open_source(source: object, fs: float | None = None, *, leads: Sequence[str 
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size={chunk_size!r} must be a positive integer number of samples")
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        if path.suffix.lower() in (".edf", ".bdf"):
-            return _edf_source(path, leads, int(chunk_size))
-        if path.suffix == ".hea" or path.with_suffix(path.suffix + ".hea").exists() or Path(str(path) + ".hea").exists():
-            return _wfdb_source(path, leads, int(chunk_size))
-        raise ValueError(f"source={str(source)!r} is not a WFDB record (.hea) or an EDF file (.edf); pass one of those or an array")
+        return _file_source(Path(source), fs, leads, int(chunk_size))
     if isinstance(source, Recording):
         if fs is not None and check_fs(fs) != source.fs:
             raise ValueError(f"fs={fs!r} differs from the Recording's fs={source.fs}; leave fs out for a Recording")
