@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -32,7 +33,8 @@ from .postprocess import N_FEATURES, NOISE, OTHER, VALID, decode
 from .runtime import OUTPUT_CLASSES, Predictor
 from .sources import as_chunk
 from .waves import wave_tokens
-from .windows import Geometry, extract, input_span, n_model_samples, plan, to_input_index
+from .signal.resample import map_index, resampled_length
+from .windows import Geometry, extract, input_ratio, input_span, plan
 
 __all__ = ["StreamState", "Piece", "start", "feed", "finish", "GUARD_S", "BLOCK_S", "CONTEXT_S", "FLAT_MV"]
 
@@ -67,7 +69,7 @@ class StreamState:
     n_leads: int
     batch_size: int
     geo: Geometry
-    ratio: float
+    ratio: Fraction
     block: int
     context: int
     n_in: int = 0
@@ -98,13 +100,23 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
         n_leads=int(n_leads),
         batch_size=int(batch_size),
         geo=Geometry(window=int(predictor.window), guard=guard),
-        ratio=float(fs) / float(predictor.fs),
+        ratio=input_ratio(fs, predictor.fs),
         block=int(round(BLOCK_S * predictor.fs)),
         context=int(round(CONTEXT_S * predictor.fs)),
     )
     state.buf = np.zeros((0, n_leads), np.float32)
     state.bad = np.zeros((0, n_leads), bool)
     return state
+
+
+def _n_model(state: StreamState) -> int:
+    """Model-rate samples of the input received so far (the whole recording once it has ended)."""
+    return max(1, resampled_length(state.n_in, fs_from=state.fs, fs_to=state.predictor.fs))
+
+
+def _to_model(state: StreamState, i: np.ndarray) -> np.ndarray:
+    """The model sample nearest to each input sample ``i`` (absolute indices)."""
+    return map_index(i, fs_from=state.fs, fs_to=state.predictor.fs)
 
 
 def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
@@ -117,7 +129,7 @@ def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
     size = max(1, int(round(FLAT_S * state.predictor.fs)))
     ptp = maximum_filter1d(signal, size, axis=0) - minimum_filter1d(signal, size, axis=0)
     valid = ~bad & (ptp >= FLAT_MV)
-    pad = max(0, n_model_samples(state.n_in, state.ratio) - start_) if state.finished else W
+    pad = max(0, _n_model(state) - start_) if state.finished else W
     valid[pad:] = False
     state.queue.append((start_, lo, hi, signal, valid))
 
@@ -178,20 +190,20 @@ def _map_back(state: StreamState, m: int | None) -> None:
     if m is None:
         guess = max(i0, int((lab_end - 0.5) * state.ratio) - 2)
         candidates = np.arange(guess, guess + 6)
-        i1 = int(candidates[np.argmax(to_input_index(candidates, state.ratio, 1 << 62) >= lab_end)])
+        i1 = int(candidates[np.argmax(_to_model(state, candidates) >= lab_end)])
         i1 = min(i1, state.n_in)
     else:
         i1 = state.n_in
     if i1 <= i0:
         return
-    j = to_input_index(np.arange(i0, i1), state.ratio, m if m is not None else lab_end)
+    j = np.minimum(_to_model(state, np.arange(i0, i1)), lab_end - 1)
     labels = state.lab[:, j - state.lab_start]
     gap = state.bad[i0 - state.buf_start:i1 - state.buf_start].all(axis=1)
     labels[0, gap] = OTHER
     labels[1, gap] = 0
     labels[2, gap] = NOISE
     state.pend = np.concatenate([state.pend, labels], axis=1)
-    keep = int(to_input_index(np.array([i1]), state.ratio, 1 << 62)[0]) - 1
+    keep = int(_to_model(state, np.array([i1]))[0]) - 1
     keep = max(state.lab_start, min(keep, lab_end))
     state.lab = state.lab[:, keep - state.lab_start:]
     state.lab_start = keep
@@ -262,7 +274,7 @@ def finish(state: StreamState) -> list[Piece]:
     if state.n_in == 0:
         raise ValueError("source is empty (0 samples); at least one sample is required")
     state.finished = True
-    m = n_model_samples(state.n_in, state.ratio)
+    m = _n_model(state)
     for start_, lo, hi in plan(m, state.geo):
         is_grid = start_ % state.geo.stride == 0 and start_ // state.geo.stride < state.next_k
         if not is_grid:

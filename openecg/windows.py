@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["Geometry", "plan", "n_model_samples", "input_span", "extract", "to_input_index"]
+from .signal.resample import _ratio
+
+__all__ = ["Geometry", "plan", "input_ratio", "input_span", "extract"]
 
 
 @dataclass(frozen=True)
@@ -68,29 +71,35 @@ def plan(m: int, geo: Geometry) -> list[tuple[int, int, int]]:
     return out
 
 
-def n_model_samples(n_in: int, ratio: float) -> int:
-    """Model samples covering ``n_in`` input samples: those at positions ``j * ratio < n_in``."""
-    return max(1, math.ceil(n_in / ratio - 1e-9))
+def input_ratio(fs_in: float, fs_model: float) -> Fraction:
+    """``fs_in / fs_model`` as the exact inverse of the ratio :mod:`openecg.signal.resample` maps indices with,
+    so window positions, :func:`~openecg.signal.resample.map_index` and
+    :func:`~openecg.signal.resample.resampled_length` agree to the sample over any length.
+
+    >>> input_ratio(360, 250)
+    Fraction(36, 25)
+    """
+    return 1 / _ratio(fs_in, fs_model)
 
 
-def _lowpass(ratio: float) -> np.ndarray:
+def _lowpass(ratio: Fraction) -> np.ndarray:
     """Windowed-sinc anti-alias filter at the input rate for a downsampling ``ratio`` (input/model) > 1."""
-    half = int(math.ceil(4 * ratio))
+    half = math.ceil(4 * ratio)
     t = np.arange(-half, half + 1, dtype=np.float64)
-    cutoff = 0.45 / ratio
+    cutoff = 0.45 / float(ratio)
     taps = 2 * cutoff * np.sinc(2 * cutoff * t) * np.hamming(2 * half + 1)
     return (taps / taps.sum()).astype(np.float32)
 
 
-def input_span(start: int, length: int, ratio: float) -> tuple[int, int]:
+def input_span(start: int, length: int, ratio: Fraction) -> tuple[int, int]:
     """``[a, b)``: the input samples that model samples ``[start, start + length)`` are computed from."""
-    if ratio == 1.0:
+    if ratio == 1:
         return start, start + length
-    half = int(math.ceil(4 * ratio)) if ratio > 1 else 0
+    half = math.ceil(4 * ratio) if ratio > 1 else 0
     return math.floor(start * ratio) - half, math.floor((start + length - 1) * ratio) + 2 + half
 
 
-def extract(buffer: np.ndarray, buf_start: int, n_total: int, start: int, length: int, ratio: float) -> np.ndarray:
+def extract(buffer: np.ndarray, buf_start: int, n_total: int, start: int, length: int, ratio: Fraction) -> np.ndarray:
     """Model-rate samples ``[start, start + length)`` of every lead, from an input-rate buffer.
 
     Parameters
@@ -101,8 +110,8 @@ def extract(buffer: np.ndarray, buf_start: int, n_total: int, start: int, length
     n_total : int
         Input samples known to exist (the whole recording once it has ended); samples past it and before 0
         repeat the edge value, and model positions past the end are zero (padding).
-    ratio : float
-        ``fs_in / fs_model``.
+    ratio : fractions.Fraction
+        ``fs_in / fs_model`` from :func:`input_ratio`.
 
     Returns
     -------
@@ -113,7 +122,7 @@ def extract(buffer: np.ndarray, buf_start: int, n_total: int, start: int, length
     a, b = input_span(start, length, ratio)
     idx = np.clip(np.arange(a, b), 0, n_total - 1) - buf_start
     segment = buffer[idx]
-    if ratio == 1.0:
+    if ratio == 1:
         out = segment.copy()
         out[max(0, n_total - start):] = 0.0
         return out
@@ -122,15 +131,10 @@ def extract(buffer: np.ndarray, buf_start: int, n_total: int, start: int, length
         segment = np.stack(
             [np.convolve(segment[:, lead], taps, mode="same") for lead in range(segment.shape[1])], axis=1
         )
-    pos = np.arange(start, start + length, dtype=np.float64) * ratio
-    base = np.floor(pos).astype(np.int64)
-    frac = (pos - base)[:, None].astype(np.float32)
+    scaled = np.arange(start, start + length, dtype=np.int64) * ratio.numerator
+    base = scaled // ratio.denominator
+    frac = ((scaled % ratio.denominator) / ratio.denominator)[:, None].astype(np.float32)
     local = base - a
     out = segment[local] * (1 - frac) + segment[local + 1] * frac
-    out[pos > n_total - 1 + 1e-9] = 0.0
+    out[base > n_total - 1] = 0.0
     return out.astype(np.float32)
-
-
-def to_input_index(i: np.ndarray, ratio: float, m: int) -> np.ndarray:
-    """The model sample nearest to each input sample ``i`` (absolute indices), clipped to ``[0, m)``."""
-    return np.minimum(np.floor(i / ratio + 0.5).astype(np.int64), m - 1)

@@ -100,17 +100,27 @@ def test_unregistered_model_lists_the_names():
         get_predictor(object())
 
 
-def test_stream_equals_encode_for_any_chunking():
-    x, _ = level_signal(360.0, 95.0, seed=3)
+@pytest.mark.parametrize("fs", [360.0, 200.0, 333.3])
+def test_stream_equals_encode_for_any_chunking(fs):
+    x, _ = level_signal(fs, 95.0, seed=3)
     x = np.stack([x, -x], axis=1)
-    whole = openecg.encode(x, 360.0, model=LevelOracle())
+    whole = openecg.encode(x, fs, model=LevelOracle())
     for chunk_size, batch_size in [(1000, 1), (4321, 7), (40000, 64)]:
-        codec = openecg.encode_stream(x, 360.0, model=LevelOracle(), chunk_size=chunk_size, batch_size=batch_size)
+        codec = openecg.encode_stream(x, fs, model=LevelOracle(), chunk_size=chunk_size, batch_size=batch_size)
         np.testing.assert_array_equal(codec.channels, whole.channels)
         np.testing.assert_array_equal(codec.tokens.symbols, whole.tokens.symbols)
         np.testing.assert_array_equal(codec.tokens.lengths, whole.tokens.lengths)
     pieces = (x[i:i + 777] for i in range(0, len(x), 777))
-    np.testing.assert_array_equal(openecg.encode_stream(pieces, 360.0, model=LevelOracle()).channels, whole.channels)
+    np.testing.assert_array_equal(openecg.encode_stream(pieces, fs, model=LevelOracle()).channels, whole.channels)
+
+
+@pytest.mark.parametrize("fs", [333.3, 128.7])
+def test_no_drift_over_an_hour_at_an_odd_rate(fs):
+    x, truth = level_signal(fs, 3600.0)
+    codec = openecg.encode_stream(x, fs, model=LevelOracle(), chunk_size=100_000)
+    last_minute = slice(-int(60 * fs), None)
+    assert codec.n_samples == len(x)
+    assert np.mean(codec.wave[last_minute] == truth[last_minute]) > 0.97
 
 
 def test_memmap_source_and_progress(tmp_path):
