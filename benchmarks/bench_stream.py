@@ -145,7 +145,8 @@ def child(args: argparse.Namespace) -> dict[str, object]:
 
 def run_child(*extra: str) -> dict[str, object]:
     env = dict(os.environ, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, __file__, "--child", *extra], capture_output=True, text=True, env=env, check=True)
+    command = [sys.executable, __file__, "--child", *extra]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -53,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="openecg", description="Turn ECGs into label channels and wave tokens.")
     commands = parser.add_subparsers(dest="command", required=True)
     enc = commands.add_parser("encode", help="encode a record (WFDB, EDF or .npy) to a codec or stream file")
-    enc.add_argument("record", help="WFDB record (path without suffix or .hea), EDF file, or .npy/.csv (samples, leads) in mV")
+    enc.add_argument(
+        "record", help="WFDB record (path without suffix or .hea), EDF file, or .npy/.csv (samples, leads) in mV"
+    )
     enc.add_argument("--out", required=True,
                      help="output: FILE.oecg (codec container) or FILE.oecgs (stream file, written as it goes)")
     enc.add_argument("--fs", type=float, default=None, help="sample rate in Hz (required for .npy and .csv)")

@@ -46,7 +46,9 @@ def _collect(source: Source, predictor: Predictor, *, batch_size: int,
     pieces: list[stream.Piece] = []
     _run(source, predictor, batch_size=batch_size, progress=progress, on_piece=pieces.append)
     channels = np.concatenate([p.labels for p in pieces], axis=1)
-    symbols, lengths = merge_runs(np.concatenate([p.symbols for p in pieces]), np.concatenate([p.lengths for p in pieces]))
+    symbols, lengths = merge_runs(
+        np.concatenate([p.symbols for p in pieces]), np.concatenate([p.lengths for p in pieces])
+    )
     return channels, symbols, lengths
 
 

@@ -1,5 +1,6 @@
 """Chunked signal sources for :func:`openecg.encode_stream`: arrays and memory maps, files (WFDB, EDF, npy,
-CSV through :mod:`openecg.signal.io`, read range by range), iterators of chunks. Each yields float32 mV ``(samples, leads)`` chunks with NaN for gaps.
+CSV through :mod:`openecg.signal.io`, read range by range), iterators of chunks. Each yields float32 mV
+``(samples, leads)`` chunks with NaN for gaps.
 
 Examples
 --------
@@ -81,7 +82,10 @@ def _select(names: Sequence[str], leads: Sequence[str | int] | None, *, where: s
             continue
         matches = [i for i, n in enumerate(names) if isinstance(lead, str) and n.lower() == lead.lower()]
         if not matches:
-            raise ValueError(f"leads contains {lead!r}, which is not in {where}; allowed: {', '.join(names)} or 0..{len(names) - 1}")
+            raise ValueError(
+                f"leads contains {lead!r}, which is not in {where}; "
+                f"allowed: {', '.join(names)} or 0..{len(names) - 1}"
+            )
         out.append(matches[0])
     if not out:
         raise ValueError("leads=[] selects no lead; pass None for all leads or a list of names or indices")
@@ -135,20 +139,24 @@ def open_source(source: object, fs: float | None = None, *, leads: Sequence[str 
         names = tuple(source.lead_names[c] for c in cols)
         return Source(source.fs, names, source.n_samples, _array_chunks(source.signal, cols, int(chunk_size)))
     if fs is None:
-        raise ValueError("fs=None: the sample rate in Hz is required for arrays and chunk iterators (for example fs=250)")
+        raise ValueError(
+            "fs=None: the sample rate in Hz is required for arrays and chunk iterators (for example fs=250)"
+        )
     rate = check_fs(fs)
-    if isinstance(source, np.ndarray) or (hasattr(source, "shape") and hasattr(source, "__getitem__")):
+    if isinstance(source, (np.ndarray, list, tuple)) or (hasattr(source, "shape") and hasattr(source, "__getitem__")):
         array = source if isinstance(source, np.ndarray) else np.asarray(source)
         check_shape(array.shape, name="source")
         _check_dtype(array.dtype, name="source")
         width = 1 if array.ndim == 1 else array.shape[1]
         cols = _select([f"lead{i}" for i in range(width)], leads, where="the array")
-        return Source(rate, tuple(f"lead{c}" for c in cols), int(len(array)), _array_chunks(array, cols, int(chunk_size)))
-    if isinstance(source, Iterable) and not isinstance(source, (bytes, dict)):
+        names = tuple(f"lead{c}" for c in cols)
+        return Source(rate, names, int(len(array)), _array_chunks(array, cols, int(chunk_size)))
+    if isinstance(source, Iterable) and not isinstance(source, (bytes, str, dict)):
         return _iter_source(iter(source), rate, leads)
-    if isinstance(source, (list, tuple)) or np.isscalar(source):
-        raise ValueError(f"source of type {type(source).__name__} is not a signal; pass an array (samples, leads)")
-    raise ValueError(f"source of type {type(source).__name__} is not supported; pass an array, a memory map, a path or an iterator of chunks")
+    raise ValueError(
+        f"source of type {type(source).__name__} is not supported; "
+        "pass an array, a memory map, a path or an iterator of chunks"
+    )
 
 
 def _iter_source(chunks: Iterator[object], fs: float, leads) -> Source:

@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .postprocess import N_FEATURES, NOISE, OTHER, VALID, decode
+from .postprocess import N_FEATURES, NOISE, OTHER, decode
 from .runtime import OUTPUT_CLASSES, Predictor
 from .sources import as_chunk
 from .waves import wave_tokens

@@ -80,7 +80,9 @@ class StreamWriter:
     def write(self, start: int, labels: np.ndarray, symbols: np.ndarray, lengths: np.ndarray) -> None:
         """Append samples ``[start, start + k)``: uint8 ``(3, k)`` labels and the symbol runs over them."""
         if start != self.n_samples:
-            raise ValueError(f"start={start} does not follow the {self.n_samples} samples written; write pieces in order")
+            raise ValueError(
+                f"start={start} does not follow the {self.n_samples} samples written; write pieces in order"
+            )
         layers = {name: labels_to_runs(row) for name, row in zip(LAYERS, labels)}
         layers["symbols"] = Runs(np.asarray(symbols, np.uint8), np.asarray(lengths, np.int64))
         frame = dumps(Container(layers, fs=self.fs, start=int(start)))
@@ -127,7 +129,9 @@ def read_stream(source: str | Path | BinaryIO) -> StreamContents:
         raise ValueError(f"source starts with {bytes(data[:8])!r}, not {MAGIC!r}: it is not an openecg stream file")
     _, version, size = _PREFIX.unpack_from(data, 0)
     if version != VERSION:
-        raise ValueError(f"stream file version {version} is not supported (this openecg reads {VERSION}); upgrade openecg")
+        raise ValueError(
+            f"stream file version {version} is not supported (this openecg reads {VERSION}); upgrade openecg"
+        )
     header = json.loads(data[_PREFIX.size:_PREFIX.size + size].decode("utf-8"))
     offset, complete, n = _PREFIX.size + size, False, 0
     layers: list[list[np.ndarray]] = [[] for _ in LAYERS]

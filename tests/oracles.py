@@ -89,6 +89,7 @@ def level_signal(fs: float, seconds: float, *, seed: int = 0, offset_s: float = 
     n = int(round(seconds * fs))
     t = (np.arange(n) / fs - offset_s) % 1.0
     bounds = np.cumsum([d for _, d in BEAT_PATTERN])
-    truth = np.array([c for c, _ in BEAT_PATTERN])[np.searchsorted(bounds, t, side="right").clip(0, len(BEAT_PATTERN) - 1)]
+    phase = np.searchsorted(bounds, t, side="right").clip(0, len(BEAT_PATTERN) - 1)
+    truth = np.array([c for c, _ in BEAT_PATTERN])[phase]
     noise = np.random.default_rng(seed).uniform(-0.02, 0.02, n)
     return (truth + noise).astype(np.float32), truth

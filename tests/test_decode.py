@@ -97,7 +97,8 @@ def test_qs_complex_is_q_and_small_qrs_is_r():
 
 def test_open_qrs_is_held_back_until_it_ends():
     wave = np.array([0] * 10 + [2] * 10, np.uint8)
-    symbols, lengths, done = wave_tokens(wave, np.zeros(20, np.uint8), np.zeros((20, 1), np.float32), 250.0, final=False)
+    signal = np.zeros((20, 1), np.float32)
+    symbols, lengths, done = wave_tokens(wave, np.zeros(20, np.uint8), signal, 250.0, final=False)
     assert done == 10 and lengths.sum() == 10 and symbols.tolist() == [symbol_id("iso")]
 
 

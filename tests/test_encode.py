@@ -129,7 +129,9 @@ def test_memmap_source_and_progress(tmp_path):
     x.tofile(path)
     mm = np.memmap(path, dtype=np.float32, mode="r")
     calls = []
-    codec = openecg.encode_stream(mm, 250.0, model=LevelOracle(), chunk_size=5000, progress=lambda d, t: calls.append((d, t)))
+    codec = openecg.encode_stream(
+        mm, 250.0, model=LevelOracle(), chunk_size=5000, progress=lambda done, total: calls.append((done, total))
+    )
     np.testing.assert_array_equal(codec.channels, openecg.encode(x, 250.0, model=LevelOracle()).channels)
     assert calls[-1] == (len(x), len(x)) and len(calls) == 4
 
@@ -170,3 +172,15 @@ def test_wfdb_path_is_read_in_chunks(data_dir):
     assert from_file.fs == 360.0 and from_file.n_samples == 650_000
     head = openecg.encode(signal, 360.0, model=oracle)
     np.testing.assert_array_equal(from_file.channels[:, : 360 * 100], head.channels[:, : 360 * 100])
+
+
+def test_recording_and_lead_selection():
+    x, truth = level_signal(500.0, 12.0)
+    rec = openecg.Recording(np.stack([np.zeros_like(x), x], axis=1), fs=500.0, lead_names=("I", "II"))
+    by_name = openecg.encode(rec, leads=["ii"], model=LevelOracle())
+    by_index = openecg.encode(rec.signal, 500.0, leads=[1], model=LevelOracle())
+    np.testing.assert_array_equal(by_name.channels, by_index.channels)
+    assert by_name.fs == 500.0 and np.mean(by_name.wave == truth) > 0.97
+    with pytest.raises(ValueError, match="leads contains 'V7'"):
+        openecg.encode(rec, leads=["V7"], model=LevelOracle())
+    assert openecg.encode([0.1, 0.2, 0.3], 250.0, model=LevelOracle()).n_samples == 3
