@@ -123,9 +123,11 @@ def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
     from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
     W = state.geo.window
-    args = (state.buf_start, state.n_in, start_, W, state.ratio)
-    signal = extract(state.buf, *args)
-    bad = extract(state.bad.astype(np.float32), *args) > 0.5
+    a, b = input_span(start_, W, state.ratio)
+    lo_in, hi_in = max(a, 0) - state.buf_start, min(b, state.n_in) - state.buf_start
+    args = (max(a, 0), state.n_in, start_, W, state.ratio)
+    signal = extract(state.buf[lo_in:hi_in], *args)
+    bad = extract(state.bad[lo_in:hi_in].astype(np.float32), *args) > 0.5
     size = max(1, int(round(FLAT_S * state.predictor.fs)))
     ptp = maximum_filter1d(signal, size, axis=0) - minimum_filter1d(signal, size, axis=0)
     valid = ~bad & (ptp >= FLAT_MV)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracles import FS, GUARD, WINDOW, EchoOracle, echo_decode, ramp
 
 import openecg.stream as stream
@@ -132,3 +134,26 @@ def test_chunk_with_other_lead_count():
         stream.feed(state, np.zeros((100, 3), np.float32))
     with pytest.raises(ValueError, match="leads-first"):
         stream.feed(state, np.zeros((2, 100), np.float32))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 30_000),
+    chunks=st.lists(st.integers(1, 9_000), min_size=1, max_size=8),
+    batch_size=st.integers(1, 40),
+)
+def test_any_chunking_gives_the_exact_stitch(n, chunks, batch_size):
+    stream_decode = stream.decode
+    stream.decode = echo_decode
+    try:
+        oracle = EchoOracle(n)
+        state = stream.start(oracle, fs=FS, n_leads=1, batch_size=batch_size)
+        x, pieces, i, k = ramp(n), [], 0, 0
+        while i < n:
+            step = chunks[k % len(chunks)]
+            pieces += stream.feed(state, x[i:i + step])
+            i, k = i + step, k + 1
+        pieces += stream.finish(state)
+    finally:
+        stream.decode = stream_decode
+    check_echo(pieces, n)
