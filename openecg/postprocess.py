@@ -13,7 +13,8 @@ The rules, in order:
   with "none" left out; 0 outside QRS runs.
 * **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax, then episodes
   shorter than ``MIN_EPISODE_S`` (3 s) are absorbed by the episode before them (the first one by the
-  episode after it). Unreadable samples are "noise" whatever their length.
+  episode after it). Unreadable samples are "noise" whatever their length. :func:`decode_frames` stops
+  before this filter, :func:`episodes` runs it piece by piece for streams, :func:`decode` does all.
 
 Examples
 --------
@@ -26,12 +27,14 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from .tokenizer.rle import labels_to_runs
 from .tokenizer.vocab import WAVE_CLASSES, class_id
 
-__all__ = ["decode", "runs", "N_FEATURES", "MIN_WAVE_S", "MIN_EPISODE_S", "RHYTHM_SMOOTH_S"]
+__all__ = ["decode", "decode_frames", "episodes", "EpisodeState", "runs", "N_FEATURES", "MIN_WAVE_S", "MIN_EPISODE_S", "RHYTHM_SMOOTH_S"]
 
 N_FEATURES = 5 + 7 + 7 + 1
 WAVE_SLICE, BEAT_SLICE, RHYTHM_SLICE, VALID = slice(0, 5), slice(5, 12), slice(12, 19), 19
@@ -87,16 +90,89 @@ def _beats(wave: np.ndarray, beat_probs: np.ndarray) -> np.ndarray:
     return beat
 
 
-def _episodes(rhythm: np.ndarray, min_len: int) -> np.ndarray:
-    starts, lengths, values = runs(rhythm)
-    long = (lengths >= min_len) | (values == NOISE)
-    if not long.any():
-        counts = np.bincount(values, weights=lengths)
-        return np.full(len(rhythm), int(np.argmax(counts)), np.uint8)
-    idx = np.where(long, np.arange(len(values)), -1)
-    idx = np.maximum.accumulate(idx)
-    idx[idx < 0] = np.flatnonzero(long)[0]
-    return np.repeat(values[idx], lengths).astype(np.uint8)
+@dataclass
+class EpisodeState:
+    """What :func:`episodes` carries between calls: the class of the latest long episode (-1 before the
+    first), the open run (class, length, whether already known to be long) and the runs before the first
+    long episode, which wait for its class."""
+
+    min_len: int
+    last_long: int = -1
+    run_class: int = -1
+    run_len: int = 0
+    run_long: bool = False
+    prefix: list[tuple[int, int]] = field(default_factory=list)
+
+
+def episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndarray:
+    """Streaming episode filter: runs shorter than ``state.min_len`` (noise excepted) take the class of the
+    latest long episode before them (runs before the first one take its class; with no long episode at all,
+    the majority class). Returns the samples now final, in order; feeding a rhythm in any pieces gives the
+    same concatenated result as feeding it at once. At most ``min_len`` samples wait, except before the
+    first long episode.
+
+    >>> state = EpisodeState(min_len=3)
+    >>> np.r_[episodes(np.array([0, 0, 0, 1, 0], np.uint8), state, final=False),
+    ...       episodes(np.array([0, 2, 2], np.uint8), state, final=True)].tolist()
+    [0, 0, 0, 0, 0, 0, 0, 0]
+    """
+    out: list[tuple[int, int]] = []
+
+    def close() -> None:
+        if state.run_class < 0 or state.run_long:
+            return
+        if state.last_long >= 0:
+            out.append((state.last_long, state.run_len))
+        else:
+            state.prefix.append((state.run_class, state.run_len))
+
+    def grow(value: int, length: int) -> None:
+        if state.run_long:
+            out.append((value, length))
+            return
+        state.run_len += length
+        if state.run_len >= state.min_len or value == NOISE:
+            if state.last_long < 0:
+                out.extend((value, n) for _, n in state.prefix)
+                state.prefix.clear()
+            out.append((value, state.run_len))
+            state.run_long, state.last_long = True, value
+
+    _, lengths, values = runs(np.asarray(rhythm, np.uint8))
+    for value, length in zip(values.tolist(), lengths.tolist()):
+        if value != state.run_class:
+            close()
+            state.run_class, state.run_len, state.run_long = value, 0, False
+        grow(value, length)
+    if final:
+        close()
+        state.run_class, state.run_len, state.run_long = -1, 0, False
+        if state.prefix:
+            counts = np.bincount([c for c, _ in state.prefix], weights=[n for _, n in state.prefix])
+            out.extend((int(np.argmax(counts)), n) for _, n in state.prefix)
+            state.prefix.clear()
+    if not out:
+        return np.zeros(0, np.uint8)
+    classes, counts = zip(*out)
+    return np.repeat(np.array(classes, np.uint8), counts)
+
+
+def decode_frames(features: np.ndarray, fs: float) -> np.ndarray:
+    """:func:`decode` before the episode filter: the rhythm row is the smoothed per-sample argmax (noise
+    where unreadable). Each sample depends only on features within ``RHYTHM_SMOOTH_S / 2`` of it and on
+    the wave runs around it, so blocks decoded with some context agree with a decode of the whole."""
+    from scipy.ndimage import uniform_filter1d
+
+    valid = features[:, VALID] > 0
+    wave = np.argmax(features[:, WAVE_SLICE], axis=1).astype(np.uint8)
+    wave[~valid] = OTHER
+    wave = _clean_waves(wave, fs)
+    beat = _beats(wave, features[:, BEAT_SLICE])
+    size = max(1, int(round(RHYTHM_SMOOTH_S * fs)))
+    smooth = uniform_filter1d(features[:, RHYTHM_SLICE], size=size, axis=0, mode="nearest")
+    rhythm = np.argmax(smooth, axis=1).astype(np.uint8)
+    rhythm[~valid] = NOISE
+    return np.stack([wave, beat, rhythm])
 
 
 def decode(features: np.ndarray, fs: float) -> np.ndarray:
@@ -114,16 +190,6 @@ def decode(features: np.ndarray, fs: float) -> np.ndarray:
     numpy.ndarray
         uint8 ``(3, samples)``: wave, beat and rhythm classes.
     """
-    from scipy.ndimage import uniform_filter1d
-
-    valid = features[:, VALID] > 0
-    wave = np.argmax(features[:, WAVE_SLICE], axis=1).astype(np.uint8)
-    wave[~valid] = OTHER
-    wave = _clean_waves(wave, fs)
-    beat = _beats(wave, features[:, BEAT_SLICE])
-    size = max(1, int(round(RHYTHM_SMOOTH_S * fs)))
-    smooth = uniform_filter1d(features[:, RHYTHM_SLICE], size=size, axis=0, mode="nearest")
-    rhythm = np.argmax(smooth, axis=1).astype(np.uint8)
-    rhythm[~valid] = NOISE
-    rhythm = _episodes(rhythm, int(round(MIN_EPISODE_S * fs)))
-    return np.stack([wave, beat, rhythm])
+    labels = decode_frames(features, fs)
+    labels[2] = episodes(labels[2], EpisodeState(min_len=int(round(MIN_EPISODE_S * fs))), final=True)
+    return labels

@@ -3,9 +3,10 @@
 
 Everything that a later chunk needs travels in a :class:`StreamState`; :func:`feed` and :func:`finish` take
 it and return the finished :class:`Piece` s. The state keeps only the samples still needed (the windows not
-yet run, the decode context, the QRS run that has not ended), so memory is bounded by the batch size, not by
-the recording. Every output sample is a fixed function of the input (window placement, decode blocks and
-their context are all on absolute grids), so the pieces concatenate to the same result for any chunk size
+yet run, the decode context, a rhythm run shorter than the minimum episode, the QRS run that has not ended),
+so memory is bounded by the batch size, not by the recording. Every output sample is a fixed function of the
+input (window placement, decode blocks and their context are all on absolute grids; the rhythm episode
+filter carries its state across blocks), so the pieces concatenate to the same result for any chunk size
 and any batch size.
 
 Examples
@@ -24,12 +25,14 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
-from .postprocess import N_FEATURES, NOISE, OTHER, decode
+from . import postprocess
+from .postprocess import N_FEATURES, NOISE, OTHER, EpisodeState, decode_frames, episodes
 from .runtime import OUTPUT_CLASSES, Predictor
 from .sources import as_chunk
 from .waves import wave_tokens
@@ -82,8 +85,10 @@ class StreamState:
     feat_start: int = 0
     feat: np.ndarray = field(default_factory=lambda: np.zeros((0, N_FEATURES), np.float32))
     next_block: int = 0
+    episodes: EpisodeState = field(default_factory=lambda: EpisodeState(min_len=0))
     lab_start: int = 0
     lab: np.ndarray = field(default_factory=lambda: np.zeros((3, 0), np.uint8))
+    rhythm_end: int = 0
     pend_start: int = 0
     pend: np.ndarray = field(default_factory=lambda: np.zeros((3, 0), np.uint8))
     finished: bool = False
@@ -103,6 +108,7 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
         ratio=input_ratio(fs, predictor.fs),
         block=int(round(BLOCK_S * predictor.fs)),
         context=int(round(CONTEXT_S * predictor.fs)),
+        episodes=EpisodeState(min_len=int(round(postprocess.MIN_EPISODE_S * predictor.fs))),
     )
     state.buf = np.zeros((0, n_leads), np.float32)
     state.bad = np.zeros((0, n_leads), bool)
@@ -169,6 +175,14 @@ def _run_queue(state: StreamState, *, final: bool) -> None:
     state.queue = []
 
 
+def _settle_rhythm(state: StreamState, raw: np.ndarray, *, final: bool) -> None:
+    """Run the episode filter over newly decoded rhythm; its final samples overwrite ``lab[2]`` in order."""
+    settled = episodes(raw, state.episodes, final=final)
+    at = state.rhythm_end - state.lab_start
+    state.lab[2, at:at + len(settled)] = settled
+    state.rhythm_end += len(settled)
+
+
 def _decode_blocks(state: StreamState, m: int | None) -> None:
     feat_end = state.feat_start + len(state.feat)
     while True:
@@ -181,19 +195,17 @@ def _decode_blocks(state: StreamState, m: int | None) -> None:
                 return
             hi = min(hi, m)
         c_lo, c_hi = max(0, lo - state.context), min(feat_end, hi + state.context)
-        labels = decode(state.feat[c_lo - state.feat_start:c_hi - state.feat_start], state.predictor.fs)
+        labels = decode_frames(state.feat[c_lo - state.feat_start:c_hi - state.feat_start], state.predictor.fs)
         state.lab = np.concatenate([state.lab, labels[:, lo - c_lo:hi - c_lo]], axis=1)
+        _settle_rhythm(state, labels[2, lo - c_lo:hi - c_lo], final=False)
         state.next_block += 1
 
 
 def _map_back(state: StreamState, m: int | None) -> None:
-    lab_end = state.lab_start + state.lab.shape[1]
+    lab_end = state.rhythm_end
     i0 = state.pend_start + state.pend.shape[1]
     if m is None:
-        guess = max(i0, int((lab_end - 0.5) * state.ratio) - 2)
-        candidates = np.arange(guess, guess + 6)
-        i1 = int(candidates[np.argmax(_to_model(state, candidates) >= lab_end)])
-        i1 = min(i1, state.n_in)
+        i1 = min(math.ceil(Fraction(2 * lab_end - 1, 2) * state.ratio), state.n_in)
     else:
         i1 = state.n_in
     if i1 <= i0:
@@ -288,6 +300,7 @@ def finish(state: StreamState) -> list[Piece]:
             raise RuntimeError(f"stitching gap at the end: output ends at {feat_end}, recording at {m}")
         state.feat = np.concatenate([state.feat, state.tail])
     _decode_blocks(state, m)
+    _settle_rhythm(state, np.zeros(0, np.uint8), final=True)
     _map_back(state, m)
     pieces = _emit(state, final=True)
     state.buf = state.buf[:0]

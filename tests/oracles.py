@@ -55,7 +55,7 @@ class EchoOracle:
 
 
 def echo_decode(features: np.ndarray, fs: float) -> np.ndarray:
-    """Stand-in for :func:`openecg.postprocess.decode` that passes the echo through: (3, samples) uint8 of
+    """Stand-in for :func:`openecg.postprocess.decode_frames` that passes the echo through: (3, samples) uint8 of
     code, index low byte, index second byte."""
     return features[:, :3].T.astype(np.uint8)
 
@@ -93,3 +93,31 @@ def level_signal(fs: float, seconds: float, *, seed: int = 0, offset_s: float = 
     truth = np.array([c for c, _ in BEAT_PATTERN])[phase]
     noise = np.random.default_rng(seed).uniform(-0.02, 0.02, n)
     return (truth + noise).astype(np.float32), truth
+
+
+class RhythmOracle:
+    """Rhythm class = the input level in mV (0..5), wave "other" everywhere: for episode tests."""
+
+    fs = FS
+    window = WINDOW
+
+    def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        b, w = x.shape
+        rhythm = np.eye(7, dtype=np.float32)[np.clip(np.rint(x), 0, 5).astype(np.int64)]
+        other = np.zeros((b, w, 5), np.float32)
+        other[..., 0] = 1
+        none = np.zeros((b, w, 7), np.float32)
+        none[..., 0] = 1
+        return {"wave": other, "beat": none, "rhythm": rhythm}
+
+
+def rhythm_signal(seconds: float, *, seed: int = 0) -> np.ndarray:
+    """float32 at 250 Hz: levels 0..5 held for 0.2 to 6 s at random, plus 0.02 mV noise."""
+    rng = np.random.default_rng(seed)
+    parts, total = [], 0
+    while total < seconds * FS:
+        n = int(rng.uniform(0.2, 6.0) * FS)
+        parts.append(np.full(n, rng.integers(0, 6), np.float32))
+        total += n
+    x = np.concatenate(parts)[: int(seconds * FS)]
+    return x + rng.uniform(-0.02, 0.02, len(x)).astype(np.float32)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openecg.postprocess import MIN_EPISODE_S, N_FEATURES, decode, runs
+from openecg.postprocess import MIN_EPISODE_S, N_FEATURES, EpisodeState, decode, episodes, runs
 from openecg.tokenizer.rle import runs_to_labels
 from openecg.tokenizer.vocab import class_id, symbol_id
 from openecg.waves import merge_runs, wave_tokens
@@ -110,3 +110,30 @@ def test_merge_runs_keeps_the_labels(pairs):
     merged = merge_runs(symbols, lengths)
     np.testing.assert_array_equal(runs_to_labels(*merged), runs_to_labels(symbols, lengths))
     assert (merged[0][1:] != merged[0][:-1]).all()
+
+
+def episodes_reference(rhythm: np.ndarray, min_len: int) -> np.ndarray:
+    """The episode rule on a whole array at once (vectorised), for comparison with the streaming filter."""
+    _, lengths, values = runs(rhythm)
+    long = (lengths >= min_len) | (values == class_id("rhythm", "noise"))
+    if not long.any():
+        counts = np.bincount(values, weights=lengths)
+        return np.full(len(rhythm), int(np.argmax(counts)), np.uint8)
+    idx = np.maximum.accumulate(np.where(long, np.arange(len(values)), -1))
+    idx[idx < 0] = np.flatnonzero(long)[0]
+    return np.repeat(values[idx], lengths).astype(np.uint8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    segments=st.lists(st.tuples(st.integers(0, 6), st.integers(1, 40)), min_size=1, max_size=40),
+    cuts=st.lists(st.integers(0, 1600), max_size=6),
+    min_len=st.integers(1, 30),
+)
+def test_streaming_episodes_equal_the_whole_array_rule(segments, cuts, min_len):
+    rhythm = np.concatenate([np.full(n, c, np.uint8) for c, n in segments])
+    state = EpisodeState(min_len=min_len)
+    bounds = sorted({min(c, len(rhythm)) for c in cuts} | {0, len(rhythm)})
+    pieces = [episodes(rhythm[a:b], state, final=False) for a, b in zip(bounds, bounds[1:])]
+    pieces.append(episodes(rhythm[:0], state, final=True))
+    np.testing.assert_array_equal(np.concatenate(pieces), episodes_reference(rhythm, min_len))

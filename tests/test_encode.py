@@ -184,3 +184,18 @@ def test_recording_and_lead_selection():
     with pytest.raises(ValueError, match="leads contains 'V7'"):
         openecg.encode(rec, leads=["V7"], model=LevelOracle())
     assert openecg.encode([0.1, 0.2, 0.3], 250.0, model=LevelOracle()).n_samples == 3
+
+
+def test_rhythm_episodes_across_block_seams():
+    """10 min of rhythm flicker: the stream (60-s decode blocks) gives the whole-record episode rule."""
+    from oracles import RhythmOracle, rhythm_signal
+
+    from openecg.postprocess import MIN_EPISODE_S
+
+    x = rhythm_signal(600.0, seed=5)
+    codec = openecg.encode_stream(x, 250.0, model=RhythmOracle(), chunk_size=7000, batch_size=5)
+    starts = np.flatnonzero(np.diff(codec.rhythm)) + 1
+    lengths = np.diff(np.r_[0, starts, codec.n_samples])
+    assert len(lengths) > 10 and lengths.min() >= MIN_EPISODE_S * 250.0
+    again = openecg.encode_stream(x, 250.0, model=RhythmOracle(), chunk_size=150_000, batch_size=64)
+    np.testing.assert_array_equal(codec.rhythm, again.rhythm)
