@@ -32,7 +32,7 @@ from fractions import Fraction
 import numpy as np
 
 from . import postprocess
-from .postprocess import N_FEATURES, NOISE, OTHER, EpisodeState, decode_frames, episodes
+from .postprocess import N_FEATURES, NOISE, OTHER, QRS_CLASSES, EpisodeState, decode_frames, episodes
 from .runtime import OUTPUT_CLASSES, Predictor
 from .sources import as_chunk
 from .waves import wave_tokens
@@ -91,6 +91,7 @@ class StreamState:
     rhythm_end: int = 0
     pend_start: int = 0
     pend: np.ndarray = field(default_factory=lambda: np.zeros((3, 0), np.uint8))
+    open_wide: int = -1
     finished: bool = False
 
 
@@ -229,9 +230,13 @@ def _emit(state: StreamState, *, final: bool) -> list[Piece]:
         return []
     a = state.pend_start - state.buf_start
     signal = state.buf[a:a + n]
-    symbols, lengths, done = wave_tokens(state.pend[0], state.pend[2], signal, state.fs, final=final)
+    symbols, lengths, done = wave_tokens(
+        state.pend[0], state.pend[2], signal, state.fs, final=final, open_wide=state.open_wide
+    )
     if done == 0:
         return []
+    last = int(state.pend[0, done - 1])
+    state.open_wide = last if last in QRS_CLASSES else -1
     piece = Piece(state.pend_start, state.pend[:, :done].copy(), symbols, lengths)
     state.pend = state.pend[:, done:]
     state.pend_start += done

@@ -87,7 +87,7 @@ def _qrs_symbols(segment: np.ndarray, fs: float, paced: bool) -> np.ndarray:
 
 
 def wave_tokens(
-    wave: np.ndarray, rhythm: np.ndarray, signal: np.ndarray, fs: float, *, final: bool = True
+    wave: np.ndarray, rhythm: np.ndarray, signal: np.ndarray, fs: float, *, final: bool = True, open_wide: int = -1
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Symbol runs of a stretch of labelled signal.
 
@@ -100,7 +100,11 @@ def wave_tokens(
     fs : float
         Sample rate of all three, in Hz.
     final : bool
-        False while the stretch may continue: a QRS run touching the end is then left for the next call.
+        False while the stretch may continue: a QRS run touching the end is then left for the next call,
+        unless it is already wider than ``WIDE_QRS_S`` (its symbols cannot change any more).
+    open_wide : int
+        The wave class of a wide QRS run that the previous call emitted up to its end, or -1: a first run
+        of this class continues it and is all ``wide_qrs``.
 
     Returns
     -------
@@ -113,13 +117,18 @@ def wave_tokens(
     """
     starts, lengths, values = runs(wave)
     done = len(wave)
-    if not final and len(values) and values[-1] in QRS_CLASSES:
-        done = int(starts[-1])
+    continued = len(values) > 0 and values[0] == open_wide
+    if not final and len(values) and values[-1] in QRS_CLASSES and lengths[-1] <= WIDE_QRS_S * fs:
+        if not (continued and len(values) == 1):
+            done = int(starts[-1])
     symbols = _BY_WAVE[wave[:done]]
     symbols[(wave[:done] == OTHER) & (rhythm[:done] == NOISE)] = UNK
-    for start, length, value in zip(starts, lengths, values):
+    for i, (start, length, value) in enumerate(zip(starts, lengths, values)):
         if value in QRS_CLASSES and start < done:
-            symbols[start:start + length] = _qrs_symbols(signal[start:start + length], fs, value == PACED)
+            if i == 0 and continued:
+                symbols[start:start + length] = WIDE
+            else:
+                symbols[start:start + length] = _qrs_symbols(signal[start:start + length], fs, value == PACED)
     _, token_lengths, token_symbols = runs(symbols)
     return token_symbols.astype(np.uint8), token_lengths.astype(np.int64), done
 

@@ -137,3 +137,14 @@ def test_streaming_episodes_equal_the_whole_array_rule(segments, cuts, min_len):
     pieces = [episodes(rhythm[a:b], state, final=False) for a, b in zip(bounds, bounds[1:])]
     pieces.append(episodes(rhythm[:0], state, final=True))
     np.testing.assert_array_equal(np.concatenate(pieces), episodes_reference(rhythm, min_len))
+
+
+def test_a_long_qrs_is_emitted_as_wide_without_waiting_for_its_end():
+    fs = 250.0
+    wave = np.array([0] * 10 + [2] * 200, np.uint8)
+    x = np.zeros((210, 1), np.float32)
+    symbols, lengths, done = wave_tokens(wave, np.zeros(210, np.uint8), x, fs, final=False)
+    assert done == 210 and chars(symbols) == "_w"
+    more = np.array([2] * 5 + [0] * 5, np.uint8)
+    symbols, lengths, done = wave_tokens(more, np.zeros(10, np.uint8), x[:10], fs, final=False, open_wide=2)
+    assert chars(symbols) == "w_" and lengths.tolist() == [5, 5] and done == 10

@@ -199,3 +199,13 @@ def test_rhythm_episodes_across_block_seams():
     assert len(lengths) > 10 and lengths.min() >= MIN_EPISODE_S * 250.0
     again = openecg.encode_stream(x, 250.0, model=RhythmOracle(), chunk_size=150_000, batch_size=64)
     np.testing.assert_array_equal(codec.rhythm, again.rhythm)
+
+
+def test_tokens_of_a_long_qrs_do_not_depend_on_chunking():
+    x, _ = level_signal(250.0, 200.0, seed=2)
+    x[20_000:21_000] = 2.0 + np.random.default_rng(0).uniform(-0.02, 0.02, 1000)
+    whole = openecg.encode(x, 250.0, model=LevelOracle())
+    streamed = openecg.encode_stream(x, 250.0, model=LevelOracle(), chunk_size=333, batch_size=2)
+    np.testing.assert_array_equal(streamed.tokens.symbols, whole.tokens.symbols)
+    np.testing.assert_array_equal(streamed.tokens.lengths, whole.tokens.lengths)
+    assert (whole.tokens.symbols == 10).any()
