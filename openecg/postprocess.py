@@ -34,7 +34,17 @@ import numpy as np
 from .tokenizer.rle import labels_to_runs
 from .tokenizer.vocab import WAVE_CLASSES, class_id
 
-__all__ = ["decode", "decode_frames", "episodes", "EpisodeState", "runs", "N_FEATURES", "MIN_WAVE_S", "MIN_EPISODE_S", "RHYTHM_SMOOTH_S"]
+__all__ = [
+    "decode",
+    "decode_frames",
+    "episodes",
+    "EpisodeState",
+    "runs",
+    "N_FEATURES",
+    "MIN_WAVE_S",
+    "MIN_EPISODE_S",
+    "RHYTHM_SMOOTH_S",
+]
 
 N_FEATURES = 5 + 7 + 7 + 1
 WAVE_SLICE, BEAT_SLICE, RHYTHM_SLICE, VALID = slice(0, 5), slice(5, 12), slice(12, 19), 19

@@ -87,7 +87,13 @@ def _qrs_symbols(segment: np.ndarray, fs: float, paced: bool) -> np.ndarray:
 
 
 def wave_tokens(
-    wave: np.ndarray, rhythm: np.ndarray, signal: np.ndarray, fs: float, *, final: bool = True, open_wide: int = -1
+    wave: np.ndarray,
+    rhythm: np.ndarray,
+    signal: np.ndarray,
+    fs: float,
+    *,
+    final: bool = True,
+    open_wide: int = -1,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Symbol runs of a stretch of labelled signal.
 
