@@ -3,3 +3,5 @@
 from ._version import __version__ as __version__
 from .codec import Codec as Codec
 from .codec import load_codec as load_codec
+from .signal.io import read as read
+from .signal.recording import Recording as Recording
