@@ -25,12 +25,28 @@ from .model import OpenECGModel
 from .tracks import Track, tracks_from_record
 from .windows import Batch, WindowSampler
 
-__all__ = ["main", "load_tracks", "tile_windows"]
+__all__ = ["main", "load_tracks", "motion_noise", "tile_windows"]
 
 
 def load_tracks(name: str, split: str, fs: float, root: str | None = None) -> list[Track]:
     """All tracks (one per lead) of the ``split`` records of database ``name`` at ``fs``."""
     return [t for rec in data.iter_records(name, split=split, root=root) for t in tracks_from_record(rec, fs=fs)]
+
+
+def motion_noise(records: list[str], fs: float, root: str | None = None) -> np.ndarray:
+    """Real electrode-motion noise at ``fs``: both leads of the lowest-SNR NSTDB training record, noisy minus
+    clean, keeping only the 2-s blocks where noise was added (NSTDB alternates noisy and clean minutes)."""
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    record = sorted(records, key=lambda r: int(r[4:].replace("_", "-")))[0]
+    noise = data.nstdb_noise(record, root=root)
+    ratio = Fraction(fs / 360.0).limit_denominator(1000)
+    noise = resample_poly(noise, ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
+    block = int(2 * fs)
+    blocks = noise[: noise.shape[0] // block * block].T.reshape(-1, block)
+    return np.ascontiguousarray(blocks[blocks.std(axis=1) > 1e-3].ravel())
 
 
 def tile_windows(tracks: list[Track], window: int, per_track: int) -> Batch:
@@ -113,13 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.time()
     train_tracks = {n: load_tracks(n, "train", fs, args.data) for n in cfg["datasets"]}
     val_tracks = {n: load_tracks(n, "val", fs, args.data) for n in cfg["datasets"]}
-    noise = np.concatenate([data.nstdb_noise(r, root=args.data)[:, 0] for r in ("118e06", "119e06")])
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(fs / 360.0).limit_denominator(1000)
-    noise = resample_poly(noise, ratio.numerator, ratio.denominator).astype(np.float32)
+    noise = motion_noise(data.load_split("nstdb")["train"], fs, args.data)
     sampler = WindowSampler(train_tracks, cfg["datasets"], noise, fs=fs, window=window, seed=cfg["seed"])
     val = {n: tile_windows(t, window, cfg["val_windows_per_track"]) for n, t in val_tracks.items() if t}
     print(f"data ready in {time.time() - t0:.0f} s: "
