@@ -102,9 +102,9 @@ def test_ludb_waves_line_up_per_lead(data_dir):
         wave = rec.labels[lead, WAVE]
         for symbol, cls in (("p", 1), ("N", 2), ("t", 3)):
             assert (wave[samples[symbols == symbol]] == cls).all()
-        assert not rec.mask[lead, WAVE, : samples[0]].any()
-        assert not rec.mask[lead, WAVE, samples[-1] + 1 :].any()
-        assert rec.mask[lead, WAVE, samples[0] : samples[-1] + 1].all()
+        assert not rec.mask[lead, WAVE, : samples[0] - 1].any()
+        assert not rec.mask[lead, WAVE, samples[-1] + 2 :].any()
+        assert rec.mask[lead, WAVE, samples[0] - 1 : samples[-1] + 2].all()
     assert not rec.mask[:, BEAT].any()
     assert rec.mask[:, RHYTHM].all() and (rec.labels[:, RHYTHM] == class_id("rhythm", "sinus")).all()
 
@@ -132,7 +132,7 @@ def test_qtdb_labels_only_annotated_beats(data_dir):
     wave, mask = rec.labels[0, WAVE], rec.mask[0, WAVE]
     assert (wave[samples[symbols == "N"]] == 2).all() and mask[samples[symbols == "N"]].all()
     assert (wave[samples[symbols == "t"]] == 3).all()
-    assert not mask[: samples[0]].any() and not mask[samples[-1] + 1 :].any()
+    assert not mask[: samples[0] - 1].any() and not mask[samples[-1] + 2 :].any()
     # beats between the first and last annotation that carry no q1c QRS are masked
     inside = rec.beats[(rec.beats > samples[0]) & (rec.beats < samples[-1])]
     far = inside[np.min(np.abs(inside[:, None] - samples[symbols == "N"][None]), axis=1) > 40]
@@ -218,10 +218,10 @@ def test_wave_layer_masks_missing_boundaries():
     symbols = np.array(["(", "N", ")", "t", ")", "(", "p"])
     labels, mask = wave_layer(samples, symbols, n=100)
     assert (labels[10:31] == 2).all() and (labels[50:61] == 3).all() and (labels[80:91] == 1).all()
-    assert not mask[31:50].any() and mask[30] and mask[50]
-    assert not mask[91:].any() and not mask[:10].any()
+    assert not mask[32:50].any() and mask[30:32].all() and mask[50]
+    assert not mask[91:].any() and not mask[:9].any() and mask[9]
     labels, mask = wave_layer(samples, symbols, n=100, max_gap=15)
-    assert not mask[61:80].any()
+    assert not mask[62:79].any() and mask[61] and mask[79]
 
 
 def test_beat_and_rhythm_layers_by_hand():

@@ -9,7 +9,7 @@ Examples
 >>> labels.tolist()
 [0, 0, 2, 2, 2, 2, 2, 0, 0, 0]
 >>> mask.tolist()
-[False, False, True, True, True, True, True, False, False, False]
+[False, True, True, True, True, True, True, True, False, False]
 """
 
 from __future__ import annotations
@@ -121,8 +121,10 @@ def wave_layer(
     labels : numpy.ndarray
         uint8 ``(n,)`` WAVE_CLASSES ids; a wave covers onset to offset inclusive.
     mask : numpy.ndarray
-        bool ``(n,)``: True inside ``[first annotation, last annotation]`` except where a boundary is missing
+        bool ``(n,)``: True from one sample before the first annotation to one after the last (the samples
+        just outside an annotated onset/offset are known not to be wave), except where a boundary is missing
         (from the peak to the neighbouring annotation), around unpaired ``(``/``)``, and in skipped stretches.
+        Next to an annotated boundary one sample stays True, so that boundary remains scoreable.
     """
     labels = np.zeros(n, dtype=np.uint8)
     mask = np.zeros(n, dtype=bool)
@@ -133,7 +135,7 @@ def wave_layer(
     k = len(samples)
     if k == 0:
         return labels, mask
-    mask[samples[0] : samples[-1] + 1] = True
+    mask[max(samples[0] - 1, 0) : samples[-1] + 2] = True
     unsure: list[tuple[int, int]] = []
     used = np.zeros(k, dtype=bool)
     i = 0
@@ -153,16 +155,16 @@ def wave_layer(
         if has_on:
             used[i - 1] = True
         else:
-            unsure.append((samples[i - 1] if i > 0 else samples[i], samples[i]))
+            unsure.append((samples[i - 1] + 2 if i > 0 else samples[i], samples[i]))
         if has_off:
             used[last + 1] = True
         else:
-            unsure.append((samples[last], samples[last + 1] if last + 1 < k else samples[last]))
+            unsure.append((samples[last] + 1, samples[last + 1] - 1 if last + 1 < k else n))
         cls = qrs_class if symbol == "N" else _WAVE_PEAKS[symbol]
         labels[start : end + 1] = cls
         i = last + 2 if has_off else last + 1
     for j in np.flatnonzero(~used):
-        unsure.append((samples[max(j - 1, 0)], samples[min(j + 1, k - 1)]))
+        unsure.append((samples[max(j - 1, 0)] + 1, samples[min(j + 1, k - 1)]))
     if max_gap is not None or beats is not None:
         gaps = np.diff(samples)
         skipped = np.zeros(k - 1, dtype=bool)
@@ -173,9 +175,9 @@ def wave_layer(
             upto = np.searchsorted(np.asarray(beats), samples[1:], side="left")
             skipped |= upto > after
         for j in np.flatnonzero(skipped):
-            unsure.append((samples[j], samples[j + 1]))
+            unsure.append((samples[j] + 2, samples[j + 1] - 1))
     for lo, hi in unsure:
-        mask[lo + 1 : hi] = False
+        mask[lo:hi] = False
     return labels, mask
 
 
