@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         opt.step()
         step += 1
         for k, v in losses.items():
-            running[k] = running.get(k, 0.0) + float(v)
+            running[k] = running.get(k, 0.0) + float(v.detach())
         if step % 50 == 0:
             rate = 50 / (time.time() - t_last)
             t_last = time.time()
