@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from openecg.runtime import bundled
-from openecg.runtime.preprocess import normalize_windows
+from openecg.signal.normalize import normalize_windows
 
 
 def test_normalisation_keeps_flat_lines_flat() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .preprocess import normalize_windows
+from ..signal.normalize import normalize_windows
 
 __all__ = [
     "MODELS_DIR", "bundled_models", "model_file", "model_config", "OnnxPredictor", "LiteRTSession", "LiteRTPredictor",

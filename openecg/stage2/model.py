@@ -2,7 +2,7 @@
 
 Shapes (``B`` batch, ``T`` = ``config.window`` samples at ``config.fs``)::
 
-    x            [B, 1, T]        normalised single-lead ECG (see openecg.runtime.preprocess)
+    x            [B, 1, T]        normalised single-lead ECG (see openecg.signal.normalize_windows)
     stem         [B, C0, T] -> [B, C1, T/2] -> ... -> [B, Ck, frames]   each level halves time (rounding up)
     encoder      [B, frames, d]   pre-norm transformer, learned absolute positions
     decoder      U-Net path back up level by level, joined with the stem's features at each rate

@@ -51,7 +51,7 @@ def motion_noise(records: list[str], fs: float, root: str | None = None) -> np.n
 
 def tile_windows(tracks: list[Track], window: int, per_track: int) -> Batch:
     """Fixed validation windows: up to ``per_track`` consecutive windows over each track's supervised span."""
-    from ..runtime.preprocess import normalize_windows
+    from ..signal.normalize import normalize_windows
 
     xs, ls, ms, qs = [], [], [], []
     for t in tracks:

@@ -3,7 +3,7 @@
 Each batch mixes the databases with fixed weights (each supervises different layers, so every batch trains
 every head), picks a window around a supervised sample (or, for beat-labelled tracks, half the time around a
 beat of a rare class), applies a small rate change and the augmentations of :mod:`.augment`, and normalises
-with :func:`openecg.runtime.preprocess.normalize_windows`.
+with :func:`openecg.signal.normalize_windows`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..runtime.preprocess import normalize_windows
+from ..signal.normalize import normalize_windows
 from . import augment
 from .tracks import Track
 
