@@ -1,0 +1,195 @@
+"""Streaming benchmark: 24 h of real single-lead ECG at 250 Hz, in memory and file to file, and the latency of
+a 12-lead 10-s ``encode``.
+
+The 24-h recording is lead 0 of the MIT-BIH records (resampled 360 -> 250 Hz) followed by the QTDB records,
+cut at 24 h. Each measurement runs in its own process so that its peak RSS is its own.
+
+Usage::
+
+    OPENECG_DATA=/path/to/data python benchmarks/bench_stream.py [--model NAME] [--hours 24] [--batch-size 64]
+
+``--model`` names a registered predictor; without one, or when ``"default"`` is not registered yet, a
+stand-in numpy predictor (QRS from the slope of the signal, no P/T, beat N, rhythm sinus) is used and the
+figures measure the stream machinery (windowing, resampling, stitching, decoding, tokens, sinks), not the
+trained model's inference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+FS = 250.0
+
+
+class StandInPredictor:
+    """A cheap numpy stand-in for the model: QRS where the slope is steep, beat N there, sinus rhythm."""
+
+    fs = FS
+    window = 2500
+
+    def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        from scipy.ndimage import maximum_filter1d
+
+        slope = np.abs(np.diff(x, axis=1, prepend=x[:, :1]))
+        qrs = slope > 0.4 * np.maximum(slope.max(axis=1, keepdims=True), 1e-6)
+        qrs = maximum_filter1d(qrs.astype(np.uint8), size=int(0.08 * FS), axis=1).astype(bool)
+        b, w = x.shape
+        wave = np.zeros((b, w, 5), np.float32)
+        wave[..., 0] = ~qrs
+        wave[..., 2] = qrs
+        beat = np.zeros((b, w, 7), np.float32)
+        beat[..., 0] = ~qrs
+        beat[..., 1] = qrs
+        rhythm = np.zeros((b, w, 7), np.float32)
+        rhythm[..., 0] = 1
+        return {"wave": wave, "beat": beat, "rhythm": rhythm}
+
+
+def data_root() -> Path:
+    root = os.environ.get("OPENECG_DATA")
+    if not root or not Path(root).is_dir():
+        sys.exit("set OPENECG_DATA to the folder of the PhysioNet databases (mitdb/, qtdb/)")
+    return Path(root)
+
+
+def build_recording(hours: float, path: Path) -> None:
+    """Write ``hours`` of lead 0 of MIT-BIH (resampled) then QTDB to ``path`` (.npy float32)."""
+    import wfdb
+    from scipy.signal import resample_poly
+
+    root = data_root()
+    need = int(hours * 3600 * FS)
+    parts, total = [], 0
+    for db in ("mitdb", "qtdb"):
+        for hea in sorted((root / db).glob("*.hea")):
+            rec = wfdb.rdrecord(str(hea.with_suffix("")), channels=[0])
+            x = rec.p_signal[:, 0]
+            x = np.nan_to_num(x)
+            if rec.fs != FS:
+                x = resample_poly(x, 25, 36) if rec.fs == 360 else resample_poly(x, int(FS), int(rec.fs))
+            parts.append(x.astype(np.float32))
+            total += len(x)
+            if total >= need:
+                break
+        if total >= need:
+            break
+    signal = np.concatenate(parts)
+    if len(signal) < need:
+        signal = np.tile(signal, need // len(signal) + 1)
+    np.save(path, signal[:need])
+
+
+def predictor(name: str | None):
+    from openecg.runtime import get_predictor, registered_predictors
+
+    if name is None:
+        name = "default" if "default" in registered_predictors() else None
+    return (get_predictor(name), name) if name else (StandInPredictor(), "stand-in")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM, which, unlike ru_maxrss, is not inherited across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(args: argparse.Namespace) -> dict[str, object]:
+    import openecg
+
+    model, name = predictor(args.model)
+    if args.mode == "memory":
+        signal = np.load(args.input)
+        start = time.perf_counter()
+        codec = openecg.encode_stream(signal, FS, model=model, batch_size=args.batch_size)
+        wall = time.perf_counter() - start
+        n = codec.n_samples
+    elif args.mode == "file":
+        start = time.perf_counter()
+        openecg.encode_stream(args.input, model=model, batch_size=args.batch_size, sink=args.output)
+        wall = time.perf_counter() - start
+        import wfdb
+
+        n = int(wfdb.rdheader(args.input).sig_len)
+    else:
+        import wfdb
+
+        record = data_root() / "ludb" / "data" / "1"
+        signal = wfdb.rdrecord(str(record)).p_signal.astype(np.float32)
+        openecg.encode(signal, 500.0, model=model)
+        times = []
+        for _ in range(20):
+            start = time.perf_counter()
+            openecg.encode(signal, 500.0, model=model)
+            times.append(time.perf_counter() - start)
+        return {"mode": "latency", "model": name, "median_ms": 1000 * float(np.median(times)),
+                "p90_ms": 1000 * float(np.percentile(times, 90)), "peak_rss_mb": peak_rss_mb()}
+    windows = int(np.ceil(max(0, n / FS - 10) / 6)) + 1
+    return {"mode": args.mode, "model": name, "samples": n, "hours": n / FS / 3600, "wall_s": wall,
+            "windows_per_s": windows / wall, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_child(*extra: str) -> dict[str, object]:
+    env = dict(os.environ, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    command = [sys.executable, __file__, "--child", *extra]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def write_wfdb(npy: Path, folder: Path) -> Path:
+    import wfdb
+
+    signal = np.load(npy, mmap_mode="r")
+    wfdb.wrsamp("long", fs=FS, units=["mV"], sig_name=["lead0"], p_signal=np.asarray(signal, np.float64)[:, None],
+                fmt=["16"], adc_gain=[200.0], baseline=[0], write_dir=str(folder))
+    return folder / "long"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--hours", type=float, nargs="+", default=[24.0])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=["memory", "file", "latency"], help=argparse.SUPPRESS)
+    parser.add_argument("--input", help=argparse.SUPPRESS)
+    parser.add_argument("--output", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args)))
+        return
+    common = ["--batch-size", str(args.batch_size)] + (["--model", args.model] if args.model else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for hours in args.hours:
+            npy = folder / f"ecg_{hours}h.npy"
+            t0 = time.perf_counter()
+            build_recording(hours, npy)
+            record = write_wfdb(npy, folder)
+            print(f"built {hours} h of real ECG at 250 Hz in {time.perf_counter() - t0:.1f} s")
+            for mode, io_args in (("memory", ["--input", str(npy)]),
+                                  ("file", ["--input", str(record), "--output", str(folder / "out.oecgs")])):
+                r = run_child("--mode", mode, *io_args, *common)
+                print(f"{mode:>6} {r['hours']:.1f} h [{r['model']}]: wall {r['wall_s']:.1f} s, "
+                      f"{r['windows_per_s']:.0f} windows/s, peak RSS {r['peak_rss_mb']:.0f} MB")
+        r = run_child("--mode", "latency", *common)
+        print(f"12-lead 10-s encode [{r['model']}]: median {r['median_ms']:.1f} ms, p90 {r['p90_ms']:.1f} ms, "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

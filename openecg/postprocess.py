@@ -1,0 +1,129 @@
+"""Decode stitched class probabilities into the three label channels (wave, beat, rhythm).
+
+All functions work at the model's sample rate on ``(samples, 20)`` feature arrays: 5 wave, 7 beat and 7
+rhythm probabilities (classes of :mod:`openecg.tokenizer.vocab`) and, last, the fraction of leads that were
+readable there (0 where every lead is a gap or a flat line).
+
+The rules, in order:
+
+* **wave**: argmax; then runs shorter than ``MIN_WAVE_S`` of their class are dropped to "other"
+  (P 40 ms, QRS and paced QRS 40 ms, T 60 ms), and "other" runs shorter than 12 ms between two runs of one
+  class are filled with it. Unreadable samples are "other".
+* **beat**: one class per QRS (or paced QRS) run, the argmax of the beat probabilities summed over the run
+  with "none" left out; 0 outside QRS runs.
+* **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax, then episodes
+  shorter than ``MIN_EPISODE_S`` (3 s) are absorbed by the episode before them (the first one by the
+  episode after it). Unreadable samples are "noise" whatever their length.
+
+Examples
+--------
+>>> f = np.zeros((1000, 20), np.float32); f[:, 19] = 1; f[:, 0] = f[:, 5] = f[:, 12] = 1
+>>> f[400:425, 2] = 2; f[400:425, 6] = 2               # a 100-ms QRS, beat class N
+>>> labels = decode(f, 250.0)
+>>> np.unique(labels[0]).tolist(), int(labels[1, 410]), int(labels[1, 300]), np.unique(labels[2]).tolist()
+([0, 2], 1, 0, [0])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tokenizer.rle import labels_to_runs
+from .tokenizer.vocab import WAVE_CLASSES, class_id
+
+__all__ = ["decode", "runs", "N_FEATURES", "MIN_WAVE_S", "MIN_EPISODE_S", "RHYTHM_SMOOTH_S"]
+
+N_FEATURES = 5 + 7 + 7 + 1
+WAVE_SLICE, BEAT_SLICE, RHYTHM_SLICE, VALID = slice(0, 5), slice(5, 12), slice(12, 19), 19
+
+MIN_WAVE_S: dict[int, float] = {
+    class_id("wave", "P"): 0.040,
+    class_id("wave", "QRS"): 0.040,
+    class_id("wave", "T"): 0.060,
+    class_id("wave", "paced_QRS"): 0.040,
+}
+MAX_FILL_S = 0.012
+RHYTHM_SMOOTH_S = 2.0
+MIN_EPISODE_S = 3.0
+OTHER = class_id("wave", "other")
+QRS_CLASSES = (class_id("wave", "QRS"), class_id("wave", "paced_QRS"))
+NOISE = class_id("rhythm", "noise")
+
+
+def runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run-length form of a 1-D uint8 label array with run starts: ``(starts, lengths, values)``, each ``(k,)``.
+
+    >>> [a.tolist() for a in runs(np.array([0, 0, 2, 2, 2, 0], np.uint8))]
+    [[0, 2, 5], [2, 3, 1], [0, 2, 0]]
+    """
+    values, lengths = labels_to_runs(labels)
+    return np.cumsum(lengths) - lengths, lengths, values
+
+
+def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:
+    starts, lengths, values = runs(wave)
+    minimum = np.zeros(len(WAVE_CLASSES), np.int64)
+    for cls, seconds in MIN_WAVE_S.items():
+        minimum[cls] = int(round(seconds * fs))
+    values = np.where(lengths < minimum[values], OTHER, values)
+    fill = int(round(MAX_FILL_S * fs))
+    if len(values) >= 3:
+        inner = np.arange(1, len(values) - 1)
+        gaps = inner[(values[inner] == OTHER) & (lengths[inner] <= fill) & (values[inner - 1] == values[inner + 1])]
+        values[gaps] = values[gaps - 1]
+    return np.repeat(values, lengths).astype(np.uint8)
+
+
+def _beats(wave: np.ndarray, beat_probs: np.ndarray) -> np.ndarray:
+    beat = np.zeros(len(wave), np.uint8)
+    starts, lengths, values = runs(wave)
+    qrs = np.isin(values, QRS_CLASSES)
+    if not qrs.any():
+        return beat
+    sums = np.add.reduceat(beat_probs, starts, axis=0)[qrs]
+    classes = (np.argmax(sums[:, 1:], axis=1) + 1).astype(np.uint8)
+    for start, length, cls in zip(starts[qrs], lengths[qrs], classes):
+        beat[start:start + length] = cls
+    return beat
+
+
+def _episodes(rhythm: np.ndarray, min_len: int) -> np.ndarray:
+    starts, lengths, values = runs(rhythm)
+    long = (lengths >= min_len) | (values == NOISE)
+    if not long.any():
+        counts = np.bincount(values, weights=lengths)
+        return np.full(len(rhythm), int(np.argmax(counts)), np.uint8)
+    idx = np.where(long, np.arange(len(values)), -1)
+    idx = np.maximum.accumulate(idx)
+    idx[idx < 0] = np.flatnonzero(long)[0]
+    return np.repeat(values[idx], lengths).astype(np.uint8)
+
+
+def decode(features: np.ndarray, fs: float) -> np.ndarray:
+    """Label channels from stitched features.
+
+    Parameters
+    ----------
+    features : numpy.ndarray
+        float32 ``(samples, 20)`` at ``fs`` (see the module docstring for the layout).
+    fs : float
+        The model's sample rate in Hz.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``(3, samples)``: wave, beat and rhythm classes.
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    valid = features[:, VALID] > 0
+    wave = np.argmax(features[:, WAVE_SLICE], axis=1).astype(np.uint8)
+    wave[~valid] = OTHER
+    wave = _clean_waves(wave, fs)
+    beat = _beats(wave, features[:, BEAT_SLICE])
+    size = max(1, int(round(RHYTHM_SMOOTH_S * fs)))
+    smooth = uniform_filter1d(features[:, RHYTHM_SLICE], size=size, axis=0, mode="nearest")
+    rhythm = np.argmax(smooth, axis=1).astype(np.uint8)
+    rhythm[~valid] = NOISE
+    rhythm = _episodes(rhythm, int(round(MIN_EPISODE_S * fs)))
+    return np.stack([wave, beat, rhythm])

@@ -1,0 +1,60 @@
+"""Torch-free inference: the :class:`Predictor` interface and the registry of named models.
+
+Examples
+--------
+>>> "no-such-model" in registered_predictors()
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import OUTPUT_CLASSES as OUTPUT_CLASSES
+from .base import Predictor as Predictor
+
+__all__ = ["Predictor", "OUTPUT_CLASSES", "get_predictor", "register_predictor", "registered_predictors"]
+
+_REGISTRY: dict[str, Callable[[], Predictor]] = {}
+
+
+def register_predictor(name: str, factory: Callable[[], Predictor]) -> None:
+    """Register ``factory`` (called with no arguments, returns a :class:`Predictor`) under ``name``.
+
+    Registering a name again replaces the earlier factory.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name={name!r} must be a non-empty string naming the model")
+    if not callable(factory):
+        raise ValueError(f"factory={factory!r} is not callable; pass a function that returns a Predictor")
+    _REGISTRY[name] = factory
+
+
+def registered_predictors() -> tuple[str, ...]:
+    """The names that :func:`get_predictor` accepts, sorted."""
+    return tuple(sorted(_REGISTRY))
+
+
+def get_predictor(model: str | Predictor) -> Predictor:
+    """Return the predictor named ``model``, or ``model`` itself when it already is a :class:`Predictor`.
+
+    Raises
+    ------
+    ValueError
+        When ``model`` is neither a registered name nor an object with ``fs``, ``window`` and ``predict``.
+    """
+    if isinstance(model, str):
+        if model not in _REGISTRY:
+            names = ", ".join(registered_predictors()) or "none yet"
+            raise ValueError(
+                f"model={model!r} is not a registered predictor; registered: {names}. "
+                "Pass a Predictor object or register one with openecg.runtime.register_predictor(name, factory)"
+            )
+        predictor = _REGISTRY[model]()
+    else:
+        predictor = model
+    if not isinstance(predictor, Predictor):
+        raise ValueError(
+            f"model={model!r} is not a Predictor; it needs attributes fs, window and a predict(x) method"
+        )
+    return predictor

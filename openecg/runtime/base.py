@@ -1,0 +1,45 @@
+"""The predictor interface every inference backend implements (ONNX Runtime, LiteRT, test oracles)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["Predictor", "OUTPUT_CLASSES"]
+
+OUTPUT_CLASSES: dict[str, int] = {"wave": 5, "beat": 7, "rhythm": 7}
+"""Number of classes of each output head, in the order of the tables in :mod:`openecg.tokenizer.vocab`."""
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """A single-lead segmentation model run on fixed windows.
+
+    Attributes
+    ----------
+    fs : float
+        The model's sample rate in Hz (250.0 for the shipped models).
+    window : int
+        Samples per window at ``fs`` (2500 = 10 s).
+    """
+
+    fs: float
+    window: int
+
+    def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-sample class probabilities for a batch of windows.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            float32 ``(B, window)``: one lead per row, raw mV at ``fs``, finite (the caller zero-fills gaps;
+            the predictor normalises internally).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            float32 probabilities ``"wave"`` ``(B, window, 5)``, ``"beat"`` ``(B, window, 7)`` and
+            ``"rhythm"`` ``(B, window, 7)``, classes as in :mod:`openecg.tokenizer.vocab`.
+        """
+        ...

@@ -1,0 +1,295 @@
+"""The streaming engine: windows scheduled as input arrives, batched through a predictor, stitched with the
+2-s edge guard, decoded in fixed blocks and mapped back to the input rate.
+
+Everything that a later chunk needs travels in a :class:`StreamState`; :func:`feed` and :func:`finish` take
+it and return the finished :class:`Piece` s. The state keeps only the samples still needed (the windows not
+yet run, the decode context, the QRS run that has not ended), so memory is bounded by the batch size, not by
+the recording. Every output sample is a fixed function of the input (window placement, decode blocks and
+their context are all on absolute grids), so the pieces concatenate to the same result for any chunk size
+and any batch size.
+
+Examples
+--------
+>>> class Flat:
+...     fs, window = 250.0, 2500
+...     def predict(self, x):
+...         b = len(x)
+...         one = lambda k: np.broadcast_to(np.eye(k, dtype=np.float32)[0], (b, 2500, k))
+...         return {"wave": one(5), "beat": one(7), "rhythm": one(7)}
+>>> state = start(Flat(), fs=500.0, n_leads=1, batch_size=4)
+>>> pieces = feed(state, np.random.default_rng(0).normal(size=(30000, 1))) + finish(state)
+>>> sum(p.labels.shape[1] for p in pieces), int(pieces[0].start)
+(30000, 0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from .postprocess import N_FEATURES, NOISE, OTHER, decode
+from .runtime import OUTPUT_CLASSES, Predictor
+from .sources import as_chunk
+from .waves import wave_tokens
+from .signal.resample import map_index, resampled_length
+from .windows import Geometry, extract, input_ratio, input_span, plan
+
+__all__ = ["StreamState", "Piece", "start", "feed", "finish", "GUARD_S", "BLOCK_S", "CONTEXT_S", "FLAT_MV"]
+
+GUARD_S = 2.0
+BLOCK_S = 60.0
+CONTEXT_S = 10.0
+FLAT_S = 2.0
+FLAT_MV = 0.01
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A finished stretch of output: input samples ``[start, start + labels.shape[1])``.
+
+    ``labels`` is uint8 ``(3, k)`` (wave, beat, rhythm) and ``symbols``/``lengths`` the wave-symbol runs
+    covering exactly these samples (runs may continue into the next piece).
+    """
+
+    start: int
+    labels: np.ndarray
+    symbols: np.ndarray
+    lengths: np.ndarray
+
+
+@dataclass
+class StreamState:
+    """All a stream carries between chunks. Build it with :func:`start`; positions are absolute sample
+    indices at the input rate (``*_in``) or at the model rate."""
+
+    predictor: Predictor
+    fs: float
+    n_leads: int
+    batch_size: int
+    geo: Geometry
+    ratio: Fraction
+    block: int
+    context: int
+    n_in: int = 0
+    buf_start: int = 0
+    buf: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))
+    bad: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), bool))
+    next_k: int = 0
+    queue: list[tuple[int, int, int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    tail: np.ndarray | None = None
+    feat_start: int = 0
+    feat: np.ndarray = field(default_factory=lambda: np.zeros((0, N_FEATURES), np.float32))
+    next_block: int = 0
+    lab_start: int = 0
+    lab: np.ndarray = field(default_factory=lambda: np.zeros((3, 0), np.uint8))
+    pend_start: int = 0
+    pend: np.ndarray = field(default_factory=lambda: np.zeros((3, 0), np.uint8))
+    finished: bool = False
+
+
+def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32) -> StreamState:
+    """A fresh stream for ``n_leads`` leads at ``fs`` Hz, ``batch_size`` single-lead windows per predict."""
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r} must be a positive integer (windows per model call)")
+    guard = int(round(GUARD_S * predictor.fs))
+    state = StreamState(
+        predictor=predictor,
+        fs=float(fs),
+        n_leads=int(n_leads),
+        batch_size=int(batch_size),
+        geo=Geometry(window=int(predictor.window), guard=guard),
+        ratio=input_ratio(fs, predictor.fs),
+        block=int(round(BLOCK_S * predictor.fs)),
+        context=int(round(CONTEXT_S * predictor.fs)),
+    )
+    state.buf = np.zeros((0, n_leads), np.float32)
+    state.bad = np.zeros((0, n_leads), bool)
+    return state
+
+
+def _n_model(state: StreamState) -> int:
+    """Model-rate samples of the input received so far (the whole recording once it has ended)."""
+    return max(1, resampled_length(state.n_in, fs_from=state.fs, fs_to=state.predictor.fs))
+
+
+def _to_model(state: StreamState, i: np.ndarray) -> np.ndarray:
+    """The model sample nearest to each input sample ``i`` (absolute indices)."""
+    return map_index(i, fs_from=state.fs, fs_to=state.predictor.fs)
+
+
+def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+    W = state.geo.window
+    a, b = input_span(start_, W, state.ratio)
+    lo_in, hi_in = max(a, 0) - state.buf_start, min(b, state.n_in) - state.buf_start
+    args = (max(a, 0), state.n_in, start_, W, state.ratio)
+    signal = extract(state.buf[lo_in:hi_in], *args)
+    bad = extract(state.bad[lo_in:hi_in].astype(np.float32), *args) > 0.5
+    size = max(1, int(round(FLAT_S * state.predictor.fs)))
+    ptp = maximum_filter1d(signal, size, axis=0) - minimum_filter1d(signal, size, axis=0)
+    valid = ~bad & (ptp >= FLAT_MV)
+    pad = max(0, _n_model(state) - start_) if state.finished else W
+    valid[pad:] = False
+    state.queue.append((start_, lo, hi, signal, valid))
+
+
+def _stitch(state: StreamState, regions: list[tuple[int, int, int, np.ndarray]]) -> None:
+    """Append the owned part ``[lo, hi)`` of each window's features ``(window, 20)`` (started at ``start``)."""
+    end = state.feat_start + len(state.feat)
+    parts = [state.feat]
+    for start_, lo, hi, feats in regions:
+        if lo != end:
+            raise RuntimeError(f"stitching gap: a window region starts at {lo}, the output ends at {end}")
+        parts.append(feats[lo - start_:hi - start_])
+        state.tail = feats[hi - start_:]
+        end = hi
+    state.feat = np.concatenate(parts)
+
+
+def _run_queue(state: StreamState, *, final: bool) -> None:
+    rows = len(state.queue) * state.n_leads
+    if not state.queue or (rows < state.batch_size and not final):
+        return
+    x = np.concatenate([signal.T for _, _, _, signal, _ in state.queue])
+    outputs = []
+    for i in range(0, len(x), state.batch_size):
+        out = state.predictor.predict(np.ascontiguousarray(x[i:i + state.batch_size]))
+        outputs.append(np.concatenate([np.asarray(out[key], np.float32) for key in OUTPUT_CLASSES], axis=-1))
+    probs = np.concatenate(outputs).reshape(len(state.queue), state.n_leads, state.geo.window, -1)
+    regions = []
+    for (start_, lo, hi, _, valid), p in zip(state.queue, probs):
+        weight = valid.T[..., None].astype(np.float32)
+        total = weight.sum(axis=0)
+        fused = (p * weight).sum(axis=0) / np.maximum(total, 1.0)
+        regions.append((start_, lo, hi, np.concatenate([fused, total / state.n_leads], axis=1)))
+    _stitch(state, regions)
+    state.queue = []
+
+
+def _decode_blocks(state: StreamState, m: int | None) -> None:
+    feat_end = state.feat_start + len(state.feat)
+    while True:
+        lo = state.next_block * state.block
+        hi = lo + state.block
+        if m is None and feat_end < hi + state.context:
+            return
+        if m is not None:
+            if lo >= m:
+                return
+            hi = min(hi, m)
+        c_lo, c_hi = max(0, lo - state.context), min(feat_end, hi + state.context)
+        labels = decode(state.feat[c_lo - state.feat_start:c_hi - state.feat_start], state.predictor.fs)
+        state.lab = np.concatenate([state.lab, labels[:, lo - c_lo:hi - c_lo]], axis=1)
+        state.next_block += 1
+
+
+def _map_back(state: StreamState, m: int | None) -> None:
+    lab_end = state.lab_start + state.lab.shape[1]
+    i0 = state.pend_start + state.pend.shape[1]
+    if m is None:
+        guess = max(i0, int((lab_end - 0.5) * state.ratio) - 2)
+        candidates = np.arange(guess, guess + 6)
+        i1 = int(candidates[np.argmax(_to_model(state, candidates) >= lab_end)])
+        i1 = min(i1, state.n_in)
+    else:
+        i1 = state.n_in
+    if i1 <= i0:
+        return
+    j = np.minimum(_to_model(state, np.arange(i0, i1)), lab_end - 1)
+    labels = state.lab[:, j - state.lab_start]
+    gap = state.bad[i0 - state.buf_start:i1 - state.buf_start].all(axis=1)
+    labels[0, gap] = OTHER
+    labels[1, gap] = 0
+    labels[2, gap] = NOISE
+    state.pend = np.concatenate([state.pend, labels], axis=1)
+    keep = int(_to_model(state, np.array([i1]))[0]) - 1
+    keep = max(state.lab_start, min(keep, lab_end))
+    state.lab = state.lab[:, keep - state.lab_start:]
+    state.lab_start = keep
+
+
+def _emit(state: StreamState, *, final: bool) -> list[Piece]:
+    n = state.pend.shape[1]
+    if n == 0:
+        return []
+    a = state.pend_start - state.buf_start
+    signal = state.buf[a:a + n]
+    symbols, lengths, done = wave_tokens(state.pend[0], state.pend[2], signal, state.fs, final=final)
+    if done == 0:
+        return []
+    piece = Piece(state.pend_start, state.pend[:, :done].copy(), symbols, lengths)
+    state.pend = state.pend[:, done:]
+    state.pend_start += done
+    return [piece]
+
+
+def _trim(state: StreamState) -> None:
+    k = max(0, state.next_k - 1)
+    keep_in = max(0, min(state.pend_start, input_span(k * state.geo.stride, state.geo.window, state.ratio)[0]))
+    if keep_in > state.buf_start:
+        cut = keep_in - state.buf_start
+        state.buf, state.bad = state.buf[cut:], state.bad[cut:]
+        state.buf_start = keep_in
+    keep_feat = max(state.feat_start, state.next_block * state.block - state.context)
+    state.feat = state.feat[keep_feat - state.feat_start:]
+    state.feat_start = keep_feat
+
+
+def feed(state: StreamState, chunk: object) -> list[Piece]:
+    """Add ``chunk`` (float32 mV ``(samples, leads)`` or ``(samples,)``, NaN for gaps) to the stream and
+    return the pieces it finished (possibly none). A long chunk is taken in steps of about one batch of
+    windows, so memory stays bounded by the batch size whatever the chunk size."""
+    if state.finished:
+        raise ValueError("chunk was fed to a stream that has finished; start a new stream")
+    x = as_chunk(chunk, state.n_leads)
+    step = int(max(state.block, state.geo.stride * max(1, state.batch_size // state.n_leads)) * state.ratio) + 1
+    pieces: list[Piece] = []
+    for i in range(0, len(x), step):
+        pieces += _feed_step(state, x[i:i + step])
+    return pieces
+
+
+def _feed_step(state: StreamState, x: np.ndarray) -> list[Piece]:
+    bad = ~np.isfinite(x)
+    state.buf = np.concatenate([state.buf, np.where(bad, np.float32(0), x)])
+    state.bad = np.concatenate([state.bad, bad])
+    state.n_in += len(x)
+    geo = state.geo
+    while input_span(state.next_k * geo.stride, geo.window, state.ratio)[1] <= state.n_in:
+        lo, hi = geo.grid_region(state.next_k)
+        _schedule(state, state.next_k * geo.stride, lo, hi)
+        state.next_k += 1
+        _run_queue(state, final=False)
+    _decode_blocks(state, None)
+    _map_back(state, None)
+    pieces = _emit(state, final=False)
+    _trim(state)
+    return pieces
+
+
+def finish(state: StreamState) -> list[Piece]:
+    """End the stream: run the remaining windows (the last one flush with the end, or one zero-padded
+    window for a recording shorter than a window) and return the last pieces."""
+    if state.n_in == 0:
+        raise ValueError("source is empty (0 samples); at least one sample is required")
+    state.finished = True
+    m = _n_model(state)
+    for start_, lo, hi in plan(m, state.geo):
+        is_grid = start_ % state.geo.stride == 0 and start_ // state.geo.stride < state.next_k
+        if not is_grid:
+            _schedule(state, start_, lo, hi)
+    _run_queue(state, final=True)
+    feat_end = state.feat_start + len(state.feat)
+    if feat_end < m:
+        if state.tail is None or feat_end + len(state.tail) != m:
+            raise RuntimeError(f"stitching gap at the end: output ends at {feat_end}, recording at {m}")
+        state.feat = np.concatenate([state.feat, state.tail])
+    _decode_blocks(state, m)
+    _map_back(state, m)
+    pieces = _emit(state, final=True)
+    state.buf = state.buf[:0]
+    state.bad = state.bad[:0]
+    return pieces

@@ -1,0 +1,112 @@
+"""Decoding rules (postprocess) and the 13-symbol wave stream (waves)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from openecg.postprocess import MIN_EPISODE_S, N_FEATURES, decode, runs
+from openecg.tokenizer.rle import runs_to_labels
+from openecg.tokenizer.vocab import class_id, symbol_id
+from openecg.waves import merge_runs, wave_tokens
+
+FS = 250.0
+
+
+def features(wave: np.ndarray, *, beat: np.ndarray | None = None, rhythm: np.ndarray | None = None) -> np.ndarray:
+    n = len(wave)
+    f = np.zeros((n, N_FEATURES), np.float32)
+    f[np.arange(n), wave] = 1
+    f[np.arange(n), 5 + (np.zeros(n, int) if beat is None else beat)] += 0.5
+    f[np.arange(n), 12 + (np.zeros(n, int) if rhythm is None else rhythm)] = 1
+    f[:, 19] = 1
+    return f
+
+
+def test_short_waves_are_dropped_and_tiny_holes_filled():
+    wave = np.zeros(600, int)
+    wave[100:105] = 2          # 20-ms QRS: too short
+    wave[200:230] = 2          # 120-ms QRS with a 2-sample hole
+    wave[214:216] = 0
+    wave[300:310] = 3          # 40-ms T: too short
+    out = decode(features(wave), FS)[0]
+    assert (out[95:110] == 0).all() and (out[300:310] == 0).all() and (out[200:230] == 2).all()
+
+
+def test_one_beat_class_per_qrs():
+    wave = np.zeros(500, int)
+    wave[100:130] = 2
+    beat = np.zeros(500, int)
+    beat[100:112] = 3          # V on 12 samples
+    beat[112:130] = 1          # N on 18: the QRS is N
+    beat[300:320] = 3          # V outside any QRS: ignored
+    out = decode(features(wave, beat=beat), FS)[1]
+    assert (out[100:130] == 1).all() and (out[:100] == 0).all() and (out[130:] == 0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(1, 1500)), min_size=1, max_size=30))
+def test_rhythm_episodes_are_never_shorter_than_the_minimum(segments):
+    rhythm = np.concatenate([np.full(length, cls) for cls, length in segments])
+    out = decode(features(np.zeros(len(rhythm), int), rhythm=rhythm), FS)[2]
+    _, lengths, _ = runs(out)
+    if len(lengths) > 1:
+        assert lengths.min() >= MIN_EPISODE_S * FS
+
+
+def test_unreadable_samples_are_noise_without_waves():
+    wave = np.full(2000, 2)
+    f = features(wave)
+    f[500:1500, 19] = 0
+    out = decode(f, FS)
+    assert (out[2, 500:1500] == class_id("rhythm", "noise")).all()
+    assert (out[0, 500:1500] == 0).all() and (out[1, 500:1500] == 0).all()
+
+
+def chars(symbols: np.ndarray) -> str:
+    from openecg.tokenizer.vocab import SYMBOLS
+
+    return "".join(SYMBOLS[s].char for s in symbols)
+
+
+def test_qrs_deflections_wide_qrs_pacer_and_unknown():
+    fs = 500.0
+    wave = np.array([0] * 50 + [2] * 40 + [0] * 50 + [2] * 70 + [0] * 50 + [4] * 80 + [0] * 20, np.uint8)
+    x = np.zeros((len(wave), 1), np.float32)
+    x[50:90, 0] = np.r_[np.zeros(5), np.full(15, 1.2), np.full(20, -0.5)]          # RS complex
+    x[140:210, 0] = np.linspace(0, 2, 70)                                              # 140 ms: wide
+    x[260:262, 0] = 5.0                                                                # pacer spike
+    x[262:340, 0] = np.linspace(0, -1, 78)                                             # wide paced QRS
+    rhythm = np.zeros(len(wave), np.uint8)
+    rhythm[340:] = class_id("rhythm", "noise")
+    symbols, lengths, done = wave_tokens(wave, rhythm, x, fs)
+    assert chars(symbols) == "_rs_w_|w?" and done == len(wave)
+    np.testing.assert_array_equal(lengths, [50, 20, 20, 50, 70, 50, 3, 77, 20])
+
+
+def test_qs_complex_is_q_and_small_qrs_is_r():
+    fs = 250.0
+    wave = np.array([0] * 5 + [2] * 20 + [0] * 5, np.uint8)
+    qs = np.zeros((30, 1), np.float32)
+    qs[8:20, 0] = -1.0
+    assert chars(wave_tokens(wave, np.zeros(30, np.uint8), qs, fs)[0]) == "_q_"
+    tiny = np.full((30, 1), 0.01, np.float32)
+    assert chars(wave_tokens(wave, np.zeros(30, np.uint8), tiny, fs)[0]) == "_r_"
+
+
+def test_open_qrs_is_held_back_until_it_ends():
+    wave = np.array([0] * 10 + [2] * 10, np.uint8)
+    signal = np.zeros((20, 1), np.float32)
+    symbols, lengths, done = wave_tokens(wave, np.zeros(20, np.uint8), signal, 250.0, final=False)
+    assert done == 10 and lengths.sum() == 10 and symbols.tolist() == [symbol_id("iso")]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(1, 20)), max_size=20))
+def test_merge_runs_keeps_the_labels(pairs):
+    symbols = np.array([s for s, _ in pairs], np.uint8)
+    lengths = np.array([n for _, n in pairs], np.int64)
+    merged = merge_runs(symbols, lengths)
+    np.testing.assert_array_equal(runs_to_labels(*merged), runs_to_labels(symbols, lengths))
+    assert (merged[0][1:] != merged[0][:-1]).all()

@@ -1,0 +1,159 @@
+"""Stitching correctness of the stream engine, proved with an oracle that echoes each sample's index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracles import FS, GUARD, WINDOW, EchoOracle, echo_decode, ramp
+
+import openecg.stream as stream
+from openecg.windows import Geometry, plan
+
+
+@pytest.fixture
+def echo(monkeypatch):
+    monkeypatch.setattr(stream, "decode", echo_decode)
+
+
+def run_echo(n: int, *, chunk: int | None = None, batch_size: int = 8, x: np.ndarray | None = None):
+    oracle = EchoOracle(n)
+    state = stream.start(oracle, fs=FS, n_leads=1, batch_size=batch_size)
+    x = ramp(n) if x is None else x
+    pieces = []
+    step = chunk or n
+    for i in range(0, n, step):
+        pieces += stream.feed(state, x[i:i + step])
+    pieces += stream.finish(state)
+    return pieces, oracle
+
+
+def check_echo(pieces, n: int) -> None:
+    position = 0
+    for piece in pieces:
+        assert piece.start == position
+        t = np.arange(position, position + piece.labels.shape[1])
+        np.testing.assert_array_equal(piece.labels[0], 0, err_msg=f"context violated, n={n}")
+        np.testing.assert_array_equal(piece.labels[1], t % 256, err_msg=f"misplaced window, n={n}")
+        np.testing.assert_array_equal(piece.labels[2], (t // 256) % 256, err_msg=f"misplaced window, n={n}")
+        assert piece.lengths.sum() == piece.labels.shape[1]
+        position += piece.labels.shape[1]
+    assert position == n
+
+
+def test_plan_tiles_every_length():
+    geo = Geometry(window=WINDOW, guard=GUARD)
+    for m in range(1, 4 * WINDOW):
+        windows = plan(m, geo)
+        assert windows[0][1] == 0 and windows[-1][2] == m
+        for (s0, lo0, hi0), (s1, lo1, hi1) in zip(windows, windows[1:]):
+            assert hi0 == lo1 and s1 > s0
+        for start, lo, hi in windows:
+            assert 0 <= start and (start + WINDOW <= m or m < WINDOW)
+            assert lo - start >= min(GUARD, lo) and start + WINDOW - hi >= min(GUARD, m - hi)
+
+
+def test_every_length_from_1s_to_40s(echo):
+    """Every length from 1 s to 40 s, one sample apart: odd lengths, exact multiples, one sample over."""
+    for n in range(int(FS), int(40 * FS) + 1):
+        pieces, _ = run_echo(n)
+        check_echo(pieces, n)
+
+
+def test_oracle_catches_a_misplaced_guard(echo, monkeypatch):
+    monkeypatch.setattr(stream, "GUARD_S", 1.0)
+    pieces, _ = run_echo(int(30 * FS))
+    codes = np.concatenate([p.labels[0] for p in pieces])
+    assert (codes != 0).any()
+
+
+@pytest.mark.parametrize("n", [1, 2499, 2500, 2501, 17 * 1500 + 1, 100_003])
+def test_same_result_for_any_chunk_and_batch_size(echo, n):
+    reference = np.concatenate([p.labels for p in run_echo(n, chunk=n, batch_size=64)[0]], axis=1)
+    for chunk, batch_size in [(1, 1), (7, 3), (1499, 2), (2501, 5), (60_000, 1)]:
+        if chunk == 1 and n > 3000:
+            chunk = 997
+        labels = np.concatenate([p.labels for p in run_echo(n, chunk=chunk, batch_size=batch_size)[0]], axis=1)
+        np.testing.assert_array_equal(labels, reference)
+
+
+def test_batches_are_full_until_the_end(echo):
+    n = 40 * 1500 + WINDOW
+    _, oracle = run_echo(n, batch_size=16, chunk=1000)
+    assert oracle.rows == 41 and oracle.calls == 3
+
+
+@pytest.mark.slow
+def test_24_hour_array(echo):
+    n = int(24 * 3600 * FS)
+    x = ramp(n)
+    oracle = EchoOracle(n)
+    state = stream.start(oracle, fs=FS, n_leads=1, batch_size=64)
+    position, peak = 0, 0
+    for i in range(0, n, 1 << 20):
+        pieces = stream.feed(state, x[i:i + (1 << 20)])
+        check_echo_at(pieces, position)
+        position += sum(p.labels.shape[1] for p in pieces)
+        peak = max(peak, len(state.buf), len(state.feat))
+    pieces = stream.finish(state)
+    check_echo_at(pieces, position)
+    position += sum(p.labels.shape[1] for p in pieces)
+    assert position == n
+    assert peak < 2_000_000, "the stream kept more than a bounded tail of the recording"
+
+
+def check_echo_at(pieces, position: int) -> None:
+    for piece in pieces:
+        assert piece.start == position
+        t = np.arange(position, position + piece.labels.shape[1])
+        assert (piece.labels[0] == 0).all()
+        assert (piece.labels[1] == t % 256).all() and (piece.labels[2] == (t // 256) % 256).all()
+        position += piece.labels.shape[1]
+
+
+def test_finished_stream_refuses_more(echo):
+    state = stream.start(EchoOracle(10), fs=FS, n_leads=1)
+    stream.feed(state, ramp(10))
+    stream.finish(state)
+    with pytest.raises(ValueError, match="finished"):
+        stream.feed(state, ramp(10))
+
+
+def test_bad_batch_size_and_empty_stream():
+    with pytest.raises(ValueError, match="batch_size=0"):
+        stream.start(EchoOracle(1), fs=FS, n_leads=1, batch_size=0)
+    state = stream.start(EchoOracle(1), fs=FS, n_leads=1)
+    with pytest.raises(ValueError, match="empty"):
+        stream.finish(state)
+
+
+def test_chunk_with_other_lead_count():
+    state = stream.start(EchoOracle(1), fs=FS, n_leads=2)
+    with pytest.raises(ValueError, match=r"chunk has shape \(100, 3\).*2 leads"):
+        stream.feed(state, np.zeros((100, 3), np.float32))
+    with pytest.raises(ValueError, match="leads-first"):
+        stream.feed(state, np.zeros((2, 100), np.float32))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 30_000),
+    chunks=st.lists(st.integers(1, 9_000), min_size=1, max_size=8),
+    batch_size=st.integers(1, 40),
+)
+def test_any_chunking_gives_the_exact_stitch(n, chunks, batch_size):
+    stream_decode = stream.decode
+    stream.decode = echo_decode
+    try:
+        oracle = EchoOracle(n)
+        state = stream.start(oracle, fs=FS, n_leads=1, batch_size=batch_size)
+        x, pieces, i, k = ramp(n), [], 0, 0
+        while i < n:
+            step = chunks[k % len(chunks)]
+            pieces += stream.feed(state, x[i:i + step])
+            i, k = i + step, k + 1
+        pieces += stream.finish(state)
+    finally:
+        stream.decode = stream_decode
+    check_echo(pieces, n)
