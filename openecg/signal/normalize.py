@@ -59,7 +59,7 @@ def normalize(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     --------
     >>> x, gap = normalize(np.array([0.0, 1.0, np.nan, -1.0, 0.0]))
     >>> [round(float(v), 2) for v in x[:, 0]], gap[:, 0].tolist()
-    ([0.0, 0.51, 0.0, -0.51, 0.0], [False, False, True, False, False])
+    ([0.0, 0.52, 0.0, -0.52, 0.0], [False, False, True, False, False])
     """
     x = as_signal(window, name="window")
     gap = ~np.isfinite(x)
