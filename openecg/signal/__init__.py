@@ -5,6 +5,7 @@ from .io import iter_chunks as iter_chunks
 from .io import read as read
 from .io import read_window as read_window
 from .normalize import normalize as normalize
+from .normalize import normalize_windows as normalize_windows
 from .recording import Recording as Recording
 from .recording import as_signal as as_signal
 from .recording import check_fs as check_fs

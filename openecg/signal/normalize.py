@@ -1,4 +1,6 @@
-"""The normalisation the models see: per-window, per-lead robust scaling, with NaN gaps zeroed and masked."""
+"""The normalisation every openecg model sees: per window and lead, minus the median, divided by a robust
+amplitude. Training (:mod:`openecg.stage2`) and inference (:mod:`openecg.runtime`) both call
+:func:`normalize_windows`, so the two can never drift apart."""
 
 from __future__ import annotations
 
@@ -6,20 +8,40 @@ import numpy as np
 
 from .recording import as_signal
 
-__all__ = ["normalize", "SCALE_RANGE_MV", "CLIP"]
+__all__ = ["normalize", "normalize_windows", "SCALE_RANGE_MV"]
 
-SCALE_RANGE_MV: tuple[float, float] = (0.1, 5.0)
-"""Bounds (mV) on the robust amplitude: flat leads are not blown up, saturated ones are not crushed."""
+SCALE_RANGE_MV: tuple[float, float] = (0.25, 10.0)
+"""Bounds (mV) of the robust amplitude (1st-to-99th percentile range) that divides each window: a flat line
+stays flat, a spike or saturation cannot crush the rest."""
 
-CLIP = 20.0
-"""Normalised values are clipped to ``[-CLIP, CLIP]``."""
+
+def normalize_windows(x: np.ndarray) -> np.ndarray:
+    """Centre and scale each window: ``(x - median) / clip(p99 - p1, 0.25, 10)``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float32 ``[B, T]`` windows in mV, finite (gaps are zero-filled before this).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``[B, T]``, dimensionless.
+
+    Examples
+    --------
+    >>> w = normalize_windows(np.array([[0.0, 1.0, 2.0, 3.0, 4.0]], dtype=np.float32))
+    >>> np.round(w, 3)
+    array([[-0.51 , -0.255,  0.   ,  0.255,  0.51 ]], dtype=float32)
+    """
+    x = np.asarray(x, dtype=np.float32)
+    lo, med, hi = np.percentile(x, [1.0, 50.0, 99.0], axis=-1, keepdims=True)
+    scale = np.clip(hi - lo, *SCALE_RANGE_MV)
+    return ((x - med) / scale).astype(np.float32)
 
 
 def normalize(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scale a window per lead: subtract its median, divide by a robust amplitude, zero the gaps.
-
-    The amplitude is half the 1st-to-99th percentile range of the finite samples, clipped to
-    :data:`SCALE_RANGE_MV`, so a normal 1 mV QRS maps to roughly unit scale whatever the gain.
+    """Normalise a ``(samples, leads)`` window as the models do, with NaN/inf gaps zero-filled and masked.
 
     Parameters
     ----------
@@ -29,7 +51,7 @@ def normalize(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     x : numpy.ndarray
-        float32 ``(samples, leads)``, 0 in gaps, within ``[-CLIP, CLIP]``.
+        float32 ``(samples, leads)``: :func:`normalize_windows` of each lead after its gaps are set to 0 mV.
     gap : numpy.ndarray
         bool ``(samples, leads)``: True where the input was NaN or infinite (never shown to a model as data).
 
@@ -37,15 +59,9 @@ def normalize(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     --------
     >>> x, gap = normalize(np.array([0.0, 1.0, np.nan, -1.0, 0.0]))
     >>> [round(float(v), 2) for v in x[:, 0]], gap[:, 0].tolist()
-    ([0.0, 1.03, 0.0, -1.03, 0.0], [False, False, True, False, False])
+    ([0.0, 0.52, 0.0, -0.52, 0.0], [False, False, True, False, False])
     """
-    x = as_signal(window, name="window").astype(np.float64)
+    x = as_signal(window, name="window")
     gap = ~np.isfinite(x)
-    x[gap] = np.nan
-    with np.errstate(all="ignore"):
-        centre = np.nanmedian(x, axis=0)
-        low, high = np.nanpercentile(x, [1, 99], axis=0)
-    scale = np.clip(np.nan_to_num((high - low) / 2, nan=1.0), *SCALE_RANGE_MV)
-    out = (x - np.nan_to_num(centre)) / scale
-    out = np.clip(np.nan_to_num(out, nan=0.0), -CLIP, CLIP).astype(np.float32)
-    return out, gap
+    filled = np.where(gap, np.float32(0.0), x)
+    return np.ascontiguousarray(normalize_windows(filled.T).T), gap

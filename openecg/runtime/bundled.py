@@ -1,0 +1,160 @@
+"""Models shipped inside the package: lookup, checksum verification on load, and the predictors.
+
+A bundled model is a folder ``openecg/runtime/models/<name>/`` holding ``config.json`` (the model config:
+fs, window, units, normalisation, class tables, training data, metrics), ``model.int8.onnx``,
+``model.int8.tflite`` and ``manifest.json`` with the sha256 of each file. Every file is checked against its
+digest before it is used, so a corrupted or swapped file fails loudly instead of giving wrong labels.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..signal.normalize import normalize_windows
+
+__all__ = [
+    "MODELS_DIR", "bundled_models", "model_file", "model_config", "OnnxPredictor", "LiteRTSession", "LiteRTPredictor",
+    "cached_predictor",
+]
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+OUTPUTS = ("wave", "beat", "rhythm")
+
+
+def bundled_models() -> tuple[str, ...]:
+    """Names of the models shipped in this install."""
+    if not MODELS_DIR.is_dir():
+        return ()
+    return tuple(sorted(p.name for p in MODELS_DIR.iterdir() if (p / "manifest.json").is_file()))
+
+
+def _folder(name: str) -> Path:
+    folder = MODELS_DIR / name
+    if not (folder / "manifest.json").is_file():
+        raise ValueError(f"model={name!r} is not a bundled model; available: {', '.join(bundled_models()) or 'none'}")
+    return folder
+
+
+def model_file(name: str, filename: str) -> Path:
+    """Path of ``filename`` in bundled model ``name`` after checking its sha256 against the manifest."""
+    folder = _folder(name)
+    digests = json.loads((folder / "manifest.json").read_text())["sha256"]
+    if filename not in digests:
+        raise ValueError(f"filename={filename!r} is not part of model {name!r}; files: {', '.join(sorted(digests))}")
+    path = folder / filename
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != digests[filename]:
+        raise ValueError(
+            f"{path} has sha256 {actual}, but the manifest says {digests[filename]}: the file is corrupted or was "
+            "replaced; reinstall openecg"
+        )
+    return path
+
+
+def model_config(name: str) -> dict:
+    """The JSON config of bundled model ``name`` (checksum verified)."""
+    return json.loads(model_file(name, "config.json").read_text())
+
+
+def _per_sample(outputs: list[np.ndarray], window: int) -> dict[str, np.ndarray]:
+    """Repeat each head's rows to one row per input sample: ``(B, t, C)`` -> ``(B, window, C)``."""
+    result = {}
+    for key, probs in zip(OUTPUTS, outputs):
+        factor = -(-window // probs.shape[1])
+        result[key] = np.repeat(probs, factor, axis=1)[:, :window].astype(np.float32, copy=False)
+    return result
+
+
+class OnnxPredictor:
+    """A bundled model run with ONNX Runtime on the CPU; implements :class:`openecg.runtime.Predictor`.
+
+    Parameters
+    ----------
+    name : str
+        Bundled model name (``"default"``).
+    threads : int or None
+        Intra-op threads (default: ONNX Runtime's choice, all cores).
+    """
+
+    def __init__(self, name: str = "default", *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        self.name = name
+        self.config = model_config(name)
+        self.fs = float(self.config["fs"])
+        self.window = int(self.config["window"])
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        path = model_file(name, "model.int8.onnx")
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
+        return _per_sample(self._session.run(None, {"x": normalize_windows(x)}), self.window)
+
+
+class LiteRTSession:
+    """A TFLite file run with ai-edge-litert (preferred) or tflite-runtime; ``run(x)`` -> dict of outputs."""
+
+    def __init__(self, path: Path, *, threads: int | None = None) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            try:
+                from tflite_runtime.interpreter import Interpreter
+            except ImportError:
+                raise ImportError(
+                    "the TFLite backend needs ai-edge-litert (numpy 2) or tflite-runtime (numpy < 2): "
+                    "pip install 'openecg[litert]'"
+                ) from None
+        self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        self._batch = 0
+        self._outputs = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
+
+    def run(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """float32 ``(B, window)`` normalised -> probabilities per head, ``(B, t, C)`` float32."""
+        interp = self._interpreter
+        inp = interp.get_input_details()[0]
+        if self._batch != x.shape[0]:
+            interp.resize_tensor_input(inp["index"], list(x.shape))
+            interp.allocate_tensors()
+            self._batch = x.shape[0]
+        interp.set_tensor(inp["index"], np.ascontiguousarray(x, dtype=np.float32))
+        interp.invoke()
+        by_width = {}
+        for detail in interp.get_output_details():
+            by_width[detail["shape"][1]] = interp.get_tensor(detail["index"]).astype(np.float32)
+        widths = sorted(by_width, reverse=True)
+        return dict(zip(OUTPUTS, (by_width[w] for w in widths)))
+
+
+class LiteRTPredictor:
+    """A bundled model run with LiteRT / TFLite; implements :class:`openecg.runtime.Predictor`."""
+
+    def __init__(self, name: str = "default", *, threads: int | None = None) -> None:
+        self.name = name
+        self.config = model_config(name)
+        self.fs = float(self.config["fs"])
+        self.window = int(self.config["window"])
+        self._session = LiteRTSession(model_file(name, "model.int8.tflite"), threads=threads)
+
+    def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
+        out = self._session.run(normalize_windows(x))
+        return _per_sample([out[k] for k in OUTPUTS], self.window)
+
+
+@functools.lru_cache(maxsize=8)
+def cached_predictor(name: str, backend: str = "onnx") -> OnnxPredictor | LiteRTPredictor:
+    """One predictor per (model, backend) per process: sessions are expensive to build."""
+    if backend == "onnx":
+        return OnnxPredictor(name)
+    if backend == "litert":
+        return LiteRTPredictor(name)
+    raise ValueError(f"backend={backend!r} is not a runtime; allowed: onnx, litert")

@@ -1,0 +1,99 @@
+"""``OpenECGConfig``: the Hugging Face config of the multi-task wave/beat/rhythm model.
+
+The config records everything needed to use the model without reading its training code: the sample rate,
+the window, how leads are handled, the input units and normalisation, the class tables of every head, the
+training data and the git commit the weights came from. It round-trips through JSON
+(``save_pretrained`` / ``from_pretrained``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import PretrainedConfig
+
+from ..tokenizer import vocab
+
+__all__ = ["OpenECGConfig"]
+
+
+class OpenECGConfig(PretrainedConfig):
+    """Settings of :class:`openecg.stage2.OpenECGModel`.
+
+    Parameters
+    ----------
+    fs : float
+        Model sample rate in Hz; inputs are resampled to it.
+    window : int
+        Samples per window at ``fs`` (2500 = 10 s).
+    stem_channels : list of int
+        Channels of the stem levels: the first works at the full rate, each next one halves the time axis.
+    d_model, n_layers, n_heads, d_ff : int
+        Transformer encoder width, depth, attention heads and feed-forward width.
+    dropout : float
+        Dropout inside the encoder during training.
+    """
+
+    model_type = "openecg"
+
+    def __init__(
+        self,
+        *,
+        fs: float = 250.0,
+        window: int = 2500,
+        stem_channels: list[int] | None = None,
+        d_model: int = 64,
+        n_layers: int = 4,
+        n_heads: int = 4,
+        d_ff: int = 192,
+        dropout: float = 0.1,
+        lead_handling: str = "single lead per pass; leads fused after inference",
+        units: str = "mV",
+        normalisation: str = "per window: minus median, divided by (p99 - p1) clipped to [0.25, 10] mV",
+        training_data: dict[str, Any] | None = None,
+        metrics: dict[str, Any] | None = None,
+        git_commit: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.fs = float(fs)
+        self.window = int(window)
+        self.stem_channels = list(stem_channels or [16, 32, 48, 64, 64])
+        self.d_model = int(d_model)
+        self.n_layers = int(n_layers)
+        self.n_heads = int(n_heads)
+        self.d_ff = int(d_ff)
+        self.dropout = float(dropout)
+        self.lead_handling = lead_handling
+        self.units = units
+        self.normalisation = normalisation
+        self.class_tables = {layer: [e.name for e in table] for layer, table in
+                             zip(vocab.LAYERS, (vocab.WAVE_CLASSES, vocab.BEAT_CLASSES, vocab.RHYTHM_CLASSES))}
+        self.vocab_version = vocab.VOCAB_VERSION
+        self.training_data = training_data or {}
+        self.metrics = metrics or {}
+        self.git_commit = git_commit
+        kwargs.pop("class_tables", None)
+        kwargs.pop("vocab_version", None)
+        super().__init__(**kwargs)
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
+        if self.window % 4:
+            raise ValueError(f"window={self.window} must be a multiple of 4 (the decoder's two exact halvings)")
+
+    @property
+    def frame_stride(self) -> int:
+        """Samples per encoder frame (each stem level after the first halves the rate)."""
+        return 2 ** (len(self.stem_channels) - 1)
+
+    @property
+    def n_frames(self) -> int:
+        """Encoder frames per window: the window halved once per stem level, rounding up each time."""
+        n = self.window
+        for _ in self.stem_channels[1:]:
+            n = -(-n // 2)
+        return n
+
+    @property
+    def n_classes(self) -> dict[str, int]:
+        """Number of classes of each head, from the vocabulary tables."""
+        return {layer: len(names) for layer, names in self.class_tables.items()}

@@ -1,0 +1,137 @@
+"""Export a trained model to int8 ONNX (and TFLite, see :mod:`.export_tflite`) inside the package.
+
+``python -m openecg.stage2.export --model runs/stage2-small/best --name default``
+
+writes ``openecg/runtime/models/<name>/``: ``model.int8.onnx`` (dynamic batch, static QDQ int8 quantisation
+calibrated on real training windows), ``config.json`` (the model config with the class tables) and
+``manifest.json`` (sha256 of every file, checked by the runtime on load). It prints the agreement between
+fp32 torch and the int8 file on validation windows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .model import OpenECGModel
+
+__all__ = ["ProbabilityModel", "export_onnx", "write_manifest", "agreement"]
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "runtime" / "models"
+OUTPUT_NAMES = ("wave", "beat", "rhythm")
+
+
+class ProbabilityModel(torch.nn.Module):
+    """The exported graph: ``x [B, T]`` -> softmax probabilities wave ``[B, T, 5]``, beat ``[B, T/2, 7]``,
+    rhythm ``[B, ceil(T/8), 7]`` (class last, so the runtime repeats them to one row per sample)."""
+
+    def __init__(self, model: OpenECGModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        wave, beat, rhythm = self.model(x[:, None, :])
+        return tuple(torch.softmax(t, dim=1).transpose(1, 2) for t in (wave, beat, rhythm))  # type: ignore[return-value]
+
+
+def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray) -> Path:
+    """Write the fp32 graph beside ``path`` and the static-QDQ int8 graph at ``path``; returns ``path``."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    wrapper = ProbabilityModel(model).eval()  # the exporter restores the wrapper's mode, recursively
+    fp32 = path.with_name(path.name.replace(".int8", ".fp32"))
+    window = model.config.window
+    torch.onnx.export(
+        wrapper, (torch.zeros(2, window),), str(fp32), input_names=["x"],
+        output_names=list(OUTPUT_NAMES), dynamic_axes={"x": {0: "batch"}, **{k: {0: "batch"} for k in OUTPUT_NAMES}},
+        opset_version=17, dynamo=False,
+    )
+    prepared = fp32.with_name("prepared.onnx")
+    quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter(np.array_split(calibration, max(1, len(calibration) // 16)))
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            batch = next(self.batches, None)
+            return None if batch is None else {"x": batch.astype(np.float32)}
+
+    quantize_static(
+        str(prepared), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+        op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+    )
+    prepared.unlink()
+    return path
+
+
+def write_manifest(folder: Path) -> dict[str, str]:
+    """Write ``manifest.json`` with the sha256 of every other file in ``folder``; returns the mapping."""
+    digests = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != "manifest.json"
+    }
+    (folder / "manifest.json").write_text(json.dumps({"sha256": digests}, indent=2) + "\n")
+    return digests
+
+
+def agreement(reference: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> dict[str, float]:
+    """Share of rows whose argmax class agrees, per output (probabilities ``[B, t, C]``)."""
+    return {k: float(np.mean(reference[k].argmax(-1) == other[k].argmax(-1))) for k in reference}
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ..data import iter_records
+    from .train import tile_windows
+    from .tracks import tracks_from_record
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="a save_pretrained folder (runs/<name>/best)")
+    parser.add_argument("--name", default="default", help="bundled model name")
+    parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
+    args = parser.parse_args(argv)
+    model = OpenECGModel.from_pretrained(args.model).eval()
+    fs, window = model.config.fs, model.config.window
+
+    def windows(split: str, per_track: int) -> np.ndarray:
+        tracks = [t for name in ("ludb", "mitdb", "cpsc2021") for r in iter_records(name, split=split, root=args.data)
+                  for t in tracks_from_record(r, fs=fs)]
+        return tile_windows(tracks, window, per_track).x
+
+    calibration = windows("train", 1)[::3][:256]
+    out = MODELS_DIR / args.name
+    out.mkdir(parents=True, exist_ok=True)
+    onnx_path = export_onnx(model, out / "model.int8.onnx", calibration)
+    fp32_path = out / "model.fp32.onnx"
+    model.config.save_pretrained(out)
+    fp32_path.unlink()
+
+    import onnxruntime as ort
+
+    val = windows("val", 2)
+    with torch.no_grad():
+        ref = dict(zip(OUTPUT_NAMES, (t.numpy() for t in ProbabilityModel(model).eval()(torch.from_numpy(val)))))
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = dict(zip(OUTPUT_NAMES, session.run(None, {"x": val})))
+    report = {"onnx_int8_vs_torch_fp32": agreement(ref, got), "windows": int(len(val))}
+    tflite_path = out / "model.int8.tflite"
+    if tflite_path.exists():
+        from ..runtime.bundled import LiteRTSession
+
+        lite = LiteRTSession(tflite_path)
+        report["tflite_int8_vs_torch_fp32"] = agreement(ref, lite.run(val))
+    (out / "export_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_manifest(out)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

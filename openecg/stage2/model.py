@@ -1,0 +1,123 @@
+"""The multi-task model: a convolutional stem, a small transformer encoder, and three heads.
+
+Shapes (``B`` batch, ``T`` = ``config.window`` samples at ``config.fs``)::
+
+    x            [B, 1, T]        normalised single-lead ECG (see openecg.signal.normalize_windows)
+    stem         [B, C0, T] -> [B, C1, T/2] -> ... -> [B, Ck, frames]   each level halves time (rounding up)
+    encoder      [B, frames, d]   pre-norm transformer, learned absolute positions
+    decoder      U-Net path back up level by level, joined with the stem's features at each rate
+    wave         [B, 5, T]        per-sample wave logits (other, P, QRS, T, paced QRS)
+    beat         [B, 7, T/2]      per-sample beat-class logits (decoded into one class per QRS)
+    rhythm       [B, 7, frames]   per-frame rhythm logits (frames = T / 2**k rounded up; 157 for T=2500, k=4)
+
+The wave head works at the full sample rate, so boundaries are not quantised to the encoder's 64-ms frames:
+the decoder path plays the part of a boundary-offset regression.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from transformers import PreTrainedModel
+
+from .config import OpenECGConfig
+
+__all__ = ["OpenECGModel"]
+
+
+class ConvBlock(nn.Sequential):
+    """Conv1d -> BatchNorm -> ReLU; ``[B, c_in, t] -> [B, c_out, t / stride]``."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1) -> None:
+        super().__init__(
+            nn.Conv1d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False),
+            nn.BatchNorm1d(c_out),
+            nn.ReLU(),
+        )
+
+
+class EncoderLayer(nn.Module):
+    """Pre-norm self-attention and feed-forward, written with plain ops so it exports to ONNX and TFLite."""
+
+    def __init__(self, d: int, heads: int, d_ff: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.norm2 = nn.LayerNorm(d)
+        self.ff = nn.Sequential(nn.Linear(d, d_ff), nn.GELU(), nn.Linear(d_ff, d))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``[B, N, d]`` -> ``[B, N, d]``."""
+        b, n, d = x.shape
+        h = self.heads
+        q, k, v = self.qkv(self.norm1(x)).reshape(b, n, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        att = torch.softmax(q @ k.transpose(-1, -2) * (1.0 / math.sqrt(d // h)), dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(b, n, d)
+        x = x + self.drop(self.proj(y))
+        return x + self.drop(self.ff(self.norm2(x)))
+
+
+class OpenECGModel(PreTrainedModel):
+    """Wave, beat and rhythm labelling of one ECG lead; see the module docstring for shapes."""
+
+    config_class = OpenECGConfig
+    base_model_prefix = "openecg"
+    main_input_name = "x"
+
+    def __init__(self, config: OpenECGConfig) -> None:
+        super().__init__(config)
+        ch = config.stem_channels
+        d = config.d_model
+        self.stem = nn.ModuleList(
+            [nn.Sequential(ConvBlock(1, ch[0], 7), ConvBlock(ch[0], ch[0], 5))]
+            + [ConvBlock(ch[i - 1], ch[i], 5, stride=2) for i in range(1, len(ch))]
+        )
+        self.embed = nn.Linear(ch[-1], d)
+        self.pos = nn.Parameter(torch.zeros(1, config.n_frames, d))
+        self.layers = nn.ModuleList(
+            EncoderLayer(d, config.n_heads, config.d_ff, config.dropout) for _ in range(config.n_layers)
+        )
+        self.norm = nn.LayerNorm(d)
+        ups = [d] + ch[:0:-1]
+        self.up = nn.ModuleList(ConvBlock(c_in + ch[i], ch[i], 3) for i, c_in in zip(range(len(ch) - 1, -1, -1), ups))
+        n = config.n_classes
+        self.wave_head = nn.Conv1d(ch[0], n["wave"], 1)
+        self.beat_head = nn.Conv1d(ch[1], n["beat"], 1)
+        self.rhythm_head = nn.Linear(d, n["rhythm"])
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Conv1d)):
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, OpenECGModel):
+            nn.init.normal_(module.pos, std=0.02)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``x``: ``[B, 1, T]`` -> (wave ``[B, 5, T]``, beat ``[B, 7, T/2]``, rhythm ``[B, 7, frames]``) logits."""
+        skips = []
+        for block in self.stem:
+            x = block(x)
+            skips.append(x)
+        z = self.embed(x.transpose(1, 2)) + self.pos
+        for layer in self.layers:
+            z = layer(z)
+        z = self.norm(z)
+        rhythm = self.rhythm_head(z).transpose(1, 2)
+        u = z.transpose(1, 2)
+        beat = u
+        for level, block in zip(range(len(skips) - 1, -1, -1), self.up):
+            skip = skips[level]
+            if u.shape[-1] != skip.shape[-1]:
+                u = torch.repeat_interleave(u, 2, dim=-1)[..., : skip.shape[-1]]
+            u = block(torch.cat([u, skip], dim=1))
+            if level == 1:
+                beat = self.beat_head(u)
+        return self.wave_head(u), beat, rhythm

@@ -1,0 +1,55 @@
+"""Bundled models: checksums verified on load, torch-free predictors with the Predictor contract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from openecg.runtime import bundled
+from openecg.signal.normalize import normalize_windows
+
+
+def test_normalisation_keeps_flat_lines_flat() -> None:
+    flat = np.full((1, 2500), 0.7, dtype=np.float32)
+    assert np.abs(normalize_windows(flat)).max() == 0.0
+    spiky = np.zeros((1, 2500), dtype=np.float32)
+    spiky[0, ::250] = 50.0
+    assert np.abs(normalize_windows(spiky)).max() <= 50.0 / 0.25
+
+
+@pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
+@pytest.mark.parametrize("backend", ["onnx", "litert"])
+def test_bundled_predictor_contract(backend: str) -> None:
+    if backend == "litert":
+        pytest.importorskip("ai_edge_litert")
+    predictor = bundled.cached_predictor("default", backend)
+    x = np.random.default_rng(0).normal(0, 0.2, (3, predictor.window)).astype(np.float32)
+    out = predictor.predict(x)
+    assert set(out) == {"wave", "beat", "rhythm"}
+    for key, classes in (("wave", 5), ("beat", 7), ("rhythm", 7)):
+        assert out[key].shape == (3, predictor.window, classes) and out[key].dtype == np.float32
+        np.testing.assert_allclose(out[key].sum(-1), 1.0, atol=0.05)
+    one = predictor.predict(x[:1])
+    assert np.mean(one["wave"].argmax(-1) == out["wave"][:1].argmax(-1)) > 0.99
+
+
+@pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
+def test_corrupted_model_file_is_refused(tmp_path, monkeypatch) -> None:
+    copy = tmp_path / "default"
+    shutil.copytree(bundled.MODELS_DIR / "default", copy)
+    onnx_file = copy / "model.int8.onnx"
+    data = bytearray(onnx_file.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    onnx_file.write_bytes(bytes(data))
+    monkeypatch.setattr(bundled, "MODELS_DIR", tmp_path)
+    with pytest.raises(ValueError, match="corrupted or was replaced"):
+        bundled.model_file("default", "model.int8.onnx")
+    assert json.loads((copy / "manifest.json").read_text())["sha256"]["config.json"]
+
+
+def test_unknown_model_names_the_available_ones() -> None:
+    with pytest.raises(ValueError, match="model='nope' is not a bundled model; available:"):
+        bundled.model_config("nope")

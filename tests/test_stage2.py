@@ -1,0 +1,113 @@
+"""The multi-task model: shapes, config round trip, loss masks, export with a dynamic batch."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from openecg.stage2 import OpenECGConfig, OpenECGModel  # noqa: E402
+from openecg.stage2.losses import frame_index, masked_cross_entropy, multitask_loss  # noqa: E402
+from openecg.stage2.tracks import qrs_presence  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model() -> OpenECGModel:
+    torch.manual_seed(0)
+    return OpenECGModel(OpenECGConfig()).eval()
+
+
+def test_output_shapes_and_size(model: OpenECGModel) -> None:
+    wave, beat, rhythm = model(torch.randn(3, 1, 2500))
+    assert wave.shape == (3, 5, 2500)
+    assert beat.shape == (3, 7, 1250)
+    assert rhythm.shape == (3, 7, model.config.n_frames) == (3, 7, 157)
+    assert sum(p.numel() for p in model.parameters()) < 1_000_000
+
+
+def test_config_round_trips_through_json(tmp_path) -> None:
+    config = OpenECGConfig(d_model=32, n_heads=2, training_data={"ludb": {"split": "train"}}, git_commit="abc")
+    config.save_pretrained(tmp_path)
+    raw = json.loads((tmp_path / "config.json").read_text())
+    assert raw["fs"] == 250.0 and raw["class_tables"]["rhythm"][1] == "AF"
+    again = OpenECGConfig.from_pretrained(tmp_path)
+    assert again.to_dict() == config.to_dict()
+
+
+def test_config_rejects_bad_geometry() -> None:
+    with pytest.raises(ValueError, match="d_model=30"):
+        OpenECGConfig(d_model=30, n_heads=4)
+
+
+def test_model_round_trips_through_save_pretrained(model: OpenECGModel, tmp_path) -> None:
+    model.save_pretrained(tmp_path)
+    again = OpenECGModel.from_pretrained(tmp_path).eval()
+    x = torch.randn(2, 1, 2500)
+    with torch.no_grad():
+        for a, b in zip(model(x), again(x)):
+            torch.testing.assert_close(a, b)
+
+
+def test_unlabelled_layers_contribute_exactly_zero_loss_and_gradient(model: OpenECGModel) -> None:
+    model.train()
+    x = torch.randn(2, 1, 2500)
+    labels = torch.randint(0, 5, (2, 3, 2500))
+    mask = torch.zeros(2, 3, 2500, dtype=torch.bool)
+    mask[:, 0, 100:200] = True  # only the wave layer is labelled
+    qrs = torch.full((2, 2500), -1)
+    losses = multitask_loss(model(x), labels, mask, qrs)
+    assert losses["beat"].item() == 0.0 and losses["rhythm"].item() == 0.0 and losses["qrs"].item() == 0.0
+    assert losses["wave"].item() > 0
+    model.zero_grad()
+    losses["total"].backward()
+    assert all(p.grad is None or torch.count_nonzero(p.grad) == 0 for p in model.rhythm_head.parameters())
+    assert all(p.grad is None or torch.count_nonzero(p.grad) == 0 for p in model.beat_head.parameters())
+    model.eval()
+
+
+def test_masked_cross_entropy_counts_only_masked_samples() -> None:
+    logits = torch.zeros(1, 2, 4)
+    logits[0, 1, :2] = 10.0  # confident class 1 on the first two samples
+    labels = torch.tensor([[1, 1, 0, 0]])
+    only_right = masked_cross_entropy(logits, labels, torch.tensor([[True, True, False, False]]))
+    with_wrong = masked_cross_entropy(logits, labels, torch.tensor([[True, True, True, True]]))
+    assert only_right.item() < 1e-3 < with_wrong.item()
+
+
+def test_frame_index_points_at_frame_centres() -> None:
+    idx = frame_index(2500, 157)
+    assert idx[0] == 8 and idx[1] == 24 and idx[-1] == 2499
+
+
+def test_qrs_presence_targets() -> None:
+    fs = 250.0
+    beats = np.array([250, 450, 650, 2000])  # the last gap is longer than 3 s: unknown there
+    q = qrs_presence(2200, beats, fs)
+    assert (q[245:256] == 1).all() and q[244] != 1
+    assert (q[250 + 63 : 450 - 62] == 0).all()
+    assert (q[650 + 63 : 2000 - 62] == -1).all()
+
+
+def test_onnx_export_runs_with_batch_larger_than_one(model: OpenECGModel, tmp_path) -> None:
+    pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    from openecg.stage2.export import ProbabilityModel, export_onnx
+
+    rng = np.random.default_rng(0)
+    path = export_onnx(model, tmp_path / "model.int8.onnx", rng.normal(size=(16, 2500)).astype(np.float32))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = rng.normal(size=(5, 2500)).astype(np.float32)
+    wave, beat, rhythm = session.run(None, {"x": x})
+    assert wave.shape == (5, 2500, 5) and beat.shape == (5, 1250, 7) and rhythm.shape == (5, 157, 7)
+    np.testing.assert_allclose(wave.sum(-1), 1.0, atol=0.05)
+    fp32 = ort.InferenceSession(str(tmp_path / "model.fp32.onnx"), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        ref = [t.numpy() for t in ProbabilityModel(model)(torch.from_numpy(x))]
+    for exported, expected in zip(fp32.run(None, {"x": x}), ref):
+        np.testing.assert_allclose(exported, expected, atol=1e-4)
+    single = session.run(None, {"x": x[:1]})[0]
+    np.testing.assert_allclose(single, wave[:1], atol=1e-5)
