@@ -8,10 +8,12 @@ Usage::
 
     OPENECG_DATA=/path/to/data python benchmarks/bench_stream.py [--model NAME] [--hours 24] [--batch-size 64]
 
-``--model`` names a registered predictor; without one, or when ``"default"`` is not registered yet, a
-stand-in numpy predictor (QRS from the slope of the signal, no P/T, beat N, rhythm sinus) is used and the
-figures measure the stream machinery (windowing, resampling, stitching, decoding, tokens, sinks), not the
-trained model's inference.
+``--model`` names a registered or bundled predictor. Without one, when no ``"default"`` model is there
+yet, a stand-in numpy predictor (QRS from the slope of the signal, no P/T, beat N, rhythm sinus) is used
+and the figures measure the stream machinery (windowing, resampling, stitching, decoding, tokens, sinks),
+not inference. ``--random-model`` instead exports the stage-2 architecture of ``configs/stage2_small.json``
+with random weights to int8 ONNX (needs the ``train`` extra) and runs it with ONNX Runtime, so the figures
+include the inference cost of a model of the shipped size (its labels are meaningless).
 """
 
 from __future__ import annotations
@@ -92,11 +94,37 @@ def build_recording(hours: float, path: Path) -> None:
     np.save(path, signal[:need])
 
 
-def predictor(name: str | None):
-    from openecg.runtime import get_predictor, registered_predictors
+def export_random_model(folder: Path) -> None:
+    """Export the stage-2 small architecture with random weights as bundled model ``folder/default``."""
+    import torch
 
-    if name is None:
-        name = "default" if "default" in registered_predictors() else None
+    from openecg.stage2.config import OpenECGConfig
+    from openecg.stage2.export import export_onnx, write_manifest
+    from openecg.stage2.model import OpenECGModel
+
+    out = folder / "default"
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    config = OpenECGConfig(**json.loads((REPO / "configs" / "stage2_small.json").read_text())["model"])
+    model = OpenECGModel(config).eval()
+    calibration = np.random.default_rng(0).normal(0, 1, (32, config.window)).astype(np.float32)
+    export_onnx(model, out / "model.int8.onnx", calibration)
+    config.save_pretrained(out)
+    (out / "model.fp32.onnx").unlink()
+    write_manifest(out)
+
+
+def predictor(name: str | None, models_dir: str | None):
+    from openecg.runtime import get_predictor
+    from openecg.runtime.bundled import OnnxPredictor, bundled_models
+
+    if models_dir:
+        import openecg.runtime.bundled as bundled
+
+        bundled.MODELS_DIR = Path(models_dir)
+        return OnnxPredictor("default", threads=1), "random-weight stage2-small int8 ONNX, 1 thread"
+    if name is None and "default" in bundled_models():
+        name = "default"
     return (get_predictor(name), name) if name else (StandInPredictor(), "stand-in")
 
 
@@ -111,7 +139,7 @@ def peak_rss_mb() -> float:
 def child(args: argparse.Namespace) -> dict[str, object]:
     import openecg
 
-    model, name = predictor(args.model)
+    model, name = predictor(args.model, args.models_dir)
     if args.mode == "memory":
         signal = np.load(args.input)
         start = time.perf_counter()
@@ -164,6 +192,8 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--hours", type=float, nargs="+", default=[24.0])
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--random-model", action="store_true", help="time a random-weight model of the shipped size")
+    parser.add_argument("--models-dir", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=["memory", "file", "latency"], help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
@@ -175,6 +205,9 @@ def main() -> None:
     common = ["--batch-size", str(args.batch_size)] + (["--model", args.model] if args.model else [])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.random_model:
+            export_random_model(folder / "models")
+            common += ["--models-dir", str(folder / "models")]
         for hours in args.hours:
             npy = folder / f"ecg_{hours}h.npy"
             t0 = time.perf_counter()

@@ -209,3 +209,16 @@ def test_tokens_of_a_long_qrs_do_not_depend_on_chunking():
     np.testing.assert_array_equal(streamed.tokens.symbols, whole.tokens.symbols)
     np.testing.assert_array_equal(streamed.tokens.lengths, whole.tokens.lengths)
     assert (whole.tokens.symbols == 10).any()
+
+
+def test_bundled_models_are_found_by_name(tmp_path, monkeypatch):
+    import openecg.runtime.bundled as bundled
+    from openecg.runtime import registered_predictors
+
+    monkeypatch.setattr(bundled, "MODELS_DIR", tmp_path)
+    assert "default" not in registered_predictors()
+    (tmp_path / "default").mkdir()
+    (tmp_path / "default" / "manifest.json").write_text('{"sha256": {}}')
+    assert "default" in registered_predictors()
+    with pytest.raises(ValueError, match="config.json"):
+        get_predictor("default")

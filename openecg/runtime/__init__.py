@@ -31,12 +31,17 @@ def register_predictor(name: str, factory: Callable[[], Predictor]) -> None:
 
 
 def registered_predictors() -> tuple[str, ...]:
-    """The names that :func:`get_predictor` accepts, sorted."""
-    return tuple(sorted(_REGISTRY))
+    """The names that :func:`get_predictor` accepts, sorted: registered factories and bundled models."""
+    from .bundled import bundled_models
+
+    return tuple(sorted(set(_REGISTRY) | set(bundled_models())))
 
 
 def get_predictor(model: str | Predictor) -> Predictor:
     """Return the predictor named ``model``, or ``model`` itself when it already is a :class:`Predictor`.
+
+    A name is looked up among the registered factories first, then among the models bundled in
+    ``openecg/runtime/models/`` (run with ONNX Runtime, one session per process).
 
     Raises
     ------
@@ -44,13 +49,18 @@ def get_predictor(model: str | Predictor) -> Predictor:
         When ``model`` is neither a registered name nor an object with ``fs``, ``window`` and ``predict``.
     """
     if isinstance(model, str):
-        if model not in _REGISTRY:
+        from .bundled import bundled_models, cached_predictor
+
+        if model in _REGISTRY:
+            predictor = _REGISTRY[model]()
+        elif model in bundled_models():
+            predictor = cached_predictor(model)
+        else:
             names = ", ".join(registered_predictors()) or "none yet"
             raise ValueError(
                 f"model={model!r} is not a registered predictor; registered: {names}. "
                 "Pass a Predictor object or register one with openecg.runtime.register_predictor(name, factory)"
             )
-        predictor = _REGISTRY[model]()
     else:
         predictor = model
     if not isinstance(predictor, Predictor):
