@@ -64,8 +64,35 @@ class Piece:
 
 @dataclass
 class StreamState:
-    """All a stream carries between chunks. Build it with :func:`start`; positions are absolute sample
-    indices at the input rate (``*_in``) or at the model rate."""
+    """All a stream carries between chunks; build it with :func:`start`.
+
+    Positions are absolute sample indices, at the input rate for ``n_in``, ``buf*`` and ``pend*``, at the
+    model rate for the rest.
+
+    Attributes
+    ----------
+    predictor, fs, n_leads, batch_size
+        The model, the input rate in Hz, the lead count, rows per model call.
+    geo, ratio, block, context
+        Window geometry, ``fs / predictor.fs`` (exact), decode block and its context in model samples.
+    n_in : int
+        Input samples received.
+    buf_start, buf, bad
+        Input kept: float32 ``(k, leads)`` from ``buf_start`` with gaps zero-filled, and where they were.
+    next_k, queue, tail
+        Next grid window to schedule, windows waiting for a full batch ``(start, lo, hi, signal, valid)``,
+        and the features of the last window past its region (used if the recording ends with it).
+    feat_start, feat, next_block
+        Stitched features ``(k, 20)`` from ``feat_start``; next decode block.
+    rhythm_filter, lab_start, lab, rhythm_end
+        Episode-filter state; decoded labels ``(3, k)`` from ``lab_start``, the rhythm row final up to
+        ``rhythm_end``.
+    pend_start, pend, open_wide
+        Labels mapped to the input rate and not yet emitted (a QRS may still be open), and the wave class
+        of a wide QRS that the last piece ended in (-1 if none).
+    finished : bool
+        Set by :func:`finish`.
+    """
 
     predictor: Predictor
     fs: float
@@ -85,7 +112,7 @@ class StreamState:
     feat_start: int = 0
     feat: np.ndarray = field(default_factory=lambda: np.zeros((0, N_FEATURES), np.float32))
     next_block: int = 0
-    episodes: EpisodeState = field(default_factory=lambda: EpisodeState(min_len=0))
+    rhythm_filter: EpisodeState = field(default_factory=lambda: EpisodeState(min_len=0))
     lab_start: int = 0
     lab: np.ndarray = field(default_factory=lambda: np.zeros((3, 0), np.uint8))
     rhythm_end: int = 0
@@ -109,7 +136,7 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
         ratio=input_ratio(fs, predictor.fs),
         block=int(round(BLOCK_S * predictor.fs)),
         context=int(round(CONTEXT_S * predictor.fs)),
-        episodes=EpisodeState(min_len=int(round(postprocess.MIN_EPISODE_S * predictor.fs))),
+        rhythm_filter=EpisodeState(min_len=int(round(postprocess.MIN_EPISODE_S * predictor.fs))),
     )
     state.buf = np.zeros((0, n_leads), np.float32)
     state.bad = np.zeros((0, n_leads), bool)
@@ -178,7 +205,7 @@ def _run_queue(state: StreamState, *, final: bool) -> None:
 
 def _settle_rhythm(state: StreamState, raw: np.ndarray, *, final: bool) -> None:
     """Run the episode filter over newly decoded rhythm; its final samples overwrite ``lab[2]`` in order."""
-    settled = episodes(raw, state.episodes, final=final)
+    settled = episodes(raw, state.rhythm_filter, final=final)
     at = state.rhythm_end - state.lab_start
     state.lab[2, at:at + len(settled)] = settled
     state.rhythm_end += len(settled)
