@@ -88,16 +88,13 @@ def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:
 
 
 def _beats(wave: np.ndarray, beat_probs: np.ndarray) -> np.ndarray:
-    beat = np.zeros(len(wave), np.uint8)
     starts, lengths, values = runs(wave)
     qrs = np.isin(values, QRS_CLASSES)
-    if not qrs.any():
-        return beat
-    sums = np.add.reduceat(beat_probs, starts, axis=0)[qrs]
-    classes = (np.argmax(sums[:, 1:], axis=1) + 1).astype(np.uint8)
-    for start, length, cls in zip(starts[qrs], lengths[qrs], classes):
-        beat[start:start + length] = cls
-    return beat
+    per_run = np.zeros(len(values), np.uint8)
+    if qrs.any():
+        sums = np.add.reduceat(beat_probs, starts, axis=0)[qrs]
+        per_run[qrs] = np.argmax(sums[:, 1:], axis=1) + 1
+    return np.repeat(per_run, lengths)
 
 
 @dataclass
