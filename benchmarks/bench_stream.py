@@ -220,8 +220,9 @@ def main() -> None:
             for mode, io_args in (("memory", ["--input", str(npy)]),
                                   ("file", ["--input", str(record), "--output", str(folder / "out.oecgs")])):
                 r = run_child("--mode", mode, *io_args, *common)
-                print(f"{mode:>6} {r['hours']:.1f} h [{r['model']}]: wall {r['wall_s']:.1f} s (cpu {r['cpu_s']:.1f} s), "
-                      f"{r['windows_per_s']:.0f} windows/s, peak RSS {r['peak_rss_mb']:.0f} MB")
+                print(f"{mode:>6} {r['hours']:.1f} h [{r['model']}]: wall {r['wall_s']:.1f} s "
+                      f"(cpu {r['cpu_s']:.1f} s), {r['windows_per_s']:.0f} windows/s, "
+                      f"peak RSS {r['peak_rss_mb']:.0f} MB")
         r = run_child("--mode", "latency", *common)
         print(f"12-lead 10-s encode [{r['model']}]: median {r['median_ms']:.1f} ms (cpu {r['cpu_ms']:.1f} ms), "
               f"p90 {r['p90_ms']:.1f} ms, peak RSS {r['peak_rss_mb']:.0f} MB")
