@@ -38,6 +38,7 @@ def test_shift_inside_and_outside_tolerance():
     inside = beat_train({"QRS_on": -9, "T_off": 24})  # 18 ms < 40 ms, 48 ms < 100 ms
     result = wave_metrics(ref, inside, fs=FS)
     assert result["QRS_on"]["f1"] == 1.0 and result["QRS_on"]["mean_ms"] == pytest.approx(-18.0)
+    assert result["QRS_on"]["median_abs_ms"] == pytest.approx(18.0)
     assert result["T_off"]["f1"] == 1.0 and result["T_off"]["mean_ms"] == pytest.approx(48.0)
     assert result["T_off"]["sd_ms"] == pytest.approx(0.0)
     outside = beat_train({"QRS_on": -21, "T_off": 51})  # 42 ms > 40 ms, 102 ms > 100 ms

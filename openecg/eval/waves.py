@@ -48,7 +48,8 @@ def wave_boundaries(labels: np.ndarray, *, mask: np.ndarray | None = None) -> di
 
 
 def boundary_metrics(reference: np.ndarray, detected: np.ndarray, *, tolerance: int, fs: float) -> dict[str, float]:
-    """Se, P+, F1, counts and the mean and SD (ms) of the signed error ``detected - reference`` of matches."""
+    """Se, P+, F1, counts, the mean and SD (ms) of the signed error ``detected - reference`` of matches and the
+    median of its absolute value."""
     ri, di = match_events(reference, detected, tolerance=tolerance)
     tp, fn, fp = len(ri), len(reference) - len(ri), len(detected) - len(di)
     error = (np.asarray(detected)[di] - np.asarray(reference)[ri]) * 1000.0 / fs
@@ -59,6 +60,7 @@ def boundary_metrics(reference: np.ndarray, detected: np.ndarray, *, tolerance: 
         "tp": tp, "fn": fn, "fp": fp, "se": se, "ppv": ppv, "f1": f1,
         "mean_ms": float(error.mean()) if tp else float("nan"),
         "sd_ms": float(error.std(ddof=1)) if tp > 1 else float("nan"),
+        "median_abs_ms": float(np.median(np.abs(error))) if tp else float("nan"),
     }
 
 
@@ -85,7 +87,7 @@ def wave_metrics(
     -------
     dict
         ``{"P_on": {...}, ..., "T_off": {...}, "macro_f1": float}`` with, per boundary, ``tp fn fp se ppv f1
-        mean_ms sd_ms`` (see :func:`boundary_metrics`).
+        mean_ms sd_ms median_abs_ms`` (see :func:`boundary_metrics`).
     """
     fs = check_fs(fs)
     refs = [reference] if isinstance(reference, np.ndarray) and reference.ndim == 1 else list(reference)

@@ -61,7 +61,7 @@ def model_config(name: str) -> dict:
     return json.loads(model_file(name, "config.json").read_text())
 
 
-def _per_sample(outputs: list[np.ndarray], window: int) -> dict[str, np.ndarray]:
+def per_sample(outputs: list[np.ndarray], window: int) -> dict[str, np.ndarray]:
     """Repeat each head's rows to one row per input sample: ``(B, t, C)`` -> ``(B, window, C)``."""
     result = {}
     for key, probs in zip(OUTPUTS, outputs):
@@ -96,7 +96,7 @@ class OnnxPredictor:
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
-        return _per_sample(self._session.run(None, {"x": normalize_windows(x)}), self.window)
+        return per_sample(self._session.run(None, {"x": normalize_windows(x)}), self.window)
 
 
 class LiteRTSession:
@@ -147,7 +147,7 @@ class LiteRTPredictor:
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
         out = self._session.run(normalize_windows(x))
-        return _per_sample([out[k] for k in OUTPUTS], self.window)
+        return per_sample([out[k] for k in OUTPUTS], self.window)
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,0 +1,133 @@
+"""Validation figures of a model on records it never trained on, through ``encode`` / ``encode_stream``.
+
+``python benchmarks/eval_model.py --model default [--backend onnx|litert] [--json out.json]``
+``python benchmarks/eval_model.py --model runs/stage2-small/best``   (a torch checkpoint folder)
+
+Prints, on the committed ``val`` splits (``data/splits/``), with :mod:`openecg.eval`:
+
+- waves: LUDB lead II and all 12 leads (each lead encoded on its own), QTDB both leads: F1 per boundary at the
+  Martinez tolerances, macro-F1, and the median absolute boundary error;
+- beats: MIT-BIH fold-0 validation records, lead 0, whole records, every reference beat scored (bxb 150 ms):
+  QRS Se/P+ and Se/P+/F1 per AAMI class;
+- rhythm: per-sample AF F1 over the MIT-BIH and CPSC 2021 validation records (inside their rhythm masks),
+  record-level AF F1 on the short CPSC 2021 records, and the number of predicted episodes shorter than the
+  documented minimum (``openecg.postprocess.MIN_EPISODE_S``) away from the record ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from openecg import encode_stream
+from openecg.data import iter_records, load_split
+from openecg.eval.beats import beat_metrics, beats_from_labels
+from openecg.eval.rhythm import af_record_f1, episodes, rhythm_metrics
+from openecg.eval.waves import BOUNDARIES, wave_metrics
+from openecg.postprocess import MIN_EPISODE_S
+from openecg.tokenizer.vocab import class_id
+
+AF = class_id("rhythm", "AF")
+
+
+def load_predictor(model: str, backend: str):
+    """A bundled model by name, or a torch checkpoint folder."""
+    if Path(model).is_dir():
+        from openecg.stage2.predictor import TorchPredictor
+
+        return TorchPredictor(model)
+    from openecg.runtime.bundled import cached_predictor
+
+    return cached_predictor(model, backend)
+
+
+def wave_scores(predictor, dataset: str, leads: list[str] | None) -> dict:
+    """Wave metrics pooled over every (record, lead) of the val split; ``leads=None`` means all leads."""
+    refs, preds, masks = [], [], []
+    for rec in iter_records(dataset, split="val"):
+        for i, name in enumerate(rec.recording.lead_names):
+            if leads is not None and name.upper() not in leads:
+                continue
+            codec = encode_stream(rec.recording.signal[:, i], rec.recording.fs, model=predictor)
+            refs.append(rec.labels[i, 0]), preds.append(codec.wave), masks.append(rec.mask[i, 0])
+    result = wave_metrics(refs, preds, fs=rec.recording.fs, mask=masks)
+    result["signals"] = len(refs)
+    return result
+
+
+def beat_and_rhythm_scores(predictor) -> dict:
+    """Beat metrics on MIT-BIH val (lead 0, whole records) and rhythm metrics on MIT-BIH + CPSC 2021 val."""
+    ref_b, ref_c, det_b, det_c, offset = [], [], [], [], 0
+    confusion = np.zeros((7, 7), np.int64)
+    short_episodes, cpsc_ref, cpsc_pred = 0, [], []
+    for dataset in ("mitdb", "cpsc2021"):
+        for rec in iter_records(dataset, split="val"):
+            fs = rec.recording.fs
+            codec = encode_stream(rec.recording.signal[:, 0], fs, model=predictor)
+            if dataset == "mitdb":
+                beats, classes = beats_from_labels(codec.beat)
+                ref_b.append(rec.beats + offset), ref_c.append(rec.beat_classes)
+                det_b.append(beats + offset), det_c.append(classes)
+                offset += codec.n_samples + int(10 * fs)
+            else:
+                cpsc_ref.append(np.where(rec.mask[0, 2], rec.labels[0, 2], 0)), cpsc_pred.append(codec.rhythm)
+            confusion += rhythm_metrics(rec.labels[0, 2], codec.rhythm, mask=rec.mask[0, 2])["confusion"]
+            runs = episodes(codec.rhythm)
+            short_episodes += sum(1 for _, a, b in runs[1:-1] if b - a < MIN_EPISODE_S * fs)
+    fs_mit = 360.0
+    beats = beat_metrics(np.concatenate(ref_b), np.concatenate(ref_c), np.concatenate(det_b), np.concatenate(det_c), fs=fs_mit)
+    tp = confusion[AF, AF]
+    af_f1 = 2 * tp / max(1, confusion[AF].sum() + confusion[:, AF].sum())
+    return {
+        "beats": beats,
+        "rhythm": {
+            "af_sample_f1": float(af_f1),
+            "af_record_f1_cpsc": af_record_f1(cpsc_ref, cpsc_pred, min_s=5.0, fs=200.0),
+            "episodes_shorter_than_min": short_episodes,
+            "confusion": confusion.tolist(),
+        },
+    }
+
+
+def _fmt_waves(name: str, r: dict) -> str:
+    f1 = "  ".join(f"{b} {r[b]['f1']:.3f}" for b in BOUNDARIES)
+    med = max(r[b]["median_abs_ms"] for b in BOUNDARIES)
+    return f"{name:24s} macro-F1 {r['macro_f1']:.4f}   {f1}   worst median |err| {med:.1f} ms   ({r['signals']} signals)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="default", help="bundled model name or a checkpoint folder")
+    parser.add_argument("--backend", default="onnx", choices=["onnx", "litert"])
+    parser.add_argument("--json", help="also write every figure to this JSON file")
+    args = parser.parse_args()
+    predictor = load_predictor(args.model, args.backend)
+    start = time.time()
+    report = {
+        "model": args.model,
+        "backend": args.backend if not Path(args.model).is_dir() else "torch fp32",
+        "splits": {name: load_split(name)["val"] for name in ("ludb", "qtdb", "mitdb", "cpsc2021")},
+        "ludb_lead_II": wave_scores(predictor, "ludb", ["II"]),
+        "ludb_all_leads": wave_scores(predictor, "ludb", None),
+        "qtdb": wave_scores(predictor, "qtdb", None),
+    }
+    report |= beat_and_rhythm_scores(predictor)
+    print(f"model {args.model} ({report['backend']}), validation records only; {time.time() - start:.0f} s")
+    for key in ("ludb_lead_II", "ludb_all_leads", "qtdb"):
+        print(_fmt_waves(key, report[key]))
+    b = report["beats"]
+    print(f"MIT-BIH val beats        QRS Se {b['qrs']['se']:.4f} P+ {b['qrs']['ppv']:.4f}   "
+          + "  ".join(f"{c} Se {b[c]['se']:.3f} P+ {b[c]['ppv']:.3f} F1 {b[c]['f1']:.3f}" for c in ("N", "S", "V", "F", "paced")))
+    r = report["rhythm"]
+    print(f"rhythm                   AF per-sample F1 {r['af_sample_f1']:.4f}   CPSC record-level AF F1 "
+          f"{r['af_record_f1_cpsc']['f1']:.3f} ({r['af_record_f1_cpsc']})   episodes < {MIN_EPISODE_S} s: {r['episodes_shorter_than_min']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1, default=float) + "\n")
+
+
+if __name__ == "__main__":
+    main()

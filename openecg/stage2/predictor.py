@@ -1,0 +1,41 @@
+"""``TorchPredictor``: a trained (fp32) model behind the :class:`openecg.runtime.Predictor` interface.
+
+Used to score checkpoints with exactly the pipeline of the shipped int8 files (``encode`` / ``encode_stream``
+and :mod:`openecg.eval`), and to measure what quantisation costs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..runtime.bundled import per_sample
+from ..signal.normalize import normalize_windows
+from .export import ProbabilityModel
+from .model import OpenECGModel
+
+__all__ = ["TorchPredictor"]
+
+
+class TorchPredictor:
+    """Run a ``save_pretrained`` folder with torch on the CPU.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The model folder (``config.json`` and ``model.safetensors``).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.model = OpenECGModel.from_pretrained(str(path)).eval()
+        self._graph = ProbabilityModel(self.model).eval()
+        self.fs = float(self.model.config.fs)
+        self.window = int(self.model.config.window)
+
+    @torch.no_grad()
+    def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
+        outputs = self._graph(torch.from_numpy(normalize_windows(x)))
+        return per_sample([t.numpy() for t in outputs], self.window)
