@@ -1,5 +1,8 @@
 """Torch-free inference: the :class:`Predictor` interface and the registry of named models.
 
+Every model bundled in the package answers to two names: ``"default"`` runs the int8 ONNX file with ONNX
+Runtime, ``"default:litert"`` the int8 TFLite file with ai-edge-litert or tflite-runtime.
+
 Examples
 --------
 >>> "no-such-model" in registered_predictors()
@@ -30,18 +33,24 @@ def register_predictor(name: str, factory: Callable[[], Predictor]) -> None:
     _REGISTRY[name] = factory
 
 
-def registered_predictors() -> tuple[str, ...]:
-    """The names that :func:`get_predictor` accepts, sorted: registered factories and bundled models."""
+def _bundled() -> dict[str, tuple[str, str]]:
+    """Names of the bundled models -> (model, backend): ``name`` on ONNX Runtime, ``name:litert`` on LiteRT."""
     from .bundled import bundled_models
 
-    return tuple(sorted(set(_REGISTRY) | set(bundled_models())))
+    return {alias: (m, backend) for m in bundled_models() for alias, backend in ((m, "onnx"), (f"{m}:litert", "litert"))}
+
+
+def registered_predictors() -> tuple[str, ...]:
+    """The names that :func:`get_predictor` accepts, sorted: registered factories and bundled models."""
+    return tuple(sorted(set(_REGISTRY) | set(_bundled())))
 
 
 def get_predictor(model: str | Predictor) -> Predictor:
     """Return the predictor named ``model``, or ``model`` itself when it already is a :class:`Predictor`.
 
     A name is looked up among the registered factories first, then among the models bundled in
-    ``openecg/runtime/models/`` (run with ONNX Runtime, one session per process).
+    ``openecg/runtime/models/`` (``name`` on ONNX Runtime, ``name:litert`` on LiteRT; one session per
+    process).
 
     Raises
     ------
@@ -49,12 +58,13 @@ def get_predictor(model: str | Predictor) -> Predictor:
         When ``model`` is neither a registered name nor an object with ``fs``, ``window`` and ``predict``.
     """
     if isinstance(model, str):
-        from .bundled import bundled_models, cached_predictor
+        from .bundled import cached_predictor
 
+        bundled = _bundled()
         if model in _REGISTRY:
             predictor = _REGISTRY[model]()
-        elif model in bundled_models():
-            predictor = cached_predictor(model)
+        elif model in bundled:
+            predictor = cached_predictor(*bundled[model])
         else:
             names = ", ".join(registered_predictors()) or "none yet"
             raise ValueError(
@@ -68,3 +78,4 @@ def get_predictor(model: str | Predictor) -> Predictor:
             f"model={model!r} is not a Predictor; it needs attributes fs, window and a predict(x) method"
         )
     return predictor
+

@@ -150,11 +150,13 @@ class LiteRTPredictor:
         return per_sample([out[k] for k in OUTPUTS], self.window)
 
 
-@functools.lru_cache(maxsize=8)
 def cached_predictor(name: str, backend: str = "onnx") -> OnnxPredictor | LiteRTPredictor:
-    """One predictor per (model, backend) per process: sessions are expensive to build."""
-    if backend == "onnx":
-        return OnnxPredictor(name)
-    if backend == "litert":
-        return LiteRTPredictor(name)
-    raise ValueError(f"backend={backend!r} is not a runtime; allowed: onnx, litert")
+    """One predictor per (models folder, model, backend) per process: sessions are expensive to build."""
+    if backend not in ("onnx", "litert"):
+        raise ValueError(f"backend={backend!r} is not a runtime; allowed: onnx, litert")
+    return _cached(MODELS_DIR, name, backend)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(models_dir: Path, name: str, backend: str) -> OnnxPredictor | LiteRTPredictor:
+    return OnnxPredictor(name) if backend == "onnx" else LiteRTPredictor(name)

@@ -1,11 +1,13 @@
 """Export a trained model to int8 ONNX (and TFLite, see :mod:`.export_tflite`) inside the package.
 
-``python -m openecg.stage2.export --model runs/stage2-small/best --name default``
+``python -m openecg.stage2.export --model runs/stage2-small/best --name default [--tf-python PATH]``
 
 writes ``openecg/runtime/models/<name>/``: ``model.int8.onnx`` (dynamic batch, static QDQ int8 quantisation
-calibrated on real training windows), ``config.json`` (the model config with the class tables) and
-``manifest.json`` (sha256 of every file, checked by the runtime on load). It prints the agreement between
-fp32 torch and the int8 file on validation windows.
+calibrated on real training windows), ``model.int8.tflite`` (full int8, see :mod:`.export_tflite`; converted
+by ``--tf-python``, the interpreter of an environment with tensorflow, by default this one),
+``config.json`` (the model config with the class tables), ``export_report.json`` (the agreement between
+fp32 torch and each int8 file on validation windows, also printed) and ``manifest.json`` (sha256 of every
+file, checked by the runtime on load).
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", required=True, help="a save_pretrained folder (runs/<name>/best)")
     parser.add_argument("--name", default="default", help="bundled model name")
     parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
+    parser.add_argument("--tf-python", default=sys.executable, help="python with tensorflow for the TFLite file")
     args = parser.parse_args(argv)
     model = OpenECGModel.from_pretrained(args.model).eval()
     fs, window = model.config.fs, model.config.window
@@ -110,9 +117,16 @@ def main(argv: list[str] | None = None) -> None:
     out = MODELS_DIR / args.name
     out.mkdir(parents=True, exist_ok=True)
     onnx_path = export_onnx(model, out / "model.int8.onnx", calibration)
-    fp32_path = out / "model.fp32.onnx"
+    (out / "model.fp32.onnx").unlink()
     model.config.save_pretrained(out)
-    fp32_path.unlink()
+    tflite_path = out / "model.int8.tflite"
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(Path(tmp) / "calibration.npy", calibration)
+        subprocess.run(
+            [args.tf_python, "-m", "openecg.stage2.export_tflite", "--model", args.model,
+             "--calibration", str(Path(tmp) / "calibration.npy"), "--out", str(tflite_path)],
+            check=True, env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        )
 
     import onnxruntime as ort
 
@@ -121,13 +135,13 @@ def main(argv: list[str] | None = None) -> None:
         ref = dict(zip(OUTPUT_NAMES, (t.numpy() for t in ProbabilityModel(model).eval()(torch.from_numpy(val)))))
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     got = dict(zip(OUTPUT_NAMES, session.run(None, {"x": val})))
-    report = {"onnx_int8_vs_torch_fp32": agreement(ref, got), "windows": int(len(val))}
-    tflite_path = out / "model.int8.tflite"
-    if tflite_path.exists():
-        from ..runtime.bundled import LiteRTSession
+    from ..runtime.bundled import LiteRTSession
 
-        lite = LiteRTSession(tflite_path)
-        report["tflite_int8_vs_torch_fp32"] = agreement(ref, lite.run(val))
+    report = {
+        "windows": int(len(val)),
+        "onnx_int8_vs_torch_fp32": agreement(ref, got),
+        "tflite_int8_vs_torch_fp32": agreement(ref, LiteRTSession(tflite_path).run(val)),
+    }
     (out / "export_report.json").write_text(json.dumps(report, indent=2) + "\n")
     write_manifest(out)
     print(json.dumps(report, indent=2))
