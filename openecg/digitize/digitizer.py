@@ -12,7 +12,7 @@ from ..signal.recording import Recording, check_fs
 from . import grid as grid_mod
 from .layout import Row, choose_layout, find_baselines, line_width, measure_row
 from .render import GAINS, SPEEDS, STANDARD_LEADS
-from .trace import column_runs, follow_trace, run_values
+from .trace import column_runs, drop_strays, follow_trace, run_values
 
 __all__ = ["digitize"]
 
@@ -43,8 +43,10 @@ def digitize(
     fs : float
         Output sample rate in Hz.
     speed, gain : float or None
-        Paper speed (mm/s) and gain (mm/mV); None reads them from the calibration pulse (25 or 50 mm/s,
-        5, 10 or 20 mm/mV), defaulting to 25 and 10 when no pulse is found.
+        Paper speed (mm/s) and gain (mm/mV); None reads them from the calibration pulse measured on the grid
+        (25 or 50 mm/s, 5, 10 or 20 mm/mV), defaulting to 25 and 10 when no pulse is found. Without a grid,
+        the scale comes from the pulse height and the gain, which is then read against the scale a full
+        page (280 mm wide) would have.
     max_gap_mm : float
         Gaps in the trace up to this many mm are interpolated; longer ones stay NaN.
 
@@ -77,26 +79,28 @@ def digitize(
             f"the page (grid {'found' if scale.found else 'not found'}); give a printout with visible traces"
         )
     width = line_width(mask)
-    rows = [measure_row(mask, b, scale, width) for b in baselines]
+    spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y
+    rows = [measure_row(mask, b, scale, width, reach=0.85 * spacing) for b in baselines]
     heights = [r.pulse_height for r in rows if r.pulse_height]
     widths = [r.pulse_width for r in rows if r.pulse_width]
+    if gain is None:
+        gain = _snap(float(np.median(heights)) / scale.px_per_mm_y, GAINS) if heights else 10.0
     if not scale.found and heights:
-        mm = float(np.median(heights)) / (gain or 10.0)
+        mm = float(np.median(heights)) / float(gain)
         scale = grid_mod.GridScale(mm, mm, False)
-        rows = [measure_row(mask, b, scale, width) for b in baselines]
-    gain = float(gain) if gain else (_snap(np.median(heights) / scale.px_per_mm_y, GAINS) if heights and scale.found else 10.0)
-    speed = float(speed) if speed else (_snap(np.median(widths) / scale.px_per_mm_x / 0.2, SPEEDS) if widths else 25.0)
+        rows = [measure_row(mask, b, scale, width, reach=0.85 * spacing) for b in baselines]
+    if speed is None:
+        speed = _snap(float(np.median(widths)) / scale.px_per_mm_x / 0.2, SPEEDS) if widths else 25.0
+    gain, speed = float(gain), float(speed)
     name, plan = choose_layout(mask, rows, scale, layout)
     px_per_s, px_per_mv = speed * scale.px_per_mm_x, gain * scale.px_per_mm_y
     row_seconds = float(np.median([r.x_end - r.x_start for r in rows])) / px_per_s
-    if abs(row_seconds - round(row_seconds * 2) / 2) < 0.03 * row_seconds:
-        row_seconds = round(row_seconds * 2) / 2
+    row_seconds = round(row_seconds, 1)
     names = STANDARD_LEADS if plan[0][0] in STANDARD_LEADS else tuple(cells[0] for cells in plan)
     n = int(round(row_seconds * rate))
     sums = np.zeros((n, len(names)))
     counts = np.zeros((n, len(names)))
     quality = {lead: [] for lead in names}
-    spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 30 * scale.px_per_mm_y
     for r, (row, cells) in enumerate(zip(rows, plan)):
         top = baselines[r - 1] + 2 * scale.px_per_mm_y if r > 0 else row.baseline - spacing
         bottom = baselines[r + 1] - 2 * scale.px_per_mm_y if r + 1 < len(rows) else row.baseline + spacing
@@ -144,6 +148,8 @@ def _read_row(
         band[:, np.abs(xs - boundary) <= width / 2 + 1] = False
     col, run_top, run_bottom = column_runs(band)
     choice = follow_trace(col, run_top, run_bottom, n_cols=x1 - x0, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y)
+    choice = drop_strays(choice, run_top, run_bottom, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y,
+                         reach=0.4 * (bottom - top) / 2)
     px, py = run_values(choice, run_top, run_bottom, ink[y0:y1, x0:x1], width=width)
     picked = choice[choice >= 0]
     jumps = np.zeros(px.size, bool)

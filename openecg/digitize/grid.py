@@ -15,6 +15,7 @@ import numpy as np
 __all__ = ["load_image", "ink_maps", "rectify_page", "skew_angle", "rotate_maps", "GridScale", "grid_scale"]
 
 _NOMINAL_PAGE_MM = 280.0
+_MIN_GRID_INK = 0.018  # mean grid darkness off the trace: printed grids give 0.03 to 0.1, blank paper < 0.01
 
 
 def load_image(image_or_path: object) -> np.ndarray:
@@ -200,7 +201,8 @@ def grid_scale(grid_ink: np.ndarray, trace_mask: np.ndarray) -> GridScale:
     """Measure the grid's pixels per mm from the periodicity of grid-line profiles along x and y.
 
     ``grid_ink`` is float ``(height, width)``; trace pixels (``trace_mask``, bool) are left out. The search
-    for the 1 mm period is centred on the scale at which the image would be a full page (280 mm wide).
+    for the 1 mm period is centred on the scale at which the image would be a full page (280 mm wide); that
+    scale is returned with ``found=False`` when the paper is too plain to hold a grid or no period shows.
     """
     import cv2
 
@@ -208,6 +210,8 @@ def grid_scale(grid_ink: np.ndarray, trace_mask: np.ndarray) -> GridScale:
     guess = width / _NOMINAL_PAGE_MM
     clean = np.where(cv2.dilate(trace_mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0, 0, grid_ink)
     core = clean[height // 6 : height - height // 12, width // 12 : width - width // 12]
+    if core.mean() < _MIN_GRID_INK:
+        return GridScale(guess, guess, False)
     px, py = _period(core.mean(axis=0), guess), _period(core.mean(axis=1), guess)
     if px is None and py is None:
         return GridScale(guess, guess, False)

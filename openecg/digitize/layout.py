@@ -62,16 +62,17 @@ def _first_run(flags: np.ndarray, start: int = 0) -> tuple[int, int] | None:
     return first, first + (int(stop[0]) if stop.size else flags.size - first)
 
 
-def measure_row(mask: np.ndarray, baseline: float, scale: GridScale, width: float) -> Row:
+def measure_row(mask: np.ndarray, baseline: float, scale: GridScale, width: float, *, reach: float) -> Row:
     """Find the calibration pulse at the left of the row near ``baseline`` and the trace's extent.
 
     The pulse is the first stretch of columns whose ink rises more than 3 mm above the baseline; its foot
     gives the 0 mV level and its height the pixels per mV. The trace starts at the first ink after the
-    blank gap that follows the pulse, or at the first ink when there is no pulse.
+    blank gap that follows the pulse, or at the first ink when there is no pulse. The pulse is looked for
+    up to ``reach`` pixels above the baseline (short of the row above).
     """
     mm_x, mm_y = scale.px_per_mm_x, scale.px_per_mm_y
     base = int(round(baseline))
-    y0, y1 = max(0, int(base - 25 * mm_y)), min(mask.shape[0], int(base + 2 * mm_y))
+    y0, y1 = max(0, int(base - min(25 * mm_y, reach))), min(mask.shape[0], int(base + 2 * mm_y))
     band = mask[y0:y1]
     near = mask[max(0, int(base - 2 * mm_y)) : int(base + 2 * mm_y)].any(axis=0)
     ink_cols = np.flatnonzero(near)

@@ -73,11 +73,20 @@ def pearson(reference: object, digitized: object) -> np.ndarray:
     return out
 
 
-def _best_shift(a: np.ndarray, b: np.ndarray, first: int, max_shift: int) -> int:
-    """The lag ``k`` in ``[-max_shift, max_shift]`` maximising ``sum_n a[n] * b[first + n + k]`` (zero outside ``b``)."""
-    padded = np.concatenate([np.zeros(max_shift), b - b.mean(), np.zeros(max_shift + a.size)])
-    values = [float(np.dot(a, padded[first + max_shift + k : first + max_shift + k + a.size])) for k in range(-max_shift, max_shift + 1)]
-    return int(np.argmax(values)) - max_shift
+def _best_shift(a: np.ndarray, printed: np.ndarray, b: np.ndarray, first: int, max_shift: int) -> int:
+    """The lag ``k`` in ``[-max_shift, max_shift]`` of highest normalised correlation between the printed
+    reference ``a`` (starting at sample ``first``) and ``b[first + k:]``, over the samples both cover."""
+    best, best_value = 0, -np.inf
+    for k in range(-max_shift, max_shift + 1):
+        idx = np.arange(first, first + a.size) + k
+        keep = printed & (idx >= 0) & (idx < b.size)
+        if keep.sum() < 2:
+            continue
+        x, y = a[keep] - a[keep].mean(), b[idx[keep]] - b[idx[keep]].mean()
+        value = float(np.dot(x, y)) / (np.sqrt(np.dot(x, x) * np.dot(y, y)) + _TINY)
+        if value > best_value:
+            best, best_value = k, value
+    return best
 
 
 def image_powers(reference: object, digitized: object, *, fs: float, max_shift_s: float = 0.2) -> tuple[float, float]:
@@ -85,7 +94,8 @@ def image_powers(reference: object, digitized: object, *, fs: float, max_shift_s
 
     Each lead's digitized signal is shifted by up to ``max_shift_s`` seconds to the lag of highest
     cross-correlation with the reference, then moved vertically by the offset that minimises the squared
-    error; the noise is what remains.
+    error; the noise is what remains. Both powers are taken over the printed samples that the shifted
+    digitized signal still covers.
 
     Parameters
     ----------
@@ -111,13 +121,12 @@ def image_powers(reference: object, digitized: object, *, fs: float, max_shift_s
         first, last = np.flatnonzero(keep)[[0, -1]]
         printed = keep[first : last + 1]
         a = np.where(printed, ref[first : last + 1, lead], 0.0)
-        centred = np.where(printed, a - a[printed].mean(), 0.0)
-        shift = _best_shift(centred, dig[:, lead], first, max_shift)
+        shift = _best_shift(a, printed, dig[:, lead], first, max_shift)
         idx = np.arange(first, last + 1) + shift
-        moved = np.where((idx >= 0) & (idx < ref.shape[0]), dig[np.clip(idx, 0, ref.shape[0] - 1), lead], 0.0)
-        residual = a[printed] - moved[printed]
+        compared = printed & (idx >= 0) & (idx < ref.shape[0])
+        residual = a[compared] - dig[idx[compared], lead]
         residual -= residual.mean()
-        signal_power += float(np.sum(a[printed] ** 2))
+        signal_power += float(np.sum(a[compared] ** 2))
         noise_power += float(np.sum(residual**2))
     return signal_power, noise_power
 

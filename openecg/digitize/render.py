@@ -3,8 +3,9 @@
 A layout is a list of printed rows; each row holds equal-length cells, one lead per cell, side by side in
 time. ``"3x4"`` prints three rows of four leads (2.5 s each at 25 mm/s), ``"3x4+k"`` adds ``k`` full-length
 rhythm strips, ``"6x2"`` and ``"6x2+1"`` are the two-column formats, ``"12x1"`` one lead per row, and
-``"Nx1"`` (``N`` from 1 to 12) the first ``N`` leads of any record, one per row. Every row prints
-250 mm of trace after a 1 mV, 0.2 s calibration pulse: 10 s at 25 mm/s, 5 s at 50 mm/s.
+``"Nx1"`` (``N`` from 1 to 12) the first ``N`` leads of any record, one per row. Every row starts with a
+1 mV, 0.2 s calibration pulse, then a 1 mm gap, then up to 250 mm of trace (as much as the grid holds):
+10 s at 25 mm/s, 4.9 s at 50 mm/s on letter paper.
 
 Examples
 --------
@@ -31,7 +32,7 @@ SPEEDS = (25.0, 50.0)
 GAINS = (5.0, 10.0, 20.0)
 TRACE_MM = 250.0
 MARGIN_MM, HEADER_MM, BOTTOM_MM = 8.0, 20.0, 6.0
-PULSE_AT_MM, TRACE_AT_MM = 2.0, 10.0
+PULSE_AT_MM = 2.0
 _STANDARD_ROWS = {
     "3x4": (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6")),
     "6x2": (("I", "V1"), ("II", "V2"), ("III", "V3"), ("aVR", "V4"), ("aVL", "V5"), ("aVF", "V6")),
@@ -104,6 +105,11 @@ class Segment:
     px_per_mv: float
     signal: np.ndarray = field(repr=False)
     fs: float
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Page pixels ``(x, y)`` of every printed sample, float64 ``(samples,)`` each (NaN where missing)."""
+        x = self.x0 + np.arange(self.signal.size) / self.fs * self.px_per_s
+        return x, self.baseline - self.signal.astype(np.float64) * self.px_per_mv
 
 
 @dataclass(frozen=True)
@@ -234,21 +240,22 @@ def render(
     image = paper.blank_page(paper=paper_size, dpi=dpi)
     scale = paper.px_per_mm(dpi)
     fs = recording.fs
-    row_seconds = TRACE_MM / speed
+    page_w, page_h = paper.PAGES_MM[paper_size]
+    grid_w = np.floor((page_w - 2 * MARGIN_MM) / 5) * 5
+    grid_h = np.floor((page_h - HEADER_MM - BOTTOM_MM) / 5) * 5
+    lead_in = PULSE_AT_MM + 3 + 0.2 * speed
+    row_seconds = min(TRACE_MM, grid_w - lead_in) / speed
     latest = max(0.0, recording.duration - row_seconds)
     begin = float(rng.uniform(0, latest)) if start is None else float(start)
     if not 0 <= begin <= latest + 1e-9:
         raise ValueError(f"start={start!r} is outside the record; allowed: 0 to {latest:g} s for {row_seconds:g} s rows")
     begin = round(begin * fs) / fs
-    page_w, page_h = paper.PAGES_MM[paper_size]
-    grid_w = np.floor((page_w - 2 * MARGIN_MM) / 5) * 5
-    grid_h = np.floor((page_h - HEADER_MM - BOTTOM_MM) / 5) * 5
     left, top = (page_w - grid_w) / 2, HEADER_MM
     paper.draw_grid(image, box=(left * scale, top * scale, (left + grid_w) * scale, (top + grid_h) * scale), scale=scale, style=grid)
     width = line_width_mm * scale
     spacing = grid_h / len(rows)
     px_per_s, px_per_mv = speed * scale, gain * scale
-    trace_x = (left + TRACE_AT_MM) * scale
+    trace_x = (left + lead_in) * scale
     segments, boxes = [], []
     for r, cells in enumerate(rows):
         base = (top + (r + 0.6) * spacing) * scale
@@ -259,12 +266,11 @@ def render(
             t0 = begin + c * cell_s
             first = int(round(t0 * fs))
             stop = min(int(round((t0 + cell_s) * fs)), recording.n_samples)
-            values = recording.signal[first:stop, names.index(lead)]
+            values = recording.signal[first:stop, names.index(lead)].copy()
             x0 = trace_x + c * cell_s * px_per_s
-            xs = x0 + np.arange(values.size) / fs * px_per_s
-            ys = base - values * px_per_mv
+            segments.append(Segment(lead, r, c, t0, t0 + cell_s, x0, base, px_per_s, px_per_mv, values, fs))
+            xs, ys = segments[-1].points()
             paper.draw_polyline(image, xs, ys, width=width, colour=(0, 0, 0))
-            segments.append(Segment(lead, r, c, t0, t0 + cell_s, x0, base, px_per_s, px_per_mv, values.copy(), fs))
             finite = np.isfinite(ys)
             if finite.any():
                 boxes.append({"kind": "lead", "lead": lead, "segment": len(segments) - 1,
@@ -282,7 +288,7 @@ def render(
     homography = np.eye(3)
     if degradation is not None:
         image, homography = degrade(image, preset=degradation, seed=int(rng.integers(2**31)))
-    boxes = [dict(b, box=_warp_box(homography, b["box"])) for b in boxes]
+    boxes = [dict(b, box=warp_box(homography, b["box"])) for b in boxes]
     info = {
         "layout": layout, "rows": [list(cells) for cells in rows], "speed": speed, "gain": gain, "dpi": float(dpi),
         "paper": paper_size, "grid": grid, "seed": seed, "start": begin, "row_seconds": row_seconds, "fs": fs,
@@ -292,7 +298,8 @@ def render(
     return RenderResult(image, tuple(segments), homography, tuple(boxes), info)
 
 
-def _warp_box(h: np.ndarray, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+def warp_box(h: np.ndarray, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The axis-aligned bounding box of ``box`` = ``(x0, y0, x1, y1)`` after the homography ``h``."""
     x0, y0, x1, y1 = box
     x, y = _apply(h, np.array([x0, x1, x1, x0]), np.array([y0, y0, y1, y1]))
     return float(x.min()), float(y.min()), float(x.max()), float(y.max())

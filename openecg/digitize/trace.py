@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_runs", "follow_trace", "run_values"]
+__all__ = ["column_runs", "follow_trace", "drop_strays", "run_values"]
 
 
 def column_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,6 +68,30 @@ def follow_trace(
         choice[c] = starts[c] + k
         k = pointers[k]
     return choice
+
+
+def drop_strays(
+    choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, *, baseline: float, px_per_mm: float, reach: float
+) -> np.ndarray:
+    """Unchoose pieces of the path that are short (under 5 mm wide) and lie mostly beyond ``reach`` pixels
+    from ``baseline``: a neighbour's deflection or text picked where the row's own trace is missing.
+
+    Pieces are split where the chosen runs jump by more than 1 mm or skip more than 1 mm of columns.
+    Returns a copy of ``choice`` with those columns set to -1.
+    """
+    out = choice.copy()
+    cols = np.flatnonzero(choice >= 0)
+    if cols.size == 0:
+        return out
+    runs = choice[cols]
+    gap = np.maximum(top[runs[1:]] - bottom[runs[:-1]], top[runs[:-1]] - bottom[runs[1:]])
+    breaks = np.flatnonzero((gap > px_per_mm) | (np.diff(cols) > px_per_mm)) + 1
+    for piece in np.split(np.arange(cols.size), breaks):
+        centre = (top[runs[piece]] + bottom[runs[piece]]) / 2
+        narrow = cols[piece[-1]] - cols[piece[0]] < 5 * px_per_mm
+        if narrow and np.median(np.abs(centre - baseline)) > reach:
+            out[cols[piece]] = -1
+    return out
 
 
 def _plateau_extremes(v: np.ndarray) -> np.ndarray:
