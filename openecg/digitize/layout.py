@@ -75,6 +75,7 @@ def measure_row(mask: np.ndarray, baseline: float, scale: GridScale, width: floa
     y0, y1 = max(0, int(base - min(25 * mm_y, reach))), min(mask.shape[0], int(base + 2 * mm_y))
     band = mask[y0:y1]
     near = mask[max(0, int(base - 2 * mm_y)) : int(base + 2 * mm_y)].any(axis=0)
+    wide = mask[max(0, int(base - 0.5 * reach)) : int(base + 0.5 * reach)].any(axis=0)
     ink_cols = np.flatnonzero(near)
     if ink_cols.size == 0:
         return Row(baseline, 0.0, 0.0, None, None)
@@ -88,22 +89,27 @@ def measure_row(mask: np.ndarray, baseline: float, scale: GridScale, width: floa
     pulse = _first_run(high, left)
     if pulse is None or pulse[0] - left > 4 * mm_x or pulse[1] - pulse[0] > 12 * mm_x:
         x_start = left + half
-        return Row(baseline, x_start, _row_end(near, x_start) - half, None, None)
+        return Row(baseline, x_start, _row_end(wide, x_start) - half, None, None)
     rise, fall = pulse
     inner = top[rise + int(width) : fall - int(width)]
     lead_in = mask[y0:y1, left : max(left + 1, rise - int(width))]
     foot_rows = np.flatnonzero(lead_in.any(axis=1))
     foot = float(np.median(foot_rows)) + y0 if foot_rows.size else float(base)
     pulse_top = float(np.median(inner)) + half if inner.size else float(top[rise]) + half
-    after = _first_run(~near, fall)
-    x_ink = _first_run(near, after[0]) if after is not None and after[0] - fall < 4 * mm_x else None
+    start_band = mask[max(0, int(base - 0.3 * reach)) : int(base + 0.3 * reach)].any(axis=0)
+    after = _first_run(~start_band, fall)
+    x_ink = _first_run(start_band, after[0]) if after is not None and after[0] - fall < 4 * mm_x else None
     x_start = (x_ink[0] if x_ink is not None else fall) + half
-    return Row(foot, x_start, _row_end(near, x_start) - half, foot - pulse_top, fall - rise - width)
+    return Row(foot, x_start, _row_end(wide, x_start) - half, foot - pulse_top, fall - rise - width)
 
 
-def _row_end(near: np.ndarray, x_start: float) -> float:
-    cols = np.flatnonzero(near[int(x_start) :])
-    return float(int(x_start) + cols[-1]) if cols.size else x_start
+def _row_end(ink: np.ndarray, x_start: float) -> float:
+    """The last inked column of the stretch that starts at ``x_start``, bridging gaps up to 2% of its length."""
+    cols = int(x_start) + np.flatnonzero(ink[int(x_start) :])
+    if cols.size == 0:
+        return x_start
+    gaps = np.flatnonzero(np.diff(cols) > max(3, 0.02 * (cols[-1] - cols[0])))
+    return float(cols[gaps[0]] if gaps.size else cols[-1])
 
 
 def _separators(mask: np.ndarray, row: Row, scale: GridScale, fractions: tuple[float, ...]) -> bool:

@@ -94,39 +94,18 @@ def drop_strays(
     return out
 
 
-def _plateau_extremes(v: np.ndarray) -> np.ndarray:
-    """bool mask of the middle element of every plateau of ``v`` lower than both its neighbours."""
-    out = np.zeros(v.size, bool)
-    if v.size < 3:
-        return out
-    edges = np.flatnonzero(np.diff(v) != 0) + 1
-    starts, stops = np.r_[0, edges], np.r_[edges, v.size]
-    for start, stop in zip(starts, stops):
-        left = v[start - 1] if start > 0 else np.inf
-        right = v[stop] if stop < v.size else np.inf
-        if v[start] < left and v[start] < right:
-            out[(start + stop - 1) // 2] = True
-    return out
-
-
-def _beside(extreme: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Columns next to an extreme (not extremes themselves) and the extreme's value for each of them."""
-    left, right = np.r_[extreme[1:], False], np.r_[False, extreme[:-1]]
-    value = np.where(left, np.r_[v[1:], v[-1:]], np.where(right, np.r_[v[:1], v[:-1]], v))
-    return (left | right) & ~extreme, value
-
-
 def run_values(
     choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray, *, width: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sub-pixel points ``(x, y)`` of the trace, in band pixels, sorted by x.
+    """Sub-pixel y of the trace in every column where a run was chosen, in band pixels.
 
-    The ink is the curve drawn with a round pen of radius ``r = (width - 1) / 2``. A run about one line thick
-    gives its darkness-weighted centre. A taller run is a steep stroke: its ends are the curve ``r`` pixels
-    before and after the column (bottom before and top after on a rising stroke), unless the run is a local
-    extreme (the middle of a plateau of tops above both neighbouring tops, or of bottoms below), where the
-    turning point lies ``r`` inside the run's end; so do the tall runs beside it that reach within a pixel
-    of it, while the others beside it give their centre.
+    The ink is the curve drawn with a round pen of radius ``r = (width - 1) / 2``: its top edge is the curve
+    dilated upwards and its bottom edge the curve dilated downwards. Undoing the dilation (a grey opening
+    with the pen's profile) gives two estimates of the curve in each column, from the top and from the
+    bottom edge. On a run about one line thick the darkness-weighted centre is used. On a taller run (a steep
+    stroke or a turning point) the two estimates agree on a stroke, and are averaged; at a turning point only
+    the edge on the outside of the turn is the curve, so the estimate farther out from the local median
+    level of the trace is kept.
 
     Parameters
     ----------
@@ -138,35 +117,36 @@ def run_values(
         float ``(height, columns)`` ink of the same band.
     width : float
         Trace thickness in pixels.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(x, y)``: float column indices and sub-pixel rows.
     """
-    ok = choice >= 0
-    cols = np.flatnonzero(ok)
+    from scipy.ndimage import median_filter
+
+    cols = np.flatnonzero(choice >= 0)
     if cols.size == 0:
         return np.zeros(0), np.zeros(0)
-    t, b = top[choice[ok]].astype(float), bottom[choice[ok]].astype(float)
+    t, b = top[choice[cols]].astype(float), bottom[choice[cols]].astype(float)
     cum = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness, axis=0)], axis=0)
-    ys = np.arange(darkness.shape[0], dtype=float)[:, None]
-    cum_y = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness * ys, axis=0)], axis=0)
+    rows = np.arange(darkness.shape[0], dtype=float)[:, None]
+    cum_y = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness * rows, axis=0)], axis=0)
     ti, bi = t.astype(int), b.astype(int) + 1
     mass = cum[bi, cols] - cum[ti, cols]
     centre = np.where(mass > 0, (cum_y[bi, cols] - cum_y[ti, cols]) / np.maximum(mass, 1e-9), (t + b) / 2)
     r = (width - 1) / 2
+    offsets = np.arange(-int(np.ceil(r)), int(np.ceil(r)) + 1)
+    cap = np.sqrt(np.maximum(r**2 - offsets**2, 0))
+    pad = int(offsets.max())
+    full_t = np.pad(np.full(choice.size, np.nan), pad, constant_values=np.nan)
+    full_b = full_t.copy()
+    full_t[cols + pad], full_b[cols + pad] = t, b
+    from_top = np.max([np.nan_to_num(full_t[pad + o : pad + o + choice.size], nan=-np.inf) + c for o, c in zip(offsets, cap)], axis=0)[cols]
+    from_bottom = np.min([np.nan_to_num(full_b[pad + o : pad + o + choice.size], nan=np.inf) - c for o, c in zip(offsets, cap)], axis=0)[cols]
     tall = (b - t + 1) > width + 1.5
-    peak_up = tall & _plateau_extremes(t)
-    peak_down = tall & _plateau_extremes(-b) & ~peak_up
-    up_near, t_peak = _beside(peak_up, t)
-    down_near, b_peak = _beside(peak_down, b)
-    near = peak_up | peak_down | up_near | down_near
-    up = peak_up | (up_near & (t <= t_peak + 1))
-    down = peak_down | (down_near & (b >= b_peak - 1))
-    x = cols.astype(float)
-    value = np.where(up, t + r, np.where(down, b - r, centre))
-    stroke = tall & ~near
-    mid = (t + b) / 2
-    rising = np.r_[mid[1:], mid[-1:]] < np.r_[mid[:1], mid[:-1]]
-    before = np.where(rising, b, t)[stroke]
-    after = np.where(rising, t, b)[stroke]
-    px = np.concatenate([x, x[stroke] - r, x[stroke] + r])
-    py = np.concatenate([value, before, after])
-    order = np.argsort(px, kind="stable")
-    return px[order], py[order]
+    local = median_filter(np.where(tall, (t + b) / 2, centre), size=int(6 * width) | 1, mode="nearest")
+    agree = np.abs(from_top - from_bottom) <= width
+    outer = np.where(local - from_top > from_bottom - local, from_top, from_bottom)
+    estimate = np.where(agree, (from_top + from_bottom) / 2, outer)
+    return cols.astype(float), np.where(tall, estimate, centre)
