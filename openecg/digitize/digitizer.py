@@ -11,8 +11,8 @@ import numpy as np
 from ..signal.recording import Recording, check_fs
 from . import grid as grid_mod
 from .layout import Row, choose_layout, find_baselines, line_width, measure_row
-from .render import GAINS, SPEEDS, STANDARD_LEADS
-from .trace import column_runs, drop_strays, follow_trace, run_values
+from .render import GAINS, SPEEDS, STANDARD_LEADS, TRACE_MM
+from .trace import column_runs, drop_strays, follow_trace, run_darkness, run_values
 
 __all__ = ["digitize"]
 
@@ -50,6 +50,11 @@ def digitize(
     max_gap_mm : float
         Gaps in the trace up to this many mm are interpolated; longer ones stay NaN.
 
+    Notes
+    -----
+    A row's duration is its measured length, set to the standard 250 mm (10 s at 25 mm/s) when within 4%
+    of it (residual perspective), else rounded to 0.1 s.
+
     Returns
     -------
     Recording
@@ -81,8 +86,8 @@ def digitize(
     width = line_width(mask)
     spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y
     rows = [measure_row(mask, b, scale, width, reach=0.85 * spacing) for b in baselines]
-    heights = [r.pulse_height for r in rows if r.pulse_height]
-    widths = [r.pulse_width for r in rows if r.pulse_width]
+    heights = [r.pulse_height for r in rows if r.pulse_height and r.pulse_height > 0]
+    widths = [r.pulse_width for r in rows if r.pulse_width and r.pulse_width > 0]
     if gain is None:
         gain = _snap(float(np.median(heights)) / scale.px_per_mm_y, GAINS) if heights else 10.0
     if not scale.found and heights:
@@ -95,7 +100,8 @@ def digitize(
     name, plan = choose_layout(mask, rows, scale, layout)
     px_per_s, px_per_mv = speed * scale.px_per_mm_x, gain * scale.px_per_mm_y
     row_seconds = float(np.median([r.x_end - r.x_start for r in rows])) / px_per_s
-    row_seconds = round(row_seconds, 1)
+    nominal = TRACE_MM / speed
+    row_seconds = nominal if abs(row_seconds / nominal - 1) < 0.04 else round(row_seconds, 1)
     names = STANDARD_LEADS if plan[0][0] in STANDARD_LEADS else tuple(cells[0] for cells in plan)
     n = int(round(row_seconds * rate))
     sums = np.zeros((n, len(names)))
@@ -147,7 +153,9 @@ def _read_row(
         boundary = row.x_start + k * row_seconds / n_cells * px_per_s
         band[:, np.abs(xs - boundary) <= width / 2 + 1] = False
     col, run_top, run_bottom = column_runs(band)
-    choice = follow_trace(col, run_top, run_bottom, n_cols=x1 - x0, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y)
+    strength = run_darkness(col, run_top, run_bottom, ink[y0:y1, x0:x1])
+    choice = follow_trace(col, run_top, run_bottom, n_cols=x1 - x0, baseline=row.baseline - y0,
+                          px_per_mm=scale.px_per_mm_y, strength=strength)
     choice = drop_strays(choice, run_top, run_bottom, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y,
                          reach=0.4 * (bottom - top) / 2)
     px, py = run_values(choice, run_top, run_bottom, ink[y0:y1, x0:x1], width=width)

@@ -72,29 +72,35 @@ def measure_row(mask: np.ndarray, baseline: float, scale: GridScale, width: floa
     """
     mm_x, mm_y = scale.px_per_mm_x, scale.px_per_mm_y
     base = int(round(baseline))
-    y0, y1 = max(0, int(base - min(25 * mm_y, reach))), min(mask.shape[0], int(base + 2 * mm_y))
-    band = mask[y0:y1]
+    y0, y_lim = max(0, int(base - min(25 * mm_y, reach))), max(1, int(base - 3 * mm_y))
     near = mask[max(0, int(base - 2 * mm_y)) : int(base + 2 * mm_y)].any(axis=0)
     wide = mask[max(0, int(base - 0.5 * reach)) : int(base + 0.5 * reach)].any(axis=0)
     ink_cols = np.flatnonzero(near)
     if ink_cols.size == 0:
         return Row(baseline, 0.0, 0.0, None, None)
     left = int(ink_cols[0])
-    has = band.any(axis=0)
-    top = np.where(has, band.argmax(axis=0), band.shape[0]) + y0
     half = (width - 1) / 2
+    # the lowest ink run above base - 3 mm in each column: its distance from there and its top
+    above = mask[y0:y_lim][::-1]
+    first = np.where(above.any(axis=0), above.argmax(axis=0), above.shape[0])
+    gone = ~above & (np.arange(above.shape[0])[:, None] > first[None, :])
+    top = y_lim - np.where(gone.any(axis=0), gone.argmax(axis=0), above.shape[0])
+    top[first == above.shape[0]] = base
     window = slice(left, min(mask.shape[1], left + int(15 * mm_x)))
+    touching = np.zeros(mask.shape[1], bool)
+    touching[window] = (first[window] == 0) & (top[window] < base - 3 * mm_y)
     high = np.zeros(mask.shape[1], bool)
     high[window] = top[window] < base - 3 * mm_y
-    pulse = _first_run(high, left)
+    rise_at = np.flatnonzero(touching)
+    pulse = _first_run(high, int(rise_at[0])) if rise_at.size else None
     if pulse is None or pulse[0] - left > 4 * mm_x or pulse[1] - pulse[0] > 12 * mm_x:
         x_start = left + half
         return Row(baseline, x_start, _row_end(wide, x_start) - half, None, None)
     rise, fall = pulse
     inner = top[rise + int(width) : fall - int(width)]
-    lead_in = mask[y0:y1, left : max(left + 1, rise - int(width))]
+    lead_in = mask[max(0, int(base - 2 * mm_y)) : int(base + 2 * mm_y), left : max(left + 1, rise - int(width))]
     foot_rows = np.flatnonzero(lead_in.any(axis=1))
-    foot = float(np.median(foot_rows)) + y0 if foot_rows.size else float(base)
+    foot = float(np.median(foot_rows)) + max(0, int(base - 2 * mm_y)) if foot_rows.size else float(base)
     pulse_top = float(np.median(inner)) + half if inner.size else float(top[rise]) + half
     start_band = mask[max(0, int(base - 0.3 * reach)) : int(base + 0.3 * reach)].any(axis=0)
     after = _first_run(~start_band, fall)
@@ -113,13 +119,15 @@ def _row_end(ink: np.ndarray, x_start: float) -> float:
 
 
 def _separators(mask: np.ndarray, row: Row, scale: GridScale, fractions: tuple[float, ...]) -> bool:
-    """True if a vertical tick crosses the baseline (2 mm above and below) at every fraction of the row."""
+    """True if a vertical tick crosses the baseline (2 mm above and below) near every fraction of the row
+    (within 0.6% of its length, for residual perspective)."""
     span = row.x_end - row.x_start
     up, down = int(row.baseline - 2 * scale.px_per_mm_y), int(row.baseline + 2 * scale.px_per_mm_y)
+    slack = max(2, int(0.006 * span))
     for fraction in fractions:
         x = int(round(row.x_start + fraction * span))
-        column = mask[max(0, up) : down, max(0, x - 1) : x + 2].any(axis=1)
-        if column.mean() < 0.9:
+        window = mask[max(0, up) : down, max(0, x - slack) : x + slack + 1]
+        if window.size == 0 or window.mean(axis=0).max() < 0.9:
             return False
     return True
 

@@ -4,8 +4,7 @@ A layout is a list of printed rows; each row holds equal-length cells, one lead 
 time. ``"3x4"`` prints three rows of four leads (2.5 s each at 25 mm/s), ``"3x4+k"`` adds ``k`` full-length
 rhythm strips, ``"6x2"`` and ``"6x2+1"`` are the two-column formats, ``"12x1"`` one lead per row, and
 ``"Nx1"`` (``N`` from 1 to 12) the first ``N`` leads of any record, one per row. Every row starts with a
-1 mV, 0.2 s calibration pulse, then a 1 mm gap, then up to 250 mm of trace (as much as the grid holds):
-10 s at 25 mm/s, 4.9 s at 50 mm/s on letter paper.
+1 mV, 0.2 s calibration pulse, then a 1 mm gap, then 250 mm of trace: 10 s at 25 mm/s, 5 s at 50 mm/s.
 
 Examples
 --------
@@ -31,7 +30,7 @@ LAYOUTS = ("3x4", "3x4+1", "3x4+2", "3x4+3", "6x2", "6x2+1", "12x1", "Nx1")
 SPEEDS = (25.0, 50.0)
 GAINS = (5.0, 10.0, 20.0)
 TRACE_MM = 250.0
-MARGIN_MM, HEADER_MM, BOTTOM_MM = 8.0, 20.0, 6.0
+MARGIN_MM, HEADER_MM, BOTTOM_MM = 6.0, 20.0, 6.0
 PULSE_AT_MM = 2.0
 _STANDARD_ROWS = {
     "3x4": (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_runs", "follow_trace", "drop_strays", "run_values"]
+__all__ = ["column_runs", "run_darkness", "follow_trace", "drop_strays", "run_values"]
 
 
 def column_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -23,18 +23,25 @@ def column_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return col, top, stop - 1
 
 
+def run_darkness(col: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray) -> np.ndarray:
+    """Mean ink darkness of each run, float ``(runs,)`` in [0, 1]."""
+    cum = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness, axis=0)], axis=0)
+    return (cum[bottom + 1, col] - cum[top, col]) / (bottom - top + 1)
+
+
 def follow_trace(
     col: np.ndarray, top: np.ndarray, bottom: np.ndarray, *, n_cols: int, baseline: float, px_per_mm: float,
-    pull: float = 0.03,
+    strength: np.ndarray, pull: float = 0.03, faint: float = 1.0,
 ) -> np.ndarray:
     """Choose at most one run per column along the cheapest path; returns the run index per column (-1: none).
 
     The cost of a step is the vertical gap in mm between consecutive chosen runs (0 when they touch), plus
-    ``pull`` times the distance in mm of each chosen run's centre from ``baseline``. Columns without runs are
-    skipped.
+    ``pull`` times the distance in mm of each chosen run's centre from ``baseline``, plus ``faint`` times
+    ``1 - strength`` (the run's mean darkness), so that a faint grid line is not followed instead of a black
+    trace. Columns without runs are skipped.
     """
     starts = np.searchsorted(col, np.arange(n_cols + 1))
-    centre_cost = pull * np.abs((top + bottom) / 2 - baseline) / px_per_mm
+    centre_cost = pull * np.abs((top + bottom) / 2 - baseline) / px_per_mm + faint * (1 - strength)
     back: list[tuple[int, list[int]]] = []
     prev_idx: list[int] = []
     prev_cost: list[float] = []
