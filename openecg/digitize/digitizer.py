@@ -60,6 +60,7 @@ def digitize(
     Recording
         float32 ``(samples, leads)`` mV over the printed row duration: the 12 standard leads for standard
         layouts (``row0``, ``row1``, ... for ``"Nx1"``), NaN where a lead was not printed or not readable.
+        A lead printed twice (in a cell and in a rhythm strip) takes the strip's reading where it has one.
         ``meta`` holds ``layout``, ``rows`` (leads per row), ``grid`` (found, px per mm in x and y, rotation,
         perspective), ``speed``, ``gain``, ``row_seconds`` and ``confidence`` (lead -> 0..1).
 
@@ -104,8 +105,7 @@ def digitize(
     row_seconds = nominal if abs(row_seconds / nominal - 1) < 0.04 else round(row_seconds, 1)
     names = STANDARD_LEADS if plan[0][0] in STANDARD_LEADS else tuple(cells[0] for cells in plan)
     n = int(round(row_seconds * rate))
-    sums = np.zeros((n, len(names)))
-    counts = np.zeros((n, len(names)))
+    signal = np.full((n, len(names)), np.nan, np.float32)
     quality = {lead: [] for lead in names}
     for r, (row, cells) in enumerate(zip(rows, plan)):
         top = baselines[r - 1] + 2 * scale.px_per_mm_y if r > 0 else row.baseline - spacing
@@ -118,11 +118,8 @@ def digitize(
             samples = _resample(tau[inside], values[inside], np.arange(first, stop) / rate, max_gap_mm / (speed * 1.0))
             ok = np.isfinite(samples)
             k = names.index(lead)
-            sums[first:stop, k] += np.where(ok, samples, 0)
-            counts[first:stop, k] += ok
+            signal[first:stop, k] = np.where(ok, samples, signal[first:stop, k])
             quality[lead].append(ok.mean() * (1 - float(jumps[inside].mean()) if inside.any() else 0.0))
-    with np.errstate(invalid="ignore"):
-        signal = (sums / counts).astype(np.float32)
     confidence = {lead: round(float(np.mean(q)), 3) for lead, q in quality.items() if q}
     meta = {
         "layout": name, "rows": [list(cells) for cells in plan], "speed": speed, "gain": gain,
@@ -151,7 +148,7 @@ def _read_row(
     xs = np.arange(x0, x1, dtype=float)
     for k in range(1, n_cells):
         boundary = row.x_start + k * row_seconds / n_cells * px_per_s
-        band[:, np.abs(xs - boundary) <= width / 2 + 1] = False
+        band[:, np.abs(xs - boundary) <= width / 2] = False
     col, run_top, run_bottom = column_runs(band)
     strength = run_darkness(col, run_top, run_bottom, ink[y0:y1, x0:x1])
     choice = follow_trace(col, run_top, run_bottom, n_cols=x1 - x0, baseline=row.baseline - y0,
