@@ -75,6 +75,8 @@ def measure_row(mask: np.ndarray, baseline: float, scale: GridScale, width: floa
     y0, y_lim = max(0, int(base - min(25 * mm_y, reach))), max(1, int(base - 3 * mm_y))
     near = mask[max(0, int(base - 2 * mm_y)) : int(base + 2 * mm_y)].any(axis=0)
     wide = mask[max(0, int(base - 0.5 * reach)) : int(base + 0.5 * reach)].any(axis=0)
+    edge = max(2, mask.shape[1] // 100)  # the page border of a photo is not trace
+    near[:edge] = near[-edge:] = wide[:edge] = wide[-edge:] = False
     ink_cols = np.flatnonzero(near)
     if ink_cols.size == 0:
         return Row(baseline, 0.0, 0.0, None, None)
