@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._version import __version__ as __version__
-
-if TYPE_CHECKING:
-    from .signal.recording import Recording
+from .signal.io import read as read
+from .signal.recording import Recording as Recording
 
 
 def digitize(image_or_path: object, *, layout: str = "auto", fs: float = 500.0, **options: object) -> Recording:
