@@ -17,6 +17,7 @@ from .trace import column_runs, drop_strays, follow_trace, run_darkness, run_val
 __all__ = ["digitize"]
 
 _INK_THRESHOLD = 0.4
+_STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
 
 
 def _snap(value: float, allowed: tuple[float, ...]) -> float:
@@ -78,6 +79,11 @@ def digitize(
     trace_ink, grid_ink = grid_mod.rotate_maps([trace_ink, grid_ink], angle)
     mask = _close_gaps(trace_ink > _INK_THRESHOLD)
     scale = grid_mod.grid_scale(grid_ink, mask)
+    if scale.found:
+        columns, lines = grid_mod.grid_lines(grid_ink, mask)
+        strong = trace_ink > _STRONG_INK
+        mask[:, columns] &= strong[:, columns]
+        mask[lines, :] &= strong[lines, :]
     baselines = find_baselines(mask, scale)
     if not baselines:
         raise ValueError(

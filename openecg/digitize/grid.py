@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["load_image", "ink_maps", "rectify_page", "skew_angle", "rotate_maps", "GridScale", "grid_scale"]
+__all__ = [
+    "load_image", "ink_maps", "rectify_page", "skew_angle", "rotate_maps", "GridScale", "grid_scale", "grid_lines",
+]
 
 _NOMINAL_PAGE_MM = 280.0
 _MIN_GRID_INK = 0.018  # mean grid darkness off the trace: printed grids give 0.03 to 0.1, blank paper < 0.01
@@ -218,3 +220,21 @@ def grid_scale(grid_ink: np.ndarray, trace_mask: np.ndarray) -> GridScale:
     px = px if px is not None else py
     py = py if py is not None else px
     return GridScale(float(px), float(py), True)
+
+
+def grid_lines(grid_ink: np.ndarray, trace_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """bool ``(width,)`` columns and ``(height,)`` rows that carry a printed grid line.
+
+    A line is a column (row) whose mean grid ink off the trace stands out from its neighbourhood by more
+    than a third of the strongest such excess.
+    """
+    import cv2
+    from scipy.ndimage import median_filter
+
+    clean = np.where(cv2.dilate(trace_mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0, 0, grid_ink)
+    out = []
+    for axis in (0, 1):
+        profile = clean.mean(axis=axis)
+        excess = profile - median_filter(profile, size=31, mode="nearest")
+        out.append(excess > max(1e-3, excess.max() / 3))
+    return out[0], out[1]
