@@ -81,6 +81,8 @@ def digitize(
     scale = grid_mod.grid_scale(grid_ink, mask)
     if scale.found:
         columns, lines = grid_mod.grid_lines(grid_ink, mask)
+    if scale.found and columns.any() and float(np.median(trace_ink[:, columns])) > 0.2:
+        # a grid that shows in the trace ink (grey, or darkened): its lines need strong ink to count
         strong = trace_ink > _STRONG_INK
         mask[:, columns] &= strong[:, columns]
         mask[lines, :] &= strong[lines, :]
