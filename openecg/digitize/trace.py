@@ -1,0 +1,159 @@
+"""Following one trace through a row: ink runs per column, a shortest-path choice of run, sub-pixel values.
+
+Each image column inside a row's band holds zero or more vertical runs of ink: the row's own trace and
+sometimes a neighbour's deflection or text. The path through the columns that minimises the vertical jumps
+between consecutive runs (plus a small pull towards the row's baseline) follows the trace through overlaps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["column_runs", "run_darkness", "follow_trace", "drop_strays", "run_values"]
+
+
+def column_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All vertical ink runs of a bool ``(height, width)`` mask, sorted by column then top.
+
+    Returns int arrays ``(column, top, bottom)``, bottom inclusive.
+    """
+    d = np.diff(mask.T.astype(np.int8), axis=1, prepend=0, append=0)
+    col, top = np.nonzero(d == 1)
+    _, stop = np.nonzero(d == -1)
+    return col, top, stop - 1
+
+
+def run_darkness(col: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray) -> np.ndarray:
+    """Mean ink darkness of each run, float ``(runs,)`` in [0, 1]."""
+    cum = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness, axis=0)], axis=0)
+    return (cum[bottom + 1, col] - cum[top, col]) / (bottom - top + 1)
+
+
+def follow_trace(
+    col: np.ndarray, top: np.ndarray, bottom: np.ndarray, *, n_cols: int, baseline: float, px_per_mm: float,
+    strength: np.ndarray, pull: float = 0.03, faint: float = 1.0,
+) -> np.ndarray:
+    """Choose at most one run per column along the cheapest path; returns the run index per column (-1: none).
+
+    The cost of a step is the vertical gap in mm between consecutive chosen runs (0 when they touch), plus
+    ``pull`` times the distance in mm of each chosen run's centre from ``baseline``, plus ``faint`` times
+    ``1 - strength`` (the run's mean darkness), so that a faint grid line is not followed instead of a black
+    trace. Columns without runs are skipped.
+    """
+    starts = np.searchsorted(col, np.arange(n_cols + 1))
+    centre_cost = pull * np.abs((top + bottom) / 2 - baseline) / px_per_mm + faint * (1 - strength)
+    back: list[tuple[int, list[int]]] = []
+    prev_idx: list[int] = []
+    prev_cost: list[float] = []
+    for c in range(n_cols):
+        lo, hi = starts[c], starts[c + 1]
+        if lo == hi:
+            continue
+        idx = list(range(lo, hi))
+        if not prev_idx:
+            cost = [float(centre_cost[j]) for j in idx]
+            pointers = [-1] * len(idx)
+        else:
+            cost, pointers = [], []
+            for j in idx:
+                tj, bj = top[j], bottom[j]
+                best, arg = np.inf, -1
+                for k, i in enumerate(prev_idx):
+                    gap = max(0, tj - bottom[i], top[i] - bj) / px_per_mm
+                    value = prev_cost[k] + gap
+                    if value < best:
+                        best, arg = value, k
+                cost.append(best + float(centre_cost[j]))
+                pointers.append(arg)
+        back.append((c, pointers))
+        prev_idx, prev_cost = idx, cost
+    choice = np.full(n_cols, -1, np.int64)
+    if not back:
+        return choice
+    k = int(np.argmin(prev_cost))
+    for c, pointers in reversed(back):
+        choice[c] = starts[c] + k
+        k = pointers[k]
+    return choice
+
+
+def drop_strays(
+    choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, *, baseline: float, px_per_mm: float, reach: float
+) -> np.ndarray:
+    """Unchoose pieces of the path that are short (under 5 mm wide) and lie mostly beyond ``reach`` pixels
+    from ``baseline``: a neighbour's deflection or text picked where the row's own trace is missing.
+
+    Pieces are split where the chosen runs jump by more than 1 mm or skip more than 1 mm of columns.
+    Returns a copy of ``choice`` with those columns set to -1.
+    """
+    out = choice.copy()
+    cols = np.flatnonzero(choice >= 0)
+    if cols.size == 0:
+        return out
+    runs = choice[cols]
+    gap = np.maximum(top[runs[1:]] - bottom[runs[:-1]], top[runs[:-1]] - bottom[runs[1:]])
+    breaks = np.flatnonzero((gap > px_per_mm) | (np.diff(cols) > px_per_mm)) + 1
+    for piece in np.split(np.arange(cols.size), breaks):
+        centre = (top[runs[piece]] + bottom[runs[piece]]) / 2
+        narrow = cols[piece[-1]] - cols[piece[0]] < 5 * px_per_mm
+        if narrow and np.median(np.abs(centre - baseline)) > reach:
+            out[cols[piece]] = -1
+    return out
+
+
+def run_values(
+    choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray, *, width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-pixel y of the trace in every column where a run was chosen, in band pixels.
+
+    The ink is the curve drawn with a round pen of radius ``r = (width - 1) / 2``: its top edge is the curve
+    dilated upwards and its bottom edge the curve dilated downwards. Undoing the dilation (a grey opening
+    with the pen's profile) gives two estimates of the curve in each column, from the top and from the
+    bottom edge. On a run about one line thick the darkness-weighted centre is used. On a taller run (a steep
+    stroke or a turning point) the two estimates agree on a stroke, and are averaged; at a turning point only
+    the edge on the outside of the turn is the curve, so the estimate farther out from the local median
+    level of the trace is kept.
+
+    Parameters
+    ----------
+    choice : numpy.ndarray
+        int ``(columns,)`` run index per column from :func:`follow_trace` (-1: none).
+    top, bottom : numpy.ndarray
+        Run extents from :func:`column_runs`.
+    darkness : numpy.ndarray
+        float ``(height, columns)`` ink of the same band.
+    width : float
+        Trace thickness in pixels.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(x, y)``: float column indices and sub-pixel rows.
+    """
+    from scipy.ndimage import median_filter
+
+    cols = np.flatnonzero(choice >= 0)
+    if cols.size == 0:
+        return np.zeros(0), np.zeros(0)
+    t, b = top[choice[cols]].astype(float), bottom[choice[cols]].astype(float)
+    cum = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness, axis=0)], axis=0)
+    rows = np.arange(darkness.shape[0], dtype=float)[:, None]
+    cum_y = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness * rows, axis=0)], axis=0)
+    ti, bi = t.astype(int), b.astype(int) + 1
+    mass = cum[bi, cols] - cum[ti, cols]
+    centre = np.where(mass > 0, (cum_y[bi, cols] - cum_y[ti, cols]) / np.maximum(mass, 1e-9), (t + b) / 2)
+    r = (width - 1) / 2
+    offsets = np.arange(-int(np.ceil(r)), int(np.ceil(r)) + 1)
+    cap = np.sqrt(np.maximum(r**2 - offsets**2, 0))
+    pad = int(offsets.max())
+    full_t = np.pad(np.full(choice.size, np.nan), pad, constant_values=np.nan)
+    full_b = full_t.copy()
+    full_t[cols + pad], full_b[cols + pad] = t, b
+    from_top = np.max([np.nan_to_num(full_t[pad + o : pad + o + choice.size], nan=-np.inf) + c for o, c in zip(offsets, cap)], axis=0)[cols]
+    from_bottom = np.min([np.nan_to_num(full_b[pad + o : pad + o + choice.size], nan=np.inf) - c for o, c in zip(offsets, cap)], axis=0)[cols]
+    tall = (b - t + 1) > width + 1.5
+    local = median_filter(np.where(tall, (t + b) / 2, centre), size=int(6 * width) | 1, mode="nearest")
+    agree = np.abs(from_top - from_bottom) <= width
+    outer = np.where(local - from_top > from_bottom - local, from_top, from_bottom)
+    estimate = np.where(agree, (from_top + from_bottom) / 2, outer)
+    return cols.astype(float), np.where(tall, estimate, centre)

@@ -1,0 +1,108 @@
+"""The digitizer: round trips through the renderer, layout detection, bad and partly unreadable images."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import openecg
+from ecg_synth import synthetic_ecg
+from openecg.digitize.metrics import pearson, score_2025
+from openecg.digitize.render import render
+from openecg.signal import Recording
+
+REC = synthetic_ecg()
+
+
+def _scores(result, out):
+    ref = result.reference()
+    pred = np.stack([out.lead(name) for name in result.info["lead_names"]], axis=1)
+    assert pred.shape == ref.shape
+    return score_2025([ref], [pred], fs=500), float(np.nanmean(pearson(ref, pred)))
+
+
+def test_import_openecg_does_not_import_opencv():
+    code = "import sys, openecg; assert 'cv2' not in sys.modules and callable(openecg.digitize)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("layout", "options"),
+    [("3x4+1", {}), ("6x2", {"grid": "blue"}), ("12x1", {"gain": 5}), ("3x4", {"grid": "grey", "paper_size": "a4"}),
+     ("3x4", {"speed": 50, "gain": 20, "grid": "none"})],
+)
+def test_clean_round_trip_finds_layout_speed_gain_and_signal(layout, options):
+    result = render(REC, layout=layout, dpi=150, seed=3, **options)
+    out = openecg.digitize(result.image, fs=500)
+    assert out.meta["layout"] == layout
+    assert out.meta["speed"] == options.get("speed", 25) and out.meta["gain"] == options.get("gain", 10)
+    assert out.meta["grid"]["found"] == (options.get("grid") != "none")
+    score, r = _scores(result, out)
+    assert score > 8 and r > 0.9
+    assert min(out.meta["confidence"].values()) > 0.9
+
+
+@pytest.mark.parametrize("degradation", ["scan", "photo"])
+def test_degraded_round_trip(degradation):
+    result = render(REC, layout="3x4+1", dpi=150, seed=3, degradation=degradation)
+    out = openecg.digitize(result.image, fs=500)
+    assert out.meta["layout"] == "3x4+1"
+    score, r = _scores(result, out)
+    assert score > 7 and r > 0.9
+
+
+def test_real_record_round_trip(data_dir):
+    wfdb = pytest.importorskip("wfdb")
+    record = wfdb.rdrecord(str(data_dir / "ludb" / "data" / "1"))
+    rec = Recording(record.p_signal.astype(np.float32), fs=record.fs, lead_names=record.sig_name)
+    result = render(rec, layout="3x4+1", dpi=200, seed=1, start=0.0)
+    out = openecg.digitize(result.image, fs=500)
+    score, r = _scores(result, out)
+    assert score > 12 and r > 0.95
+
+
+def test_output_rate_and_unprinted_parts(tmp_path):
+    import cv2
+
+    result = render(REC, layout="3x4", dpi=150, seed=4)
+    path = tmp_path / "ecg.png"
+    cv2.imwrite(str(path), result.image[..., ::-1])
+    out = openecg.digitize(path, fs=250)
+    assert out.fs == 250 and out.signal.shape == (2500, 12)
+    lead_v1 = out.lead("V1")
+    assert np.isnan(lead_v1[:1200]).all() and np.isfinite(lead_v1[1260:1860]).all()
+
+
+def test_partly_unreadable_image_gives_nan_and_low_confidence():
+    result = render(REC, layout="3x4", dpi=150, seed=5)
+    image = result.image.copy()
+    seg = next(s for s in result.segments if s.lead == "V2")
+    x0, x1 = int(seg.x0 + 0.3 * seg.px_per_s), int(seg.x0 + 1.8 * seg.px_per_s)
+    top = int(seg.baseline - 25 * seg.px_per_mv / 10)
+    image[top : int(seg.baseline + 25 * seg.px_per_mv / 10), x0:x1] = 255
+    out = openecg.digitize(image, fs=500, layout="3x4")
+    v2 = out.lead("V2")
+    cut = slice(int((seg.t0 - result.info["start"] + 0.45) * 500), int((seg.t0 - result.info["start"] + 1.65) * 500))
+    assert np.isnan(v2[cut]).all()
+    assert out.meta["confidence"]["V2"] < 0.6 < out.meta["confidence"]["V1"]
+
+
+def test_bad_inputs_say_what_was_found(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    with pytest.raises(ValueError, match="not a readable image"):
+        openecg.digitize(text)
+    with pytest.raises(ValueError, match="does not exist"):
+        openecg.digitize(tmp_path / "missing.png")
+    with pytest.raises(ValueError, match="no ECG trace found"):
+        openecg.digitize(np.full((600, 800, 3), 255, np.uint8))
+    result = render(REC, layout="6x2", dpi=100, seed=0)
+    with pytest.raises(ValueError, match="layout='3x4' prints 3 rows but 6 were found"):
+        openecg.digitize(result.image, layout="3x4")
+    with pytest.raises(ValueError, match="layout='4x4' is not supported"):
+        openecg.digitize(result.image, layout="4x4")
+    with pytest.raises(ValueError, match="image has shape"):
+        openecg.digitize(np.zeros((10, 10, 7)))
