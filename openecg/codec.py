@@ -150,9 +150,9 @@ class Codec:
         """Samples in the whole recording this codec belongs to."""
         return self._recording_length
 
-    @property
     def tokens(self) -> Runs | None:
-        """The 13-symbol run stream over the same samples, or None."""
+        """The 13-symbol run stream over the same samples (``symbols`` uint8, ``lengths`` int64), or None when the
+        codec was built from label channels alone."""
         return self._tokens
 
     @property
@@ -172,7 +172,7 @@ class Codec:
         return self._channels[LAYERS.index(layer)]
 
     def runs(self, layer: str) -> Runs:
-        """Maximal runs of ``layer``; ``layer="symbols"`` gives :attr:`tokens` (which must be set)."""
+        """Maximal runs of ``layer``; ``layer="symbols"`` gives :meth:`tokens` (which must be set)."""
         if layer == "symbols":
             if self._tokens is None:
                 raise ValueError("layer='symbols' needs tokens, but this codec has none; encode with tokens")
@@ -281,8 +281,8 @@ class Codec:
                     "codecs must be contiguous"
                 )
         tokens = None
-        if all(c.tokens is not None for c in codecs):
-            tokens = concatenate_runs([c.tokens for c in codecs])  # type: ignore[misc]
+        if all(c.tokens() is not None for c in codecs):
+            tokens = concatenate_runs([c.tokens() for c in codecs])  # type: ignore[misc]
         return cls(
             np.concatenate([c.channels for c in codecs], axis=1),
             first.fs,

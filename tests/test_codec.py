@@ -112,16 +112,16 @@ def test_slicing_and_concatenation_round_trip(minute: Codec) -> None:
 
 def test_tokens_are_sliced_exactly() -> None:
     codec = golden_codec()
-    tokens = runs_to_labels(*codec.tokens)
+    tokens = runs_to_labels(*codec.tokens())
     for low, high in [(0, 750), (17, 300), (44, 45), (700, 700), (0, 0)]:
         piece = codec[low:high]
-        assert piece.tokens is not None and piece.tokens.n_samples == high - low
-        assert np.array_equal(runs_to_labels(*piece.tokens), tokens[low:high])
+        assert piece.tokens() is not None and piece.tokens().n_samples == high - low
+        assert np.array_equal(runs_to_labels(*piece.tokens()), tokens[low:high])
     joined = Codec.concatenate([codec[:100], codec[100:101], codec[101:]])
-    assert np.array_equal(joined.channels, codec.channels) and np.array_equal(runs_to_labels(*joined.tokens), tokens)
-    assert joined.tokens.symbols.size == codec.tokens.symbols.size + 2, "cut runs stay cut: nothing is merged"
+    assert np.array_equal(joined.channels, codec.channels) and np.array_equal(runs_to_labels(*joined.tokens()), tokens)
+    assert joined.tokens().symbols.size == codec.tokens().symbols.size + 2, "cut runs stay cut: nothing is merged"
     assert Codec.concatenate([codec[:40], codec[40:]]) == codec, "a cut on a run boundary changes nothing"
-    assert Codec.concatenate([codec[:100], Codec(codec.channels[:, 100:], 250.0, start=2600)]).tokens is None
+    assert Codec.concatenate([codec[:100], Codec(codec.channels[:, 100:], 250.0, start=2600)]).tokens() is None
 
 
 def test_files_round_trip(tmp_path: Path, minute: Codec) -> None:
@@ -130,7 +130,7 @@ def test_files_round_trip(tmp_path: Path, minute: Codec) -> None:
     codec.save(tmp_path / "c.oecg")
     loaded = openecg.load_codec(tmp_path / "c.oecg")
     assert loaded == codec and loaded.recording_length == 10000 and loaded.start == 2500
-    assert np.array_equal(loaded.tokens.lengths, codec.tokens.lengths)
+    assert np.array_equal(loaded.tokens().lengths, codec.tokens().lengths)
 
 
 def test_golden_codec_file_reads_back() -> None:
@@ -150,7 +150,7 @@ def test_equality() -> None:
     assert a == golden_codec()
     assert a != a[1:]
     assert a != Codec(a.channels, 250.0, start=2500, recording_length=10000)
-    assert a != Codec(a.channels, 500.0, start=2500, tokens=a.tokens, recording_length=10000)
+    assert a != Codec(a.channels, 500.0, start=2500, tokens=a.tokens(), recording_length=10000)
 
 
 @pytest.mark.parametrize(
