@@ -105,8 +105,25 @@ def test_ludb_waves_line_up_per_lead(data_dir):
         assert not rec.mask[lead, WAVE, : samples[0] - 1].any()
         assert not rec.mask[lead, WAVE, samples[-1] + 2 :].any()
         assert rec.mask[lead, WAVE, samples[0] - 1 : samples[-1] + 2].all()
-    assert not rec.mask[:, BEAT].any()
+        peaks = samples[symbols == "N"]
+        assert (rec.labels[lead, BEAT, peaks] == class_id("beat", "N")).all() and rec.mask[lead, BEAT, peaks].all()
+        assert not rec.mask[lead, BEAT, : peaks[0] - 76].any() and not rec.mask[lead, BEAT, peaks[-1] + 76 :].any()
+    assert (rec.beat_classes == class_id("beat", "N")).all()
     assert rec.mask[:, RHYTHM].all() and (rec.labels[:, RHYTHM] == class_id("rhythm", "sinus")).all()
+
+
+def test_ludb_beats_unlabelled_where_extrasystoles(data_dir):
+    from openecg.data.ludb import ludb_beat_class
+
+    assert ludb_beat_class({"Extrasystolies": "Ventricular extrasystole", "Cardiac pacing": ""}) is None
+    assert ludb_beat_class({"Extrasystolies": "", "Cardiac pacing": "Cardiac pacing: biventricular"}) == class_id("beat", "paced")
+    assert ludb_beat_class({"Extrasystolies": "", "Cardiac pacing": ""}) == class_id("beat", "N")
+    import csv
+
+    rows = csv.DictReader(open(dataset_root("ludb", data_dir) / "ludb.csv", newline="", encoding="utf-8"))
+    ectopic = next(r["ID"].strip() for r in rows if r["Extrasystolies"].strip())
+    rec = load_record("ludb", ectopic, data_dir)
+    assert not rec.mask[:, BEAT].any() and (rec.beat_classes == 0).all()
 
 
 def test_ludb_paced_and_af_records(data_dir):

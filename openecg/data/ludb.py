@@ -12,10 +12,10 @@ from ..signal.recording import Recording
 from ..signal.io import read_wfdb
 from ..tokenizer.vocab import class_id
 from .labeled import LabeledRecord, stack_layers
-from .labels import wave_layer
+from .labels import beat_layer, wave_layer
 from .physionet import read_annotations
 
-__all__ = ["load_ludb", "ludb_rhythm", "LUDB_LEADS"]
+__all__ = ["load_ludb", "ludb_rhythm", "ludb_beat_class", "LUDB_LEADS"]
 
 LUDB_LEADS: dict[str, str] = {
     "i": "I", "ii": "II", "iii": "III", "avr": "aVR", "avl": "aVL", "avf": "aVF",
@@ -24,6 +24,7 @@ LUDB_LEADS: dict[str, str] = {
 """LUDB annotation-file extension -> lead name used in the :class:`Recording`."""
 
 _PACED_QRS = class_id("wave", "paced_QRS")
+_N, _PACED_BEAT = class_id("beat", "N"), class_id("beat", "paced")
 
 
 @lru_cache(maxsize=4)
@@ -61,6 +62,18 @@ def ludb_rhythm(row: dict[str, str]) -> int | None:
     return None
 
 
+def ludb_beat_class(row: dict[str, str]) -> int | None:
+    """The BEAT_CLASSES id of every QRS of a ``ludb.csv`` row, or None when the beats are left unlabelled.
+
+    LUDB does not classify beats, but a record without extrasystoles has only one kind: paced beats when
+    the record is paced, else AAMI class N (sinus, AF or flutter conduction, bundle branch block beats alike).
+    Records with any extrasystole keep their beat layer masked: which beats are ectopic is not annotated.
+    """
+    if row.get("Extrasystolies", "").strip():
+        return None
+    return _PACED_BEAT if row.get("Cardiac pacing", "").strip() else _N
+
+
 def load_ludb(root: Path, record: str) -> LabeledRecord:
     """Load LUDB record ``record`` (``"1"`` ... ``"200"``) from the LUDB folder ``root``."""
     path = root / "data" / record
@@ -81,7 +94,14 @@ def load_ludb(root: Path, record: str) -> LabeledRecord:
         qrs_peaks[ext] = samples[symbols == "N"]
     rhythm_id = ludb_rhythm(row) if row else None
     rhythm = (np.full(n, rhythm_id or 0, np.uint8), np.full(n, rhythm_id is not None))
-    off = (np.zeros(n, np.uint8), np.zeros(n, bool))
-    labels, mask = stack_layers([(np.stack(waves), np.stack(wave_masks)), off, rhythm], leads=leads)
-    beats = qrs_peaks.get("ii", next(iter(qrs_peaks.values()), np.zeros(0, np.int64)))
-    return LabeledRecord("ludb", record, recording, labels, mask, beats.astype(np.int64), np.zeros(len(beats), np.uint8))
+    beat_class = ludb_beat_class(row) if row else None
+    if beat_class is None:
+        beat = (np.zeros(n, np.uint8), np.zeros(n, bool))
+    else:
+        per_lead = [beat_layer(qrs_peaks[e], np.full(len(qrs_peaks[e]), beat_class, np.uint8), n=n, fs=raw.fs)
+                    for e in extensions]
+        beat = (np.stack([b for b, _ in per_lead]), np.stack([m for _, m in per_lead]))
+    labels, mask = stack_layers([(np.stack(waves), np.stack(wave_masks)), beat, rhythm], leads=leads)
+    beats = qrs_peaks.get("ii", next(iter(qrs_peaks.values()), np.zeros(0, np.int64))).astype(np.int64)
+    classes = np.full(len(beats), beat_class or 0, np.uint8)
+    return LabeledRecord("ludb", record, recording, labels, mask, beats, classes)

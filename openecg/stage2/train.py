@@ -136,8 +136,14 @@ def main(argv: list[str] | None = None) -> None:
           + ", ".join(f"{n} {len(train_tracks[n])}/{len(val_tracks[n])} tracks" for n in cfg["datasets"]), flush=True)
 
     training_data = {n: {"split": "train", "tracks": len(train_tracks[n]), "weight": w} for n, w in cfg["datasets"].items()}
-    config = OpenECGConfig(**cfg["model"], training_data=training_data, git_commit=_git_commit())
+    config = OpenECGConfig(**cfg["model"], training_data=training_data, git_commit=_git_commit(),
+                           init_from=cfg.get("init_from"))
     model = OpenECGModel(config)
+    if cfg.get("init_from"):  # fine-tuning: start from the weights of an earlier run's save_pretrained folder
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(Path(cfg["init_from"]) / "model.safetensors")))
+        print(f"initialised from {cfg['init_from']}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     beat_weight = torch.tensor(cfg["beat_class_weights"], dtype=torch.float32)
     step, best = 0, math.inf
