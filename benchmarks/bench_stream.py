@@ -7,7 +7,7 @@ cut at 24 h. Each measurement runs in its own process so that its peak RSS is it
 
 Usage::
 
-    OPENECG_DATA=/path/to/data python benchmarks/bench_stream.py [--model NAME] [--hours 24] [--batch-size 64]
+    OPENECG_DATA=/path/to/data python benchmarks/bench_stream.py [--model NAME] [--hours 24] [--batch-size 32]
 
 ``--model`` names a registered or bundled predictor. Without one, when no ``"default"`` model is there
 yet, a stand-in numpy predictor (QRS from the slope of the signal, no P/T, beat N, rhythm sinus) is used
@@ -194,7 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("--hours", type=float, nargs="+", default=[24.0])
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--random-model", action="store_true", help="time a random-weight model of the shipped size")
     parser.add_argument("--models-dir", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

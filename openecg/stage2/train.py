@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
                 model.config.metrics = {"val_losses": report, "step": step}
                 model.save_pretrained(out / "best")
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best}, ckpt)
+    last = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if '"val"' in line][-1]
+    model.config.metrics = {"val_losses": last["val"], "step": last["step"]}
     model.save_pretrained(out / "final")
 
 
