@@ -106,3 +106,20 @@ def test_bad_inputs_say_what_was_found(tmp_path):
         openecg.digitize(result.image, layout="4x4")
     with pytest.raises(ValueError, match="image has shape"):
         openecg.digitize(np.zeros((10, 10, 7)))
+
+
+def test_resample_follows_the_curve_between_columns_without_overshoot():
+    from openecg.digitize.digitizer import _resample
+
+    # columns 2.54 samples apart (200 dpi, 25 mm/s, 500 Hz) across a narrow peak, as on a QRS
+    times = np.arange(200) / 500
+    tau = np.arange(0, 0.4, 2.54 / 500)
+    peak = lambda t: np.exp(-(((t - 0.2013) / 0.008) ** 2))  # noqa: E731
+    smooth = _resample(tau, peak(tau), times, 0.04)
+    straight = np.interp(times, tau, peak(tau))
+    assert np.sum((smooth - peak(times)) ** 2) < 0.7 * np.sum((straight - peak(times)) ** 2)
+    # a step stays within the column values, and gaps longer than max_gap_s stay NaN
+    step = _resample(tau, (tau > 0.2).astype(float), times, 0.04)
+    assert step.min() >= 0 and step.max() <= 1
+    holey = _resample(np.r_[tau[:20], tau[-20:]], np.zeros(40), times, 0.04)
+    assert np.isnan(holey[100]) and np.isfinite(holey[:40]).all()
