@@ -92,7 +92,7 @@ def digitize(
             f"no ECG trace found in the image: {mask.mean():.2%} of pixels are dark ink, no row of trace spans "
             f"the page (grid {'found' if scale.found else 'not found'}); give a printout with visible traces"
         )
-    width = line_width(mask)
+    width = line_width(mask, baselines, scale.px_per_mm_y)
     spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y
     rows = [measure_row(mask, b, scale, width, reach=0.85 * spacing) for b in baselines]
     heights = [r.pulse_height for r in rows if r.pulse_height and r.pulse_height > 0]
@@ -156,7 +156,7 @@ def _read_row(
     xs = np.arange(x0, x1, dtype=float)
     for k in range(1, n_cells):
         boundary = row.x_start + k * row_seconds / n_cells * px_per_s
-        band[:, np.abs(xs - boundary) <= width / 2] = False
+        band[:, _tick_columns(mask, row.baseline, boundary, scale, width, x0, x1)] = False
     col, run_top, run_bottom = column_runs(band)
     strength = run_darkness(col, run_top, run_bottom, ink[y0:y1, x0:x1])
     choice = follow_trace(col, run_top, run_bottom, n_cols=x1 - x0, baseline=row.baseline - y0,
@@ -171,6 +171,29 @@ def _read_row(
         jump_cols = np.flatnonzero(choice >= 0)[1:][gap > scale.px_per_mm_y]
         jumps = np.isin(np.round(px).astype(int), jump_cols)
     return (px + x0 - row.x_start) / px_per_s, (row.baseline - py - y0) / px_per_mv, jumps
+
+
+def _tick_columns(
+    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, width: float, x0: int, x1: int
+) -> np.ndarray:
+    """bool ``(x1 - x0,)``: the columns of the separator tick at a cell boundary, one pixel of blur either side.
+
+    A tick is a stretch of columns within 1.5 mm of ``boundary`` inked from 2 mm above to 2 mm below the
+    baseline (a thin line on some carts, a bar several pixels wide on others); without one, the pen's width
+    around ``boundary``.
+    """
+    xs = np.arange(x0, x1, dtype=float)
+    near = np.abs(xs - boundary) <= 1.5 * scale.px_per_mm_x
+    up, down = max(0, int(baseline - 2 * scale.px_per_mm_y)), int(baseline + 2 * scale.px_per_mm_y) + 1
+    tall = np.zeros(xs.size, bool)
+    tall[near] = mask[up:down, x0:x1][:, near].mean(axis=0) >= 0.9
+    if not tall.any():
+        return np.abs(xs - boundary) <= width / 2
+    # the stretch of tall columns nearest the boundary
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], tall.astype(np.int8), [0]])))
+    starts, stops = edges[::2], edges[1::2]
+    k = int(np.argmin(np.abs((starts + stops - 1) / 2 - (boundary - x0))))
+    return (xs >= x0 + starts[k] - 1) & (xs <= x0 + stops[k])
 
 
 def _resample(tau: np.ndarray, values: np.ndarray, times: np.ndarray, max_gap_s: float) -> np.ndarray:

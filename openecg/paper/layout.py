@@ -29,11 +29,18 @@ class Row:
     pulse_width: float | None
 
 
-def line_width(mask: np.ndarray) -> float:
-    """The trace thickness in pixels: the most common vertical run length of ink (flat trace parts)."""
-    d = np.diff(mask[:, :: max(1, mask.shape[1] // 400)].T.astype(np.int8), axis=1, prepend=0, append=0)
-    lengths = np.flatnonzero(d.ravel() == -1) - np.flatnonzero(d.ravel() == 1)
-    lengths = lengths[lengths <= 20]
+def line_width(mask: np.ndarray, baselines: list[float], px_per_mm: float) -> float:
+    """The trace thickness in pixels: the most common vertical run length of ink within 1.5 mm of a baseline
+    (flat trace parts; text, grid remnants and stains elsewhere on the page do not count)."""
+    from .trace import column_runs
+
+    col, top, bottom = column_runs(mask[:, :: max(1, mask.shape[1] // 400)])
+    lengths = bottom - top + 1
+    centre = (top + bottom) / 2
+    near = np.zeros(lengths.size, bool)
+    for b in baselines:
+        near |= np.abs(centre - b) < 1.5 * px_per_mm
+    lengths = lengths[near & (lengths <= 20)]
     return float(np.bincount(lengths).argmax()) if lengths.size else 1.0
 
 
@@ -95,20 +102,53 @@ def measure_row(mask: np.ndarray, baseline: float, scale: GridScale, width: floa
     high[window] = top[window] < base - 3 * mm_y
     rise_at = np.flatnonzero(touching)
     pulse = _first_run(high, int(rise_at[0])) if rise_at.size else None
+    if pulse is not None:
+        pulse = _plateau(top, *pulse, width=width, mm_x=mm_x)
     if pulse is None or pulse[0] - left > 4 * mm_x or pulse[1] - pulse[0] > 12 * mm_x:
         x_start = left + half
         return Row(baseline, x_start, _row_end(wide, x_start) - half, None, None)
     rise, fall = pulse
     inner = top[rise + int(width) : fall - int(width)]
-    lead_in = mask[max(0, int(base - 2 * mm_y)) : int(base + 2 * mm_y), left : max(left + 1, rise - int(width))]
+    band_top = max(0, int(base - 2 * mm_y))
+    lead_in = mask[band_top : int(base + 2 * mm_y), left : max(left + 1, rise - int(width))]
     foot_rows = np.flatnonzero(lead_in.any(axis=1))
-    foot = float(np.median(foot_rows)) + max(0, int(base - 2 * mm_y)) if foot_rows.size else float(base)
+    if rise - left <= width:  # no lead-in: the foot is the bottom of the rising edge
+        edge_rows = np.flatnonzero(mask[band_top : int(base + 2 * mm_y), rise : rise + max(1, int(width))].any(axis=1))
+        foot = float(edge_rows[-1] + band_top - half) if edge_rows.size else float(base)
+    else:
+        foot = float(np.median(foot_rows)) + band_top if foot_rows.size else float(base)
     pulse_top = float(np.median(inner)) + half if inner.size else float(top[rise]) + half
     start_band = mask[max(0, int(base - 0.3 * reach)) : int(base + 0.3 * reach)].any(axis=0)
     after = _first_run(~start_band, fall)
-    x_ink = _first_run(start_band, after[0]) if after is not None and after[0] - fall < 4 * mm_x else None
-    x_start = (x_ink[0] if x_ink is not None else fall) + half
+    if after is not None and after[0] - fall <= 2 * width + 2:  # a blank gap after the pulse, then the trace
+        x_ink = _first_run(start_band, after[0]) if after[0] - fall < 4 * mm_x else None
+        x_start = (x_ink[0] if x_ink is not None else fall) + half
+    else:  # the trace leaves from the pulse's falling edge: the centre of its vertical stroke
+        edge = np.flatnonzero((first[rise : fall + int(width) + 1] == 0) & (top[rise : fall + int(width) + 1] < base - 3 * mm_y))
+        edge = edge[edge > (fall - rise) / 2]
+        if edge.size:  # the last stretch of such columns
+            edge = edge[np.flatnonzero(np.diff(edge) > 1)[-1] + 1 :] if (np.diff(edge) > 1).any() else edge
+        x_start = rise + float(np.mean(edge)) if edge.size else fall - 1 - half
     return Row(foot, x_start, _row_end(wide, x_start) - half, foot - pulse_top, fall - rise - width)
+
+
+def _plateau(top: np.ndarray, rise: int, stop: int, *, width: float, mm_x: float) -> tuple[int, int] | None:
+    """The calibration pulse within the raised columns ``rise:stop``: the flat top that starts at ``rise``.
+
+    ``top`` is the ink top per column. Returns ``(rise, fall)`` with ``fall`` the first column after the
+    falling edge, or None when the columns do not start with a flat top of at least 2 mm (a QRS, not a pulse).
+    A trace that leaves the pulse's falling edge with a tall wave is cut off where the top leaves the level.
+    """
+    probe = top[rise + int(width) : rise + int(width) + max(2, int(mm_x))]
+    if probe.size == 0:
+        return None
+    level = float(np.median(probe))
+    off = np.abs(top[rise:stop] - level) > max(1.0, width / 2)
+    # the top leaves the level for good where it stays off for a pen width (a grid line or a blot may notch it)
+    k = max(2, int(round(width)))
+    lasting = np.flatnonzero(np.convolve(off, np.ones(k), mode="valid") == k)
+    fall = rise + (int(lasting[0]) if lasting.size else stop - rise)
+    return (rise, fall) if fall - rise >= 2 * mm_x else None
 
 
 def _row_end(ink: np.ndarray, x_start: float) -> float:
