@@ -17,6 +17,7 @@ from .trace import column_runs, drop_strays, follow_trace, run_darkness, run_val
 __all__ = ["digitize"]
 
 _INK_THRESHOLD = 0.4
+_ASSUMED_LAYOUT_CONFIDENCE = 0.3
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
 
 
@@ -106,7 +107,7 @@ def digitize(
     if speed is None:
         speed = _snap(float(np.median(widths)) / scale.px_per_mm_x / 0.2, SPEEDS) if widths else 25.0
     gain, speed = float(gain), float(speed)
-    name, plan = choose_layout(mask, rows, scale, layout)
+    name, plan, basis = choose_layout(mask, rows, scale, layout)
     px_per_s, px_per_mv = speed * scale.px_per_mm_x, gain * scale.px_per_mm_y
     row_seconds = float(np.median([r.x_end - r.x_start for r in rows])) / px_per_s
     nominal = TRACE_MM / speed
@@ -129,8 +130,10 @@ def digitize(
             signal[first:stop, k] = np.where(ok, samples, signal[first:stop, k])
             quality[lead].append(ok.mean() * (1 - float(jumps[inside].mean()) if inside.any() else 0.0))
     confidence = {lead: round(float(np.mean(q)), 3) for lead, q in quality.items() if q}
+    if basis == "row count":  # the names are an assumption: neither separators nor labels confirmed the cells
+        confidence = {lead: min(c, _ASSUMED_LAYOUT_CONFIDENCE) for lead, c in confidence.items()}
     meta = {
-        "layout": name, "rows": [list(cells) for cells in plan], "speed": speed, "gain": gain,
+        "layout": name, "layout_basis": basis, "rows": [list(cells) for cells in plan], "speed": speed, "gain": gain,
         "row_seconds": row_seconds, "confidence": confidence,
         "grid": {"found": scale.found, "px_per_mm_x": scale.px_per_mm_x, "px_per_mm_y": scale.px_per_mm_y,
                  "rotation_deg": angle, "perspective": page_h is not None, "line_width_px": width},
