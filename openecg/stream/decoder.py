@@ -1,8 +1,8 @@
 """Decode stitched class probabilities into the three label channels (wave, beat, rhythm).
 
-All functions work at the model's sample rate on ``(samples, 20)`` feature arrays: 5 wave, 7 beat and 7
-rhythm probabilities (classes of :mod:`openecg.tokenizer.vocab`) and, last, the fraction of leads that were
-readable there (0 where every lead is a gap or a flat line).
+All functions work at the model's sample rate on ``(samples, N_FEATURES)`` feature arrays laid out by
+:data:`openecg.runtime.heads.HEADS`: 5 wave, 7 beat and 7 rhythm probabilities and, last (column ``VALID``),
+the fraction of leads that were readable there (0 where every lead is a gap or a flat line).
 
 The rules, in order:
 
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..runtime.heads import HEADS, N_FEATURES, VALID
 from ..tokenizer.rle import label_runs
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES, WAVE_CLASSES, class_id
 
@@ -45,8 +46,7 @@ __all__ = [
     "RHYTHM_SMOOTH_S",
 ]
 
-N_FEATURES = 5 + 7 + 7 + 1
-WAVE_SLICE, BEAT_SLICE, RHYTHM_SLICE, VALID = slice(0, 5), slice(5, 12), slice(12, 19), 19
+WAVE_SLICE, BEAT_SLICE, RHYTHM_SLICE = (head.columns for head in HEADS)
 
 MIN_WAVE_S: dict[int, float] = {
     class_id("wave", "P"): 0.040,
@@ -174,7 +174,7 @@ def decode(features: np.ndarray, fs: float) -> np.ndarray:
     Parameters
     ----------
     features : numpy.ndarray
-        float32 ``(samples, 20)`` at ``fs`` (see the module docstring for the layout).
+        float32 ``(samples, N_FEATURES)`` at ``fs`` (see the module docstring for the layout).
     fs : float
         The model's sample rate in Hz.
 

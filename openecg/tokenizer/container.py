@@ -46,10 +46,9 @@ from typing import Any
 import numpy as np
 
 from ..signal.recording import check_fs
-from ._tables import TABLE_NAMES, check_ids
 from .packed import pack, unpack
 from .rle import Runs, as_runs
-from .vocab import VOCAB_VERSION
+from .vocab import TABLE_NAMES, VOCAB_VERSION, check_ids
 
 __all__ = ["MAGIC", "FORMAT_VERSION", "Container", "dumps", "loads", "save", "load"]
 
