@@ -13,6 +13,7 @@ import numpy as np
 from ..signal.io import read_wfdb
 from .labeled import LabeledRecord, stack_layers
 from .labels import bbb_rhythm, beat_class_ids, beat_layer, is_beat, rhythm_layer
+from .roots import dataset_root
 
 __all__ = ["load_annotated", "nstdb_noise"]
 
@@ -83,8 +84,6 @@ def nstdb_noise(record: str, root: str | None = None, *, mitdb_root: str | None 
     puts a constant 5.12 mV offset between the two readings. The offset is removed as the per-lead median of
     the difference over the first 5 minutes, which NSTDB leaves noise-free.
     """
-    from .records import dataset_root
-
     if not (record[:3] in ("118", "119") and record[3:4] == "e"):
         raise ValueError(f"record={record!r} is not an NSTDB noisy record; allowed: 118e24 ... 119e_6")
     nst = dataset_root("nstdb", root)

@@ -1,19 +1,26 @@
-"""The committed train/validation splits: ``data/splits/<name>.json`` (a copy ships inside the package)."""
+"""The committed train/validation splits: package data ``openecg/data/splits/<name>.json``.
+
+They are read through :mod:`importlib.resources`, so an installed wheel (or a zipped package) finds them
+exactly where a source checkout does. :mod:`openecg.data.make_splits` writes them.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
-__all__ = ["load_split", "split_paths"]
-
-_PACKAGE_COPY = Path(__file__).resolve().parent / "splits"
-_REPO_COPY = Path(__file__).resolve().parents[2] / "data" / "splits"
+__all__ = ["load_split", "split_names", "splits_folder"]
 
 
-def split_paths(name: str) -> list[Path]:
-    """Where the split of ``name`` is looked for: the repository's ``data/splits`` then the package copy."""
-    return [_REPO_COPY / f"{name}.json", _PACKAGE_COPY / f"{name}.json"]
+def splits_folder() -> Traversable:
+    """The folder of split manifests inside the installed package."""
+    return files(__package__) / "splits"
+
+
+def split_names() -> tuple[str, ...]:
+    """Names of the datasets with a committed split, sorted."""
+    return tuple(sorted(p.name[: -len(".json")] for p in splits_folder().iterdir() if p.name.endswith(".json")))
 
 
 def load_split(name: str) -> dict:
@@ -23,9 +30,14 @@ def load_split(name: str) -> dict:
     -------
     dict
         ``{"dataset", "seed", "train": [...], "val": [...], "folds": [[...], ...]}`` with record names.
+
+    Examples
+    --------
+    >>> split = load_split("ludb")
+    >>> sorted(split), len(split["folds"])
+    (['dataset', 'folds', 'seed', 'train', 'val'], 5)
     """
-    for path in split_paths(name):
-        if path.is_file():
-            return json.loads(path.read_text())
-    known = sorted({p.stem for d in (_REPO_COPY, _PACKAGE_COPY) if d.is_dir() for p in d.glob("*.json")})
-    raise ValueError(f"name={name!r} has no committed split; known: {', '.join(known) or 'none'}")
+    path = splits_folder() / f"{name}.json"
+    if not isinstance(name, str) or not path.is_file():
+        raise ValueError(f"name={name!r} has no committed split; known: {', '.join(split_names()) or 'none'}")
+    return json.loads(path.read_text())
