@@ -14,7 +14,7 @@ The rules, in order:
 * **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax, then episodes
   shorter than ``MIN_EPISODE_S`` (3 s) are absorbed by the episode before them (the first one by the
   episode after it). Unreadable samples are "noise" whatever their length. :func:`decode_frames` stops
-  before this filter, :func:`episodes` runs it piece by piece for streams, :func:`decode` does all.
+  before this filter, :func:`absorb_short_episodes` runs it piece by piece for streams, :func:`decode` does all.
 
 Examples
 --------
@@ -38,7 +38,7 @@ from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES, WAVE_CLASSES, class_id
 __all__ = [
     "decode",
     "decode_frames",
-    "episodes",
+    "absorb_short_episodes",
     "EpisodeState",
     "N_FEATURES",
     "MIN_WAVE_S",
@@ -85,7 +85,7 @@ def _beats(wave: np.ndarray, beat_probs: np.ndarray) -> np.ndarray:
 
 @dataclass
 class EpisodeState:
-    """What :func:`episodes` carries between calls: the class of the latest long episode (-1 before the
+    """What :func:`absorb_short_episodes` carries between calls: the class of the latest long episode (-1 before the
     first), the open run (class, length, whether already known to be long) and the runs before the first
     long episode, which wait for its class."""
 
@@ -97,7 +97,7 @@ class EpisodeState:
     prefix: list[tuple[int, int]] = field(default_factory=list)
 
 
-def episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndarray:
+def absorb_short_episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndarray:
     """Streaming episode filter: runs shorter than ``state.min_len`` (noise excepted) take the class of the
     latest long episode before them (runs before the first one take its class; with no long episode at all,
     the majority class). Returns the samples now final, in order; feeding a rhythm in any pieces gives the
@@ -105,8 +105,8 @@ def episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndar
     first long episode.
 
     >>> state = EpisodeState(min_len=3)
-    >>> np.r_[episodes(np.array([0, 0, 0, 1, 0], np.uint8), state, final=False),
-    ...       episodes(np.array([0, 2, 2], np.uint8), state, final=True)].tolist()
+    >>> np.r_[absorb_short_episodes(np.array([0, 0, 0, 1, 0], np.uint8), state, final=False),
+    ...       absorb_short_episodes(np.array([0, 2, 2], np.uint8), state, final=True)].tolist()
     [0, 0, 0, 0, 0, 0, 0, 0]
     """
     out: list[tuple[int, int]] = []
@@ -184,5 +184,5 @@ def decode(features: np.ndarray, fs: float) -> np.ndarray:
         uint8 ``(3, samples)``: wave, beat and rhythm classes.
     """
     labels = decode_frames(features, fs)
-    labels[2] = episodes(labels[2], EpisodeState(min_len=int(round(MIN_EPISODE_S * fs))), final=True)
+    labels[2] = absorb_short_episodes(labels[2], EpisodeState(min_len=int(round(MIN_EPISODE_S * fs))), final=True)
     return labels

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import decoder
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES
-from .decoder import N_FEATURES, EpisodeState, decode_frames, episodes
+from .decoder import N_FEATURES, EpisodeState, absorb_short_episodes, decode_frames
 from ..runtime import Predictor
 from ..runtime.heads import HEAD_NAMES
 from .sources import as_chunk
@@ -206,7 +206,7 @@ def _run_queue(state: StreamState, *, final: bool) -> None:
 
 def _settle_rhythm(state: StreamState, raw: np.ndarray, *, final: bool) -> None:
     """Run the episode filter over newly decoded rhythm; its final samples overwrite ``lab[2]`` in order."""
-    settled = episodes(raw, state.rhythm_filter, final=final)
+    settled = absorb_short_episodes(raw, state.rhythm_filter, final=final)
     at = state.rhythm_end - state.lab_start
     state.lab[2, at:at + len(settled)] = settled
     state.rhythm_end += len(settled)
