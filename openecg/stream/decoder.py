@@ -18,8 +18,9 @@ The rules, in order:
 
 Examples
 --------
->>> f = np.zeros((1000, 20), np.float32); f[:, 19] = 1; f[:, 0] = f[:, 5] = f[:, 12] = 1
->>> f[400:425, 2] = 2; f[400:425, 6] = 2               # a 100-ms QRS, beat class N
+>>> f = np.zeros((1000, N_FEATURES), np.float32); f[:, VALID] = 1     # every lead readable
+>>> f[:, [head.columns.start for head in HEADS]] = 1                  # class 0 of each head
+>>> f[400:425, WAVE_SLICE.start + 2] = 2; f[400:425, BEAT_SLICE.start + 1] = 2   # a 100-ms QRS, beat N
 >>> labels = decode(f, 250.0)
 >>> np.unique(labels[0]).tolist(), int(labels[1, 410]), int(labels[1, 300]), np.unique(labels[2]).tolist()
 ([0, 2], 1, 0, [0])
