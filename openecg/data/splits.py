@@ -1,26 +1,22 @@
-"""The committed train/validation splits: package data ``openecg/data/splits/<name>.json``.
+"""The committed train/validation splits, shipped inside the package: ``openecg/data/splits/<name>.json``.
 
-They are read through :mod:`importlib.resources`, so an installed wheel (or a zipped package) finds them
-exactly where a source checkout does. :mod:`openecg.data.make_splits` writes them.
+They are written by ``python -m openecg.data.make_splits`` (seeded; see that module for the rules).
 """
 
 from __future__ import annotations
 
 import json
-from importlib.resources import files
-from importlib.resources.abc import Traversable
+from pathlib import Path
 
-__all__ = ["load_split", "split_names", "splits_folder"]
+__all__ = ["load_split", "split_path", "SPLITS_DIR"]
 
-
-def splits_folder() -> Traversable:
-    """The folder of split manifests inside the installed package."""
-    return files(__package__) / "splits"
+SPLITS_DIR = Path(__file__).resolve().parent / "splits"
+"""The folder of the committed split manifests."""
 
 
-def split_names() -> tuple[str, ...]:
-    """Names of the datasets with a committed split, sorted."""
-    return tuple(sorted(p.name[: -len(".json")] for p in splits_folder().iterdir() if p.name.endswith(".json")))
+def split_path(name: str) -> Path:
+    """The manifest file of dataset ``name`` (it may not exist)."""
+    return SPLITS_DIR / f"{name}.json"
 
 
 def load_split(name: str) -> dict:
@@ -30,14 +26,9 @@ def load_split(name: str) -> dict:
     -------
     dict
         ``{"dataset", "seed", "train": [...], "val": [...], "folds": [[...], ...]}`` with record names.
-
-    Examples
-    --------
-    >>> split = load_split("ludb")
-    >>> sorted(split), len(split["folds"])
-    (['dataset', 'folds', 'seed', 'train', 'val'], 5)
     """
-    path = splits_folder() / f"{name}.json"
-    if not isinstance(name, str) or not path.is_file():
-        raise ValueError(f"name={name!r} has no committed split; known: {', '.join(split_names()) or 'none'}")
-    return json.loads(path.read_text())
+    path = split_path(name)
+    if path.is_file():
+        return json.loads(path.read_text())
+    known = sorted(p.stem for p in SPLITS_DIR.glob("*.json"))
+    raise ValueError(f"name={name!r} has no committed split; known: {', '.join(known) or 'none'}")
