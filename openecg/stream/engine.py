@@ -34,8 +34,7 @@ import numpy as np
 from . import decoder
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES
 from .decoder import N_FEATURES, EpisodeState, absorb_short_episodes, decode_frames
-from ..runtime import Predictor
-from ..runtime.heads import HEAD_NAMES
+from ..runtime import OUTPUT_CLASSES, Predictor
 from .sources import as_chunk
 from ..tokenizer.wavestream import wave_tokens
 from ..signal.resample import map_index, resampled_length
@@ -84,7 +83,7 @@ class StreamState:
         Next grid window to schedule, windows waiting for a full batch ``(start, lo, hi, signal, valid)``,
         and the features of the last window past its region (used if the recording ends with it).
     feat_start, feat, next_block
-        Stitched features ``(k, N_FEATURES)`` from ``feat_start``; next decode block.
+        Stitched features ``(k, 20)`` from ``feat_start``; next decode block.
     rhythm_filter, lab_start, lab, rhythm_end
         Episode-filter state; decoded labels ``(3, k)`` from ``lab_start``, the rhythm row final up to
         ``rhythm_end``.
@@ -172,7 +171,7 @@ def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
 
 
 def _stitch(state: StreamState, regions: list[tuple[int, int, int, np.ndarray]]) -> None:
-    """Append the owned part ``[lo, hi)`` of each window's features ``(window, N_FEATURES)`` (started at ``start``)."""
+    """Append the owned part ``[lo, hi)`` of each window's features ``(window, 20)`` (started at ``start``)."""
     end = state.feat_start + len(state.feat)
     parts = [state.feat]
     for start_, lo, hi, feats in regions:
@@ -192,7 +191,7 @@ def _run_queue(state: StreamState, *, final: bool) -> None:
     outputs = []
     for i in range(0, len(x), state.batch_size):
         out = state.predictor.predict(np.ascontiguousarray(x[i:i + state.batch_size]))
-        outputs.append(np.concatenate([np.asarray(out[key], np.float32) for key in HEAD_NAMES], axis=-1))
+        outputs.append(np.concatenate([np.asarray(out[key], np.float32) for key in OUTPUT_CLASSES], axis=-1))
     probs = np.concatenate(outputs).reshape(len(state.queue), state.n_leads, state.geo.window, -1)
     regions = []
     for (start_, lo, hi, _, valid), p in zip(state.queue, probs):
