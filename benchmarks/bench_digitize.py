@@ -4,7 +4,7 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_digitize.py [--data DIR] [--count N] [--dpi 200]
 
-Records: the LUDB validation split (``openecg/data/splits/ludb.json``) minus records 1 to 60, the only records the
+Records: the LUDB validation split (``data/splits/ludb.json``) minus records 1 to 60, the only records the
 digitizer was ever tuned on. Conditions: clean renders, scan-like
 (rotation up to 3 degrees, noise, JPEG, blur, colour cast) and photo-like (perspective up to 15 degrees,
 uneven light, shadow). Prints, per condition, the PhysioNet 2025 score, the mean Challenge 2024 SNR, the
