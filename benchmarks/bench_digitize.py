@@ -5,7 +5,7 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/bench_digitize.py [--data DIR] [--count N] [--dpi 200]
         [--eik DIR ...] [--only own|eik]
 
-Records: the LUDB validation split (``data/splits/ludb.json``) minus records 1 to 60, the records the
+Records: the LUDB validation split (``openecg/data/splits/ludb.json``) minus records 1 to 60, the records the
 digitizer was tuned on on its own renderer (ECG-Image-Kit pages were tuned on training-split records only).
 
 1. Own renderer (``openecg.paper.render``), seeded: clean renders, scan-like (rotation up to 3 degrees,
@@ -41,7 +41,7 @@ from openecg.signal import Recording
 CONDITIONS = {"clean": None, "scan": "scan", "photo": "photo"}
 GRIDS = ("red", "pink", "blue", "green", "grey")
 TUNED_ON = range(1, 61)
-SPLIT = Path(__file__).resolve().parents[1] / "data" / "splits" / "ludb.json"
+SPLIT = Path(__file__).resolve().parents[1] / "openecg" / "data" / "splits" / "ludb.json"
 EIK_VARIANTS = ("clean", "wrinkled", "augmented")
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
