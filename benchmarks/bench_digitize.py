@@ -1,16 +1,26 @@
-"""Digitization benchmark: render seeded LUDB printouts, digitize them, print scores and speed.
+"""Digitization benchmark: digitize LUDB printouts from two generators, print scores and speed.
 
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_digitize.py [--data DIR] [--count N] [--dpi 200]
+        [--eik DIR ...] [--only own|eik]
 
-Records: the LUDB validation split (``data/splits/ludb.json``) minus records 1 to 60, the only records the
-digitizer was ever tuned on. Conditions: clean renders, scan-like
-(rotation up to 3 degrees, noise, JPEG, blur, colour cast) and photo-like (perspective up to 15 degrees,
-uneven light, shadow). Prints, per condition, the PhysioNet 2025 score, the mean Challenge 2024 SNR, the
-mean Pearson r and the seconds per image of the digitizer (rendering not included), then the wave-boundary
-F1 of the labels of digitized lead II against those of the original lead II on the clean renders: with
-``openecg.encode`` when it exists, else with the NeuroKit2 delineation baseline as the labeller.
+Records: the LUDB validation split (``openecg/data/splits/ludb.json``) minus records 1 to 60, the records the
+digitizer was tuned on on its own renderer (ECG-Image-Kit pages were tuned on training-split records only).
+
+1. Own renderer (``openecg.paper.render``), seeded: clean renders, scan-like (rotation up to 3 degrees,
+   noise, JPEG, blur, colour cast) and photo-like (perspective up to 15 degrees, uneven light, shadow).
+2. ECG-Image-Kit pages (the PhysioNet 2024 generator; 3x4 plus a lead II strip, 200 dpi, with or without a
+   calibration pulse): every ``<variant>/<record>-0.png`` with its generator JSON under each ``--eik``
+   folder (default ``$OPENECG_DATA/ecg_image_kit_ludb``), variants ``clean``, ``wrinkled``, ``augmented``.
+   The ground truth is the LUDB record over the samples the JSON says each lead shows.
+
+Prints, per condition, the PhysioNet 2025 score, the mean Challenge 2024 SNR, the mean Pearson r, the
+seconds per image of the digitizer (rendering not included), the unread images, and the Spearman rank
+correlation between ``meta["confidence"]`` and the per-lead r and SNR (over all leads of all images of the
+condition: does the confidence rank leads by their real error?). Then the wave-boundary F1 of the labels of
+digitized lead II against those of the original lead II on the clean own renders: with ``openecg.encode``
+when it exists, else with the NeuroKit2 delineation baseline as the labeller.
 """
 
 from __future__ import annotations
@@ -31,15 +41,80 @@ from openecg.signal import Recording
 CONDITIONS = {"clean": None, "scan": "scan", "photo": "photo"}
 GRIDS = ("red", "pink", "blue", "green", "grey")
 TUNED_ON = range(1, 61)
-SPLIT = Path(__file__).resolve().parents[1] / "data" / "splits" / "ludb.json"
+SPLIT = Path(__file__).resolve().parents[1] / "openecg" / "data" / "splits" / "ludb.json"
+EIK_VARIANTS = ("clean", "wrinkled", "augmented")
+LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+
+
+def _validation_ids() -> list[int]:
+    return sorted(int(i) for i in json.loads(SPLIT.read_text())["val"] if int(i) not in TUNED_ON)
 
 
 def _records(data: Path, count: int | None) -> list[Path]:
     folder = data / "ludb" / "data"
     if not folder.is_dir():
         raise SystemExit(f"LUDB not found at {folder}; pass --data or set OPENECG_DATA")
-    ids = [int(i) for i in json.loads(SPLIT.read_text())["val"] if int(i) not in TUNED_ON]
-    return [folder / str(i) for i in sorted(ids)[:count]]
+    return [folder / str(i) for i in _validation_ids()[:count]]
+
+
+def eik_reference(page_json: dict, signal: np.ndarray) -> np.ndarray:
+    """Ground truth of an ECG-Image-Kit page: float32 ``(samples, 12)`` mV in :data:`LEADS` order, the record's
+    values on the samples each printed lead covers (``start_sample`` to ``end_sample``), NaN elsewhere.
+
+    ``signal`` is the source record, ``(samples, 12)`` in the same lead order.
+    """
+    ref = np.full(signal.shape, np.nan, np.float32)
+    for lead in page_json["leads"]:
+        k = LEADS.index(lead["lead_name"])
+        ref[lead["start_sample"] : lead["end_sample"], k] = signal[lead["start_sample"] : lead["end_sample"], k]
+    return ref
+
+
+def _eik_pages(folders: list[Path], variant: str, ids: list[int]) -> list[Path]:
+    pages = []
+    for folder in folders:
+        pages += [p for p in sorted((folder / variant).glob("*-0.png")) if int(p.name.split("-")[0]) in ids]
+    return pages
+
+
+def _spearman(confidence: list[float], quality: list[float]) -> float:
+    from scipy.stats import spearmanr
+
+    c, q = np.asarray(confidence, float), np.asarray(quality, float)
+    ok = np.isfinite(c) & np.isfinite(q)
+    return float(spearmanr(c[ok], q[ok]).statistic) if ok.sum() > 2 and np.ptp(c[ok]) > 0 else float("nan")
+
+
+class _Tally:
+    """Scores of one condition: per-image references and readings, timings, per-lead r, SNR and confidence."""
+
+    def __init__(self) -> None:
+        self.refs, self.preds, self.seconds, self.snrs, self.rs, self.failures = [], [], [], [], [], 0
+        self.lead_conf, self.lead_r, self.lead_snr = [], [], []
+
+    def add(self, ref: np.ndarray, pred: np.ndarray, seconds: float, confidence: dict | None, names: list[str]) -> None:
+        self.refs.append(ref)
+        self.preds.append(pred)
+        self.seconds.append(seconds)
+        snr, r = snr_2024(ref, pred), pearson(ref, pred)
+        self.snrs.append(np.nanmean(snr))
+        self.rs.append(float(np.nanmean(r)) if np.isfinite(r).any() else 0.0)
+        if confidence is not None:
+            for k, name in enumerate(names):
+                if np.isfinite(ref[:, k]).any():
+                    self.lead_conf.append(confidence.get(name, 0.0))
+                    self.lead_r.append(r[k] if np.isfinite(r[k]) else 0.0)
+                    self.lead_snr.append(snr[k])
+
+    def line(self, name: str) -> str:
+        score = score_2025(self.refs, self.preds, fs=500)
+        return (f"{name:<19} {len(self.refs):>6d} {score:>13.2f} {np.mean(self.snrs):>12.2f} {np.mean(self.rs):>10.3f} "
+                f"{np.mean(self.seconds):>8.2f} {self.failures:>7d} {_spearman(self.lead_conf, self.lead_r):>9.2f} "
+                f"{_spearman(self.lead_conf, self.lead_snr):>11.2f}")
+
+
+HEADER = (f"{'condition':<19} {'images':>6} {'2025 score dB':>13} {'2024 SNR dB':>12} {'Pearson r':>10} {'s/image':>8} "
+          f"{'unread':>7} {'rho(c,r)':>9} {'rho(c,SNR)':>11}")
 
 
 def _wave_f1(pairs: list[tuple[np.ndarray, np.ndarray]], fs: float) -> str:
@@ -67,51 +142,87 @@ def _wave_f1(pairs: list[tuple[np.ndarray, np.ndarray]], fs: float) -> str:
     return f"{wave_metrics(refs, preds, fs=fs)['macro_f1']:.3f} ({labeller}, lead II, {len(pairs)} clean images)"
 
 
-def main() -> None:
+def _own_renderer(paths: list[Path], layout: str, dpi: float) -> list[tuple[np.ndarray, np.ndarray]]:
     import wfdb
 
+    pairs = []
+    for condition, degradation in CONDITIONS.items():
+        tally = _Tally()
+        for k, path in enumerate(paths):
+            record = wfdb.rdrecord(str(path))
+            rec = Recording(record.p_signal.astype(np.float32), fs=record.fs, lead_names=record.sig_name)
+            result = render(rec, layout=layout, dpi=dpi, grid=GRIDS[k % len(GRIDS)],
+                            degradation=degradation, seed=int(path.name))
+            ref = result.reference()
+            names = list(result.info["lead_names"])
+            start = time.perf_counter()
+            try:
+                out = digitize(result.image, fs=rec.fs)
+                pred = np.stack([out.lead(n) for n in names], axis=1)
+                if pred.shape != ref.shape:
+                    raise ValueError(f"digitized shape {pred.shape} differs from {ref.shape}")
+                if condition == "clean":
+                    pairs.append((rec.lead("II"), out.lead("II")))
+                confidence = out.meta["confidence"]
+            except ValueError:
+                tally.failures += 1
+                pred, confidence = np.full_like(ref, np.nan), None
+            tally.add(ref, pred, time.perf_counter() - start, confidence, names)
+        print(tally.line(f"own {condition}"), flush=True)
+    return pairs
+
+
+def _ecg_image_kit(folders: list[Path], data: Path, ids: list[int]) -> None:
+    import wfdb
+
+    for variant in EIK_VARIANTS:
+        pages = _eik_pages(folders, variant, ids)
+        if not pages:
+            print(f"{'eik ' + variant:<19} no pages of validation records under {', '.join(map(str, folders))}")
+            continue
+        tally = _Tally()
+        for page in pages:
+            record = wfdb.rdrecord(str(data / "ludb" / "data" / page.name.split("-")[0]))
+            ref = eik_reference(json.loads(page.with_suffix(".json").read_text()), record.p_signal.astype(np.float32))
+            start = time.perf_counter()
+            try:
+                out = digitize(page, fs=500)
+                pred = np.full_like(ref, np.nan)
+                n = min(len(ref), out.signal.shape[0])
+                for k, name in enumerate(LEADS):
+                    if name in out.lead_names:
+                        pred[:n, k] = out.lead(name)[:n]
+                confidence = out.meta["confidence"]
+            except ValueError:
+                tally.failures += 1
+                pred, confidence = np.full_like(ref, np.nan), None
+            tally.add(ref, pred, time.perf_counter() - start, confidence, list(LEADS))
+        print(tally.line(f"eik {variant}"), flush=True)
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=os.environ.get("OPENECG_DATA"), help="PhysioNet folder (or $OPENECG_DATA)")
     parser.add_argument("--count", type=int, default=None, help="at most this many records (default: all)")
     parser.add_argument("--dpi", type=float, default=200.0)
     parser.add_argument("--layout", default="3x4+1")
+    parser.add_argument("--eik", type=Path, nargs="*", default=None,
+                        help="folders of ECG-Image-Kit pages (default: DATA/ecg_image_kit_ludb)")
+    parser.add_argument("--only", choices=("own", "eik"), default=None, help="run one generator's part only")
     args = parser.parse_args()
     if not args.data:
         raise SystemExit("give --data or set OPENECG_DATA to the folder of PhysioNet databases")
-    paths = _records(Path(args.data), args.count)
-    print(f"LUDB validation records not in 1-60 ({len(paths)}: {' '.join(p.name for p in paths)}), "
-          f"layout {args.layout}, {args.dpi:g} dpi; the digitizer was tuned on LUDB records 1-60 only")
-    print(f"{'condition':<9} {'2025 score dB':>13} {'2024 SNR dB':>12} {'Pearson r':>10} {'s/image':>8} {'unread':>7}")
-    pairs = []
-    for condition, degradation in CONDITIONS.items():
-        refs, preds, seconds, snrs, rs, failures = [], [], [], [], [], 0
-        for k, path in enumerate(paths):
-            record = wfdb.rdrecord(str(path))
-            rec = Recording(record.p_signal.astype(np.float32), fs=record.fs, lead_names=record.sig_name)
-            result = render(rec, layout=args.layout, dpi=args.dpi, grid=GRIDS[k % len(GRIDS)],
-                            degradation=degradation, seed=int(path.name))
-            ref = result.reference()
-            start = time.perf_counter()
-            try:
-                out = digitize(result.image, fs=rec.fs)
-                pred = np.stack([out.lead(n) for n in result.info["lead_names"]], axis=1)
-                if pred.shape != ref.shape:
-                    raise ValueError(f"digitized shape {pred.shape} differs from {ref.shape}")
-                if condition == "clean":
-                    pairs.append((rec.lead("II"), out.lead("II")))
-            except ValueError:
-                failures += 1
-                pred = np.full_like(ref, np.nan)
-            seconds.append(time.perf_counter() - start)
-            refs.append(ref)
-            preds.append(pred)
-            snrs.append(np.nanmean(snr_2024(ref, pred)))
-            r = pearson(ref, pred)
-            rs.append(float(np.nanmean(r)) if np.isfinite(r).any() else 0.0)
-        score = score_2025(refs, preds, fs=500)
-        print(f"{condition:<9} {score:>13.2f} {np.mean(snrs):>12.2f} {np.mean(rs):>10.3f} "
-              f"{np.mean(seconds):>8.2f} {failures:>7d}")
-    print(f"wave-boundary F1 of labels(digitize(render(record))) vs labels(record): {_wave_f1(pairs, 500.0)}")
+    data = Path(args.data)
+    paths = _records(data, args.count)
+    ids = [int(p.name) for p in paths]
+    print(f"LUDB validation records not in 1-60 ({len(paths)}: {' '.join(map(str, ids))}); the digitizer was tuned "
+          f"on LUDB records 1-60 (own renderer) and on training-split records (ECG-Image-Kit)")
+    print(HEADER)
+    pairs = _own_renderer(paths, args.layout, args.dpi) if args.only != "eik" else []
+    if args.only != "own":
+        _ecg_image_kit(args.eik if args.eik else [data / "ecg_image_kit_ludb"], data, ids)
+    if pairs:
+        print(f"wave-boundary F1 of labels(digitize(render(record))) vs labels(record): {_wave_f1(pairs, 500.0)}")
 
 
 if __name__ == "__main__":

@@ -123,3 +123,19 @@ def test_resample_follows_the_curve_between_columns_without_overshoot():
     assert step.min() >= 0 and step.max() <= 1
     holey = _resample(np.r_[tau[:20], tau[-20:]], np.zeros(40), times, 0.04)
     assert np.isnan(holey[100]) and np.isfinite(holey[:40]).all()
+
+
+@pytest.mark.parametrize("layout", ["3x4+1", "6x2"])
+def test_layout_from_printed_labels_without_separators(layout):
+    result = render(REC, layout=layout, dpi=150, seed=6, separators=False)
+    out = openecg.digitize(result.image, fs=500)
+    assert (out.meta["layout"], out.meta["layout_basis"]) == (layout, "labels")
+    score, r = _scores(result, out)
+    assert score > 8 and r > 0.9 and min(out.meta["confidence"].values()) > 0.9
+
+
+def test_layout_without_separators_or_labels_is_assumed_with_low_confidence():
+    result = render(REC, layout="3x4+1", dpi=150, seed=6, separators=False, labels=False)
+    out = openecg.digitize(result.image, fs=500)
+    assert (out.meta["layout"], out.meta["layout_basis"]) == ("3x4+1", "row count")
+    assert out.lead_names[0] == "I" and max(out.meta["confidence"].values()) <= 0.3

@@ -17,6 +17,7 @@ from .trace import column_runs, drop_strays, follow_trace, run_darkness, run_val
 __all__ = ["digitize"]
 
 _INK_THRESHOLD = 0.4
+_ASSUMED_LAYOUT_CONFIDENCE = 0.3
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
 
 
@@ -92,7 +93,7 @@ def digitize(
             f"no ECG trace found in the image: {mask.mean():.2%} of pixels are dark ink, no row of trace spans "
             f"the page (grid {'found' if scale.found else 'not found'}); give a printout with visible traces"
         )
-    width = line_width(mask)
+    width = line_width(mask, baselines, scale.px_per_mm_y)
     spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y
     rows = [measure_row(mask, b, scale, width, reach=0.85 * spacing) for b in baselines]
     heights = [r.pulse_height for r in rows if r.pulse_height and r.pulse_height > 0]
@@ -106,7 +107,7 @@ def digitize(
     if speed is None:
         speed = _snap(float(np.median(widths)) / scale.px_per_mm_x / 0.2, SPEEDS) if widths else 25.0
     gain, speed = float(gain), float(speed)
-    name, plan = choose_layout(mask, rows, scale, layout)
+    name, plan, basis = choose_layout(mask, rows, scale, layout)
     px_per_s, px_per_mv = speed * scale.px_per_mm_x, gain * scale.px_per_mm_y
     row_seconds = float(np.median([r.x_end - r.x_start for r in rows])) / px_per_s
     nominal = TRACE_MM / speed
@@ -129,8 +130,10 @@ def digitize(
             signal[first:stop, k] = np.where(ok, samples, signal[first:stop, k])
             quality[lead].append(ok.mean() * (1 - float(jumps[inside].mean()) if inside.any() else 0.0))
     confidence = {lead: round(float(np.mean(q)), 3) for lead, q in quality.items() if q}
+    if basis == "row count":  # the names are an assumption: neither separators nor labels confirmed the cells
+        confidence = {lead: min(c, _ASSUMED_LAYOUT_CONFIDENCE) for lead, c in confidence.items()}
     meta = {
-        "layout": name, "rows": [list(cells) for cells in plan], "speed": speed, "gain": gain,
+        "layout": name, "layout_basis": basis, "rows": [list(cells) for cells in plan], "speed": speed, "gain": gain,
         "row_seconds": row_seconds, "confidence": confidence,
         "grid": {"found": scale.found, "px_per_mm_x": scale.px_per_mm_x, "px_per_mm_y": scale.px_per_mm_y,
                  "rotation_deg": angle, "perspective": page_h is not None, "line_width_px": width},
@@ -156,7 +159,7 @@ def _read_row(
     xs = np.arange(x0, x1, dtype=float)
     for k in range(1, n_cells):
         boundary = row.x_start + k * row_seconds / n_cells * px_per_s
-        band[:, np.abs(xs - boundary) <= width / 2] = False
+        band[:, _tick_columns(mask, row.baseline, boundary, scale, width, x0, x1)] = False
     col, run_top, run_bottom = column_runs(band)
     strength = run_darkness(col, run_top, run_bottom, ink[y0:y1, x0:x1])
     choice = follow_trace(col, run_top, run_bottom, n_cols=x1 - x0, baseline=row.baseline - y0,
@@ -171,6 +174,29 @@ def _read_row(
         jump_cols = np.flatnonzero(choice >= 0)[1:][gap > scale.px_per_mm_y]
         jumps = np.isin(np.round(px).astype(int), jump_cols)
     return (px + x0 - row.x_start) / px_per_s, (row.baseline - py - y0) / px_per_mv, jumps
+
+
+def _tick_columns(
+    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, width: float, x0: int, x1: int
+) -> np.ndarray:
+    """bool ``(x1 - x0,)``: the columns of the separator tick at a cell boundary, one pixel of blur either side.
+
+    A tick is a stretch of columns within 1.5 mm of ``boundary`` inked from 2 mm above to 2 mm below the
+    baseline (a thin line on some carts, a bar several pixels wide on others); without one, the pen's width
+    around ``boundary``.
+    """
+    xs = np.arange(x0, x1, dtype=float)
+    near = np.abs(xs - boundary) <= 1.5 * scale.px_per_mm_x
+    up, down = max(0, int(baseline - 2 * scale.px_per_mm_y)), int(baseline + 2 * scale.px_per_mm_y) + 1
+    tall = np.zeros(xs.size, bool)
+    tall[near] = mask[up:down, x0:x1][:, near].mean(axis=0) >= 0.9
+    if not tall.any():
+        return np.abs(xs - boundary) <= width / 2
+    # the stretch of tall columns nearest the boundary
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], tall.astype(np.int8), [0]])))
+    starts, stops = edges[::2], edges[1::2]
+    k = int(np.argmin(np.abs((starts + stops - 1) / 2 - (boundary - x0))))
+    return (xs >= x0 + starts[k] - 1) & (xs <= x0 + stops[k])
 
 
 def _resample(tau: np.ndarray, values: np.ndarray, times: np.ndarray, max_gap_s: float) -> np.ndarray:

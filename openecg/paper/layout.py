@@ -12,7 +12,7 @@ import numpy as np
 from .grid import GridScale
 from .printout import LAYOUTS, STANDARD_LEADS, layout_rows
 
-__all__ = ["Row", "line_width", "find_baselines", "measure_row", "choose_layout"]
+__all__ = ["Row", "line_width", "find_baselines", "measure_row", "label_starts", "choose_layout"]
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,18 @@ class Row:
     pulse_width: float | None
 
 
-def line_width(mask: np.ndarray) -> float:
-    """The trace thickness in pixels: the most common vertical run length of ink (flat trace parts)."""
-    d = np.diff(mask[:, :: max(1, mask.shape[1] // 400)].T.astype(np.int8), axis=1, prepend=0, append=0)
-    lengths = np.flatnonzero(d.ravel() == -1) - np.flatnonzero(d.ravel() == 1)
-    lengths = lengths[lengths <= 20]
+def line_width(mask: np.ndarray, baselines: list[float], px_per_mm: float) -> float:
+    """The trace thickness in pixels: the most common vertical run length of ink within 1.5 mm of a baseline
+    (flat trace parts; text, grid remnants and stains elsewhere on the page do not count)."""
+    from .trace import column_runs
+
+    col, top, bottom = column_runs(mask[:, :: max(1, mask.shape[1] // 400)])
+    lengths = bottom - top + 1
+    centre = (top + bottom) / 2
+    near = np.zeros(lengths.size, bool)
+    for b in baselines:
+        near |= np.abs(centre - b) < 1.5 * px_per_mm
+    lengths = lengths[near & (lengths <= 20)]
     return float(np.bincount(lengths).argmax()) if lengths.size else 1.0
 
 
@@ -95,20 +102,53 @@ def measure_row(mask: np.ndarray, baseline: float, scale: GridScale, width: floa
     high[window] = top[window] < base - 3 * mm_y
     rise_at = np.flatnonzero(touching)
     pulse = _first_run(high, int(rise_at[0])) if rise_at.size else None
+    if pulse is not None:
+        pulse = _plateau(top, *pulse, width=width, mm_x=mm_x)
     if pulse is None or pulse[0] - left > 4 * mm_x or pulse[1] - pulse[0] > 12 * mm_x:
         x_start = left + half
         return Row(baseline, x_start, _row_end(wide, x_start) - half, None, None)
     rise, fall = pulse
     inner = top[rise + int(width) : fall - int(width)]
-    lead_in = mask[max(0, int(base - 2 * mm_y)) : int(base + 2 * mm_y), left : max(left + 1, rise - int(width))]
+    band_top = max(0, int(base - 2 * mm_y))
+    lead_in = mask[band_top : int(base + 2 * mm_y), left : max(left + 1, rise - int(width))]
     foot_rows = np.flatnonzero(lead_in.any(axis=1))
-    foot = float(np.median(foot_rows)) + max(0, int(base - 2 * mm_y)) if foot_rows.size else float(base)
+    if rise - left <= width:  # no lead-in: the foot is the bottom of the rising edge
+        edge_rows = np.flatnonzero(mask[band_top : int(base + 2 * mm_y), rise : rise + max(1, int(width))].any(axis=1))
+        foot = float(edge_rows[-1] + band_top - half) if edge_rows.size else float(base)
+    else:
+        foot = float(np.median(foot_rows)) + band_top if foot_rows.size else float(base)
     pulse_top = float(np.median(inner)) + half if inner.size else float(top[rise]) + half
     start_band = mask[max(0, int(base - 0.3 * reach)) : int(base + 0.3 * reach)].any(axis=0)
     after = _first_run(~start_band, fall)
-    x_ink = _first_run(start_band, after[0]) if after is not None and after[0] - fall < 4 * mm_x else None
-    x_start = (x_ink[0] if x_ink is not None else fall) + half
+    if after is not None and after[0] - fall <= 2 * width + 2:  # a blank gap after the pulse, then the trace
+        x_ink = _first_run(start_band, after[0]) if after[0] - fall < 4 * mm_x else None
+        x_start = (x_ink[0] if x_ink is not None else fall) + half
+    else:  # the trace leaves from the pulse's falling edge: the centre of its vertical stroke
+        edge = np.flatnonzero((first[rise : fall + int(width) + 1] == 0) & (top[rise : fall + int(width) + 1] < base - 3 * mm_y))
+        edge = edge[edge > (fall - rise) / 2]
+        if edge.size:  # the last stretch of such columns
+            edge = edge[np.flatnonzero(np.diff(edge) > 1)[-1] + 1 :] if (np.diff(edge) > 1).any() else edge
+        x_start = rise + float(np.mean(edge)) if edge.size else fall - 1 - half
     return Row(foot, x_start, _row_end(wide, x_start) - half, foot - pulse_top, fall - rise - width)
+
+
+def _plateau(top: np.ndarray, rise: int, stop: int, *, width: float, mm_x: float) -> tuple[int, int] | None:
+    """The calibration pulse within the raised columns ``rise:stop``: the flat top that starts at ``rise``.
+
+    ``top`` is the ink top per column. Returns ``(rise, fall)`` with ``fall`` the first column after the
+    falling edge, or None when the columns do not start with a flat top of at least 2 mm (a QRS, not a pulse).
+    A trace that leaves the pulse's falling edge with a tall wave is cut off where the top leaves the level.
+    """
+    probe = top[rise + int(width) : rise + int(width) + max(2, int(mm_x))]
+    if probe.size == 0:
+        return None
+    level = float(np.median(probe))
+    off = np.abs(top[rise:stop] - level) > max(1.0, width / 2)
+    # the top leaves the level for good where it stays off for a pen width (a grid line or a blot may notch it)
+    k = max(2, int(round(width)))
+    lasting = np.flatnonzero(np.convolve(off, np.ones(k), mode="valid") == k)
+    fall = rise + (int(lasting[0]) if lasting.size else stop - rise)
+    return (rise, fall) if fall - rise >= 2 * mm_x else None
 
 
 def _row_end(ink: np.ndarray, x_start: float) -> float:
@@ -134,27 +174,80 @@ def _separators(mask: np.ndarray, row: Row, scale: GridScale, fractions: tuple[f
     return True
 
 
-def choose_layout(mask: np.ndarray, rows: list[Row], scale: GridScale, layout: str) -> tuple[str, tuple[tuple[str, ...], ...]]:
-    """The layout name and printed leads per row, from the row count and the separator ticks.
+# the standard layout a page of N rows most likely prints, when neither separators nor labels tell
+_STANDARD_BY_ROWS = {3: "3x4", 4: "3x4+1", 5: "3x4+2", 6: "6x2", 7: "6x2+1", 12: "12x1"}
+
+
+def label_starts(mask: np.ndarray, rows: list[Row], scale: GridScale, cells: int) -> float:
+    """The share of the expected cell starts of the first rows (all but rhythm strips) that carry a printed
+    label, minus the share of cell middles that do (text where no cell starts speaks against ``cells``).
+
+    A label is a small ink blob (letters 1.2 to 6 mm tall, under 6 mm wide, apart from the trace) that starts
+    within 1 mm before to 4 mm after a cell's start and lies in the row's band (half the row spacing
+    either side of the baseline).
+    """
+    import cv2
+
+    mm_x, mm_y = scale.px_per_mm_x, scale.px_per_mm_y
+    count, _, stats, centres = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    small = (h >= 1.2 * mm_y) & (h <= 6 * mm_y) & (w <= 6 * mm_x)
+    left, cy = stats[1:, cv2.CC_STAT_LEFT][small], centres[1:, 1][small]
+    spacing = float(np.median(np.diff([r.baseline for r in rows]))) if len(rows) > 1 else 40 * mm_y
+    hits, misses, total = 0, 0, 0
+    for row in rows[: max(1, len(rows) - 1)] if len(rows) > 3 else rows:
+        band = np.abs(cy - row.baseline) < 0.5 * spacing
+        span = row.x_end - row.x_start
+        for k in range(cells):
+            x = row.x_start + k * span / cells
+            hits += bool(np.any(band & (left >= x - mm_x) & (left <= x + 4 * mm_x)))
+            mid = x + 0.5 * span / cells
+            misses += bool(np.any(band & (left >= mid - mm_x) & (left <= mid + 4 * mm_x)))
+            total += 1
+    return (hits - misses) / max(1, total)
+
+
+def choose_layout(
+    mask: np.ndarray, rows: list[Row], scale: GridScale, layout: str
+) -> tuple[str, tuple[tuple[str, ...], ...], str]:
+    """The layout name, the printed leads per row, and what the names rest on.
 
     ``layout="auto"`` decides: 12 rows -> 12x1; 3 to 6 rows with ticks at 1/4 and 3/4 in the first three
-    -> 3x4(+k); 6 or 7 rows with a tick at 1/2 -> 6x2(+1); otherwise Nx1 (one unnamed lead per row).
+    -> 3x4(+k); 6 or 7 rows with a tick at 1/2 -> 6x2(+1). Without separator ticks, printed labels at the cell
+    starts (:func:`label_starts`) choose between four and two cells per row; without either, the standard
+    layout for the row count is assumed (3 rows 3x4, 4 rows 3x4+1, 5 rows 3x4+2, 6 rows 6x2, 7 rows
+    6x2+1, 12 rows 12x1) and the basis says so; other row counts give Nx1 (one unnamed lead per row).
     A named layout must match the number of rows found.
+
+    Returns
+    -------
+    tuple
+        ``(layout, rows, basis)`` with ``basis`` one of ``"given"``, ``"rows"`` (12 rows), ``"separators"``,
+        ``"labels"``, ``"row count"`` (an assumption: read its names with low confidence) or ``"none"`` (Nx1).
     """
     n = len(rows)
 
     def ticks(fractions: tuple[float, ...], count: int) -> bool:
         return sum(_separators(mask, row, scale, fractions) for row in rows[:count]) >= max(1, count - 1)
 
+    basis = "given"
     if layout == "auto":
         if n == 12:
-            layout = "12x1"
+            layout, basis = "12x1", "rows"
         elif 3 <= n <= 6 and ticks((0.25, 0.75), 3):
-            layout = "3x4" + (f"+{n - 3}" if n > 3 else "")
+            layout, basis = "3x4" + (f"+{n - 3}" if n > 3 else ""), "separators"
         elif n in (6, 7) and ticks((0.5,), 6):
-            layout = "6x2" + ("+1" if n == 7 else "")
+            layout, basis = "6x2" + ("+1" if n == 7 else ""), "separators"
+        elif 3 <= n <= 7:
+            four, two = label_starts(mask, rows, scale, 4), label_starts(mask, rows, scale, 2)
+            if n <= 6 and four >= 0.6 and four >= two:
+                layout, basis = "3x4" + (f"+{n - 3}" if n > 3 else ""), "labels"
+            elif n in (6, 7) and two >= 0.6:
+                layout, basis = "6x2" + ("+1" if n == 7 else ""), "labels"
+            else:
+                layout, basis = _STANDARD_BY_ROWS[n], "row count"
         else:
-            layout = f"{n}x1"
+            layout, basis = f"{n}x1", "none"
     if layout.endswith("x1") and layout != "12x1":
         names = tuple(f"row{i}" for i in range(n))
         rows_plan = layout_rows(layout, names)
@@ -165,4 +258,4 @@ def choose_layout(mask: np.ndarray, rows: list[Row], scale: GridScale, layout: s
             f"layout={layout!r} prints {len(rows_plan)} rows but {n} were found in the image; use layout='auto' "
             f"or one of {', '.join(LAYOUTS)} with {n} rows"
         )
-    return layout, rows_plan
+    return layout, rows_plan, basis
