@@ -1,0 +1,170 @@
+"""The signal-quality gate: is a window of one lead an ECG the model can read?
+
+The model labels whatever it is given, so a window that is not an ECG (white noise, a mains sine, a flat
+line, too little signal to judge) must never reach the labels as sinus rhythm with beats. Each window of
+each lead is judged from the signal alone, at the model's rate, on its samples that are not gaps:
+
+* **enough signal**: at least :data:`MIN_JUDGE_S` seconds that are not gaps or padding;
+* **ECG band**: at least :data:`MIN_BAND_FRACTION` of the power above 0.5 Hz lies below 40 Hz (white noise
+  spreads evenly up to the Nyquist rate);
+* **not one tone**: at most :data:`MAX_TONE_FRACTION` of the power above 2 Hz lies within 1 Hz of its
+  strongest frequency (a sine, mains hum);
+* **QRS spikes**: the 8-25 Hz band (where QRS complexes live) holds at least :data:`MIN_QRS_FRACTION` of the
+  power and is spiky, with kurtosis at least :data:`MIN_QRS_KURTOSIS` (Gaussian noise of any colour has 3,
+  a sine 1.5; QRS complexes give 5 to 30).
+
+The thresholds leave a margin on both sides: on 10-s windows of the development records (MIT-BIH, NSTDB at
+every SNR, SVDB, CPSC 2021, LUDB, CinC 2017) the lowest band fraction is 0.63, the highest tone fraction
+0.82, the lowest QRS fraction 0.003; white, coloured and random-walk noise and sines fail (figures in
+``docs/robustness.md``, from ``benchmarks/bench_robustness.py --gate``).
+
+A lead that fails is left out of the lead consensus, like a gap or a flat line; where every lead fails, the
+samples are unreadable: wave "other", no beat, rhythm "noise" (:mod:`openecg.stream.decoder`).
+
+Examples
+--------
+>>> rng = np.random.default_rng(0)
+>>> noise = rng.normal(size=(2500, 1)).astype(np.float32)
+>>> readable(noise, np.ones_like(noise, bool), fs=250.0).tolist()
+[False]
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..errors import SignalWarning
+
+__all__ = [
+    "MIN_JUDGE_S",
+    "MIN_BAND_FRACTION",
+    "MAX_TONE_FRACTION",
+    "MIN_QRS_KURTOSIS",
+    "MIN_QRS_FRACTION",
+    "HEART_RATE_BPM",
+    "readable",
+    "features",
+    "signal_checks",
+    "heart_rate",
+    "check_rate",
+]
+
+MIN_JUDGE_S = 3.0
+MIN_BAND_FRACTION = 0.5
+MAX_TONE_FRACTION = 0.9
+MIN_QRS_KURTOSIS = 4.0
+MIN_QRS_FRACTION = 0.001
+
+_BAND_HZ = (0.5, 40.0)
+_TONE_FROM_HZ = 2.0
+_QRS_HZ = (8.0, 25.0)
+_TONE_HZ = 1.0
+
+
+def signal_checks(predictor: object) -> bool:
+    """Whether the input checks (amplitude, heart rate) and this gate apply to a predictor's input: always,
+    except for a predictor that declares ``signal_checks = False`` (the test oracles, which are fed
+    synthetic ramps and levels, not ECGs)."""
+    return bool(getattr(predictor, "signal_checks", True))
+
+
+def features(x: np.ndarray, *, fs: float) -> tuple[float, float, float, float]:
+    """Band fraction, tone fraction, QRS-band kurtosis and QRS-band power fraction of one lead's finite
+    samples ``x`` ``(k,)`` at ``fs`` Hz (see the module docstring)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    x = np.asarray(x, np.float64) - np.mean(x)
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1.0 / fs)
+    above = freqs >= _BAND_HZ[0]
+    total = spectrum[above].sum()
+    if total <= 0:
+        return 0.0, 1.0, 0.0, 0.0
+    band = spectrum[above & (freqs <= _BAND_HZ[1])].sum() / total
+    high = freqs >= _TONE_FROM_HZ
+    peak = freqs[high][np.argmax(spectrum[high])]
+    tone = spectrum[high & (np.abs(freqs - peak) <= _TONE_HZ)].sum() / max(spectrum[high].sum(), 1e-300)
+    in_qrs = (freqs >= _QRS_HZ[0]) & (freqs <= _QRS_HZ[1])
+    qrs = sosfiltfilt(butter(2, _QRS_HZ, btype="band", fs=fs, output="sos"), x)
+    var = np.mean(qrs**2)
+    kurtosis = float(np.mean(qrs**4) / var**2) if var > 0 else 0.0
+    return float(band), float(tone), kurtosis, float(spectrum[in_qrs].sum() / total)
+
+
+def readable(signal: np.ndarray, valid: np.ndarray, *, fs: float) -> np.ndarray:
+    """Which leads of a window pass the gate.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        float32 ``(window, leads)`` in mV at the model's rate ``fs`` (gaps zero-filled).
+    valid : numpy.ndarray
+        bool ``(window, leads)``: samples that are signal (not gaps, flat stretches or padding).
+    fs : float
+        Sample rate in Hz.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool ``(leads,)``.
+    """
+    out = np.zeros(signal.shape[1], bool)
+    for lead in range(signal.shape[1]):
+        x = signal[valid[:, lead], lead]
+        if len(x) < MIN_JUDGE_S * fs:
+            continue
+        band, tone, kurtosis, qrs = features(x, fs=fs)
+        out[lead] = (band >= MIN_BAND_FRACTION and tone <= MAX_TONE_FRACTION and kurtosis >= MIN_QRS_KURTOSIS
+                     and qrs >= MIN_QRS_FRACTION)
+    return out
+
+
+HEART_RATE_BPM: tuple[float, float] = (40.0, 200.0)
+"""Heart rates (beats per minute) that pass :func:`check_rate` without a warning."""
+
+_COMMON_FS = (100.0, 125.0, 128.0, 200.0, 250.0, 256.0, 300.0, 360.0, 400.0, 500.0, 512.0, 1000.0, 1024.0, 2000.0)
+_LAG_S = (0.15, 4.0)
+
+
+def heart_rate(x: np.ndarray, *, fs: float) -> float | None:
+    """Dominant beat rate (per minute, at the declared ``fs``) of ``(samples, leads)`` mV, from the
+    autocorrelation of the QRS-band envelope of the most active lead; None when there is no clear rhythm
+    (under 8 s of signal, or no autocorrelation peak above 0.3)."""
+    x = np.where(np.isfinite(x), x, 0.0).astype(np.float64)
+    if len(x) < 8 * fs:
+        return None
+    freqs = np.fft.rfftfreq(len(x), 1.0 / fs)
+    band = (freqs >= _QRS_HZ[0]) & (freqs <= _QRS_HZ[1])
+    qrs = np.fft.irfft(np.fft.rfft(x - x.mean(axis=0), axis=0) * band[:, None], n=len(x), axis=0)
+    envelope = np.abs(qrs[:, np.argmax(np.mean(qrs**2, axis=0))])
+    envelope -= envelope.mean()
+    spectrum = np.abs(np.fft.rfft(envelope, n=2 * len(envelope))) ** 2
+    corr = np.fft.irfft(spectrum)[: len(envelope)]
+    if corr[0] <= 0:
+        return None
+    lo, hi = int(_LAG_S[0] * fs), min(int(_LAG_S[1] * fs), len(envelope) // 2)
+    lag = lo + int(np.argmax(corr[lo:hi]))
+    if corr[lag] / corr[0] < 0.3:
+        return None
+    return 60.0 * fs / lag
+
+
+def check_rate(x: np.ndarray, *, fs: float) -> None:
+    """Warn (:class:`~openecg.errors.SignalWarning`) when the heart rate at the declared ``fs`` is outside
+    :data:`HEART_RATE_BPM`, naming the common sample rate that would make it about 75 per minute.
+
+    ``x`` is ``(samples, leads)`` mV, typically the first minute of a recording.
+    """
+    rate = heart_rate(x, fs=fs)
+    lo, hi = HEART_RATE_BPM
+    if rate is None or lo <= rate <= hi:
+        return
+    likely = min(_COMMON_FS, key=lambda f: abs(np.log(rate * f / fs / 75.0)))
+    warnings.warn(
+        f"the heart rate at fs={fs:g} Hz would be {rate:.0f} per minute, outside {lo:g} to {hi:g}; if the "
+        f"signal was sampled at {likely:g} Hz, pass fs={likely:g} (a wrong fs ruins every label)",
+        SignalWarning,
+        stacklevel=3,
+    )
