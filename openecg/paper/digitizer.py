@@ -92,6 +92,12 @@ def digitize(
             f"no ECG trace found in the image: {mask.mean():.2%} of pixels are dark ink, no row of trace spans "
             f"the page (grid {'found' if scale.found else 'not found'}); give a printout with visible traces"
         )
+    if len(baselines) > 13:
+        raise ValueError(
+            f"no ECG grid/trace found in the image: {len(baselines)} candidate trace rows (a printout has at most "
+            f"13) and {mask.mean():.0%} dark ink, grid {'found' if scale.found else 'not found'}; it looks like noise "
+            "or text, not an ECG printout"
+        )
     width = line_width(mask)
     spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y
     rows = [measure_row(mask, b, scale, width, reach=0.85 * spacing) for b in baselines]
