@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from .validate import check_dtype, check_fs, check_shape
+from .validate import MAX_LEADS, check_dtype, check_fs, check_shape
 
-__all__ = ["Recording", "as_signal", "check_fs"]
+__all__ = ["Recording", "as_signal", "check_fs", "MAX_LEADS"]
 
 
 def as_signal(signal: object, *, name: str = "signal") -> np.ndarray:
