@@ -24,7 +24,7 @@ from ..signal.gaps import GapBridge, max_bridged
 from ..signal.io import CHECK_S, open_file
 from ..signal.recording import Recording, as_signal
 from ..signal.units import check_amplitude, unit_scale
-from ..signal.validate import MAX_LEADS, check_dtype, check_encode_fs, check_shape, select_leads
+from ..signal.validate import MAX_LEADS, check_dtype, check_encode_fs, check_fs, check_shape, select_leads
 from .quality import check_rate
 
 __all__ = ["Source", "open_source", "as_chunk", "MAX_LEADS"]
@@ -139,7 +139,7 @@ def open_source(source: object, fs: float | None = None, *, leads: object = None
         chunks = _checked(opened.chunks(size), rate, len(opened.names), units=stated, signal_checks=signal_checks)
         return Source(rate, opened.names, opened.n_samples, chunks)
     if isinstance(source, Recording):
-        if fs is not None and float(fs) != source.fs:
+        if fs is not None and check_fs(fs) != source.fs:
             raise InputError(f"fs={fs!r} differs from the Recording's fs={source.fs}; leave fs out for a Recording")
         if units is not None or gain is not None:
             raise InputError(f"units={units!r}: a Recording states its units ({source.units!r}); leave units out")
