@@ -117,7 +117,11 @@ def check_amplitude(x: np.ndarray, *, fs: float, units: str | None, name: str = 
         Sample rate in Hz.
     units : str or None
         The units the caller gave (None: not given, assumed mV); names the source in the message.
+
+    Under 2 s of signal is not judged (too little to tell an isoelectric stretch from a unit error).
     """
+    if len(x) < _SEGMENT_S * fs:
+        return
     amplitude = typical_amplitude(x, fs=fs)
     lo, hi = AMPLITUDE_RANGE_MV
     if amplitude <= _FLAT_MV or lo <= amplitude <= hi:
