@@ -14,8 +14,11 @@ from .signal.recording import Recording as Recording
 def digitize(image_or_path: object, *, layout: str = "auto", fs: float = 500.0, **options: object) -> Recording:
     """Digitize a paper ECG image into a Recording; see :func:`openecg.paper.digitizer.digitize`.
 
-    opencv is imported only when this is called.
+    opencv is imported only when this is called; without it, a MissingDependencyError names the extra.
     """
+    from .errors import require
+
+    require("cv2", extra="digitize", feature="digitizing paper ECGs")
     from .paper.digitizer import digitize as _digitize
 
     return _digitize(image_or_path, layout=layout, fs=fs, **options)  # type: ignore[arg-type]

@@ -38,9 +38,11 @@ from typing import Any
 
 import numpy as np
 
+from .errors import FileFormatError
 from .signal.recording import check_fs
 from .stream.geometry import GUARD_S as EDGE_GUARD_S
 from .tokenizer.container import Container, dumps, loads
+from .tokenizer.files import write_atomic
 from .tokenizer.text import render_compact, render_timed
 from .tokenizer.rle import Runs, as_runs, as_uint8, concatenate_runs, labels_to_runs, runs_to_labels, slice_runs
 from .tokenizer.vocab import LAYERS, check_ids, table_entries
@@ -334,13 +336,24 @@ class Codec:
         return cls.from_container(loads(data))
 
     def save(self, path: str | PathLike[str]) -> None:
-        """Write to the file ``path`` (conventionally ``*.oecg``)."""
-        Path(path).write_bytes(self.dumps())
+        """Write to the file ``path`` (conventionally ``*.oecg``), checked first and written through a
+        temporary name (:func:`openecg.tokenizer.files.write_atomic`)."""
+        write_atomic(path, self.dumps())
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> Codec:
-        """Read a codec from the file ``path``."""
-        return cls.loads(Path(path).read_bytes())
+        """Read a codec from the file ``path``; any problem is a FileFormatError naming the file."""
+        file = Path(path)
+        if file.is_dir():
+            raise FileFormatError(f"{str(file)!r} is a directory; give a .oecg file saved with Codec.save")
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise FileFormatError(f"{str(file)!r} cannot be read: {error.strerror or error}") from None
+        try:
+            return cls.loads(data)
+        except ValueError as error:
+            raise FileFormatError(f"{str(file)!r}: {error}") from None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Codec):

@@ -7,7 +7,19 @@ optional dependency is :class:`MissingDependencyError` (also an ``ImportError``)
 
 from __future__ import annotations
 
-__all__ = ["OpenECGError", "InputError", "FileFormatError", "MissingDependencyError", "SignalWarning"]
+import importlib
+from types import ModuleType
+
+__all__ = [
+    "OpenECGError",
+    "InputError",
+    "FileFormatError",
+    "MissingDependencyError",
+    "OutputError",
+    "SignalWarning",
+    "FileWarning",
+    "require",
+]
 
 
 class OpenECGError(Exception):
@@ -26,5 +38,46 @@ class MissingDependencyError(OpenECGError, ImportError):
     """An optional dependency is not installed: the message names the ``pip install "openecg[extra]"`` to run."""
 
 
+class OutputError(OpenECGError, OSError):
+    """An output file could not be written (disk full, no permission): the message names the file; nothing
+    half-written is left under its name."""
+
+
 class SignalWarning(UserWarning):
     """The input was encoded but looks implausible (units, sample rate, quality): the message names the likely cause."""
+
+
+class FileWarning(UserWarning):
+    """A file was read only in part (a stream file cut short or damaged): the message says where and why."""
+
+
+def require(module: str, *, extra: str, feature: str) -> ModuleType:
+    """Import an optional dependency, or raise :class:`MissingDependencyError` naming the extra to install.
+
+    Parameters
+    ----------
+    module : str
+        The import name (``"wfdb"``, ``"cv2"``, ``"onnxruntime"`` ...).
+    extra : str
+        The openecg extra that installs it (``"data"``, ``"digitize"`` ...).
+    feature : str
+        What needs it, for the message (``"reading WFDB records"``).
+
+    Examples
+    --------
+    >>> require("json", extra="data", feature="a test").__name__
+    'json'
+    >>> require("no_such_module_here", extra="data", feature="reading WFDB records")
+    Traceback (most recent call last):
+    ...
+    openecg.errors.MissingDependencyError: reading WFDB records needs the optional dependency 'no_such_module_here', which is not installed: pip install "openecg[data]"
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        if error.name not in (module, module.split(".")[0]):
+            raise
+        raise MissingDependencyError(
+            f"{feature} needs the optional dependency {module.split('.')[0]!r}, which is not installed: "
+            f'pip install "openecg[{extra}]"'
+        ) from error

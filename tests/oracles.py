@@ -26,6 +26,7 @@ class EchoOracle:
 
     fs = FS
     window = WINDOW
+    signal_checks = False  # fed synthetic ramps and levels, not ECGs: no amplitude, rate or quality checks
 
     def __init__(self, n: int):
         self.n = n
@@ -66,6 +67,7 @@ class LevelOracle:
 
     fs = FS
     window = WINDOW
+    signal_checks = False  # fed synthetic ramps and levels, not ECGs: no amplitude, rate or quality checks
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
         b, w = x.shape
@@ -100,6 +102,7 @@ class RhythmOracle:
 
     fs = FS
     window = WINDOW
+    signal_checks = False  # fed synthetic ramps and levels, not ECGs: no amplitude, rate or quality checks
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
         b, w = x.shape

@@ -9,6 +9,7 @@ import pytest
 from oracles import LevelOracle, level_signal
 
 import openecg
+from openecg.errors import FileWarning
 from openecg.runtime import get_predictor, register_predictor
 from openecg.tokenizer.streamfile import read_stream
 from openecg.tokenizer.vocab import class_id
@@ -52,7 +53,7 @@ def test_gaps_and_flat_lines_are_noise_without_waves():
     fs = 360.0
     x, _ = level_signal(fs, 40.0)
     x[int(5 * fs):int(8 * fs)] = np.nan
-    x[int(9 * fs)] = np.inf
+    x[int(9 * fs):int(9 * fs) + 20] = np.inf  # longer than the gaps that are bridged (openecg.signal.gaps)
     x[int(20 * fs):int(27 * fs)] = 2.0
     codec = openecg.encode(x, fs, model=LevelOracle())
     gap = ~np.isfinite(x)
@@ -153,13 +154,16 @@ def test_sink_file_matches_memory_and_survives_a_failure(tmp_path):
             yield x[i:i + 3000]
 
     path2 = tmp_path / "broken.oecgs"
-    with pytest.raises(RuntimeError, match="disk unplugged"):
+    with pytest.raises(RuntimeError, match="disk unplugged") as failure:
         openecg.encode_stream(failing(), 250.0, model=LevelOracle(), sink=path2)
-    partial = read_stream(path2)
+    assert not path2.exists() and "broken.oecgs.part" in failure.value.__notes__[0]
+    with pytest.warns(FileWarning, match="without the end marker"):
+        partial = read_stream(tmp_path / "broken.oecgs.part")
     assert not partial.complete and partial.channels.shape[1] > 100 * 250
     np.testing.assert_array_equal(partial.channels, whole.channels[:, :partial.channels.shape[1]])
     torn = io.BytesIO(path.read_bytes()[:-100])
-    assert not read_stream(torn).complete
+    with pytest.warns(FileWarning, match="truncated"):
+        assert not read_stream(torn).complete
 
 
 def test_wfdb_path_is_read_in_chunks(data_dir):

@@ -24,7 +24,7 @@ def ecg_like(n: int = 1000, leads: int = 2) -> np.ndarray:
 def test_npy_round_trip_and_window(tmp_path):
     x = ecg_like()
     np.save(tmp_path / "a.npy", x)
-    rec = openecg.read(tmp_path / "a.npy", fs=FS, leads=["I", "II"])
+    rec = openecg.read(tmp_path / "a.npy", fs=FS, lead_names=["I", "II"])
     assert np.array_equal(rec.signal, x) and rec.fs == FS and rec.lead_names == ("I", "II")
     window = read_window(tmp_path / "a.npy", start=100, stop=300, fs=FS)
     assert np.array_equal(window.signal, x[100:300]) and window.meta["start_sample"] == 100
@@ -93,7 +93,7 @@ def test_read_validation(tmp_path):
         openecg.read(tmp_path / "lf.npy", fs=FS)
     with pytest.raises(ValueError, match="dtype <U1"):
         openecg.read(tmp_path / "s.npy", fs=FS)
-    with pytest.raises(ValueError, match="no samples"):
+    with pytest.raises(ValueError, match="is empty"):
         openecg.read(tmp_path / "e.npy", fs=FS)
     with pytest.raises(ValueError, match=r"shape \(4, 4, 4\)"):
         openecg.read(tmp_path / "3d.npy", fs=FS)
@@ -104,7 +104,9 @@ def test_read_validation(tmp_path):
         openecg.read(tmp_path / "a.txt", fs=FS)
     with pytest.raises(ValueError, match="chunk=0"):
         next(iter_chunks(tmp_path / "a.npy", chunk=0, fs=FS))
-    with pytest.raises(ValueError, match="leads="):
+    with pytest.raises(ValueError, match="lead_names="):
+        openecg.read(tmp_path / "a.npy", fs=FS, lead_names=["I"])
+    with pytest.raises(ValueError, match="'I', which is not a lead of .*allowed: lead0, lead1"):
         openecg.read(tmp_path / "a.npy", fs=FS, leads=["I"])
 
 

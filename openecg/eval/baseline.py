@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import require
 from ..signal.recording import as_signal, check_fs
 from ..tokenizer.vocab import class_id
 
@@ -33,7 +34,7 @@ def neurokit_wave_labels(signal: np.ndarray, *, fs: float) -> np.ndarray:
     """
     import warnings
 
-    import neurokit2 as nk
+    nk = require("neurokit2", extra="baseline", feature="the NeuroKit2 baseline")
 
     x = as_signal(signal)
     if x.shape[1] != 1:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from ..signal.recording import Recording, check_fs
 from . import grid as grid_mod
 from .layout import Row, choose_layout, find_baselines, line_width, measure_row
@@ -92,6 +93,12 @@ def digitize(
         raise ValueError(
             f"no ECG trace found in the image: {mask.mean():.2%} of pixels are dark ink, no row of trace spans "
             f"the page (grid {'found' if scale.found else 'not found'}); give a printout with visible traces"
+        )
+    if len(baselines) > 13:
+        raise InputError(
+            f"no ECG grid/trace found in the image: {len(baselines)} candidate trace rows (a printout has at most "
+            f"13) and {mask.mean():.0%} dark ink, grid {'found' if scale.found else 'not found'}; it looks like noise "
+            "or text, not an ECG printout"
         )
     width = line_width(mask, baselines, scale.px_per_mm_y)
     spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import MissingDependencyError
 from ..signal.normalize import normalize_windows
 from .heads import HEAD_NAMES
 
@@ -110,9 +111,9 @@ class LiteRTSession:
             try:
                 from tflite_runtime.interpreter import Interpreter
             except ImportError:
-                raise ImportError(
+                raise MissingDependencyError(
                     "the TFLite backend needs ai-edge-litert (numpy 2) or tflite-runtime (numpy < 2): "
-                    "pip install 'openecg[litert]'"
+                    'pip install "openecg[litert]"'
                 ) from None
         self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
         self._batch = 0

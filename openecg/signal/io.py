@@ -1,8 +1,10 @@
 """Reading ECG files into a :class:`Recording`: WFDB, EDF/EDF+, ``.npy`` and CSV, whole or in chunks.
 
-Every format goes through one small source object that knows the sample rate, the lead names, the length
-and how to read a sample range, so :func:`read`, :func:`read_window` and :func:`iter_chunks` share one path
-and a window of a long record is read without loading the whole file (CSV is streamed line by line).
+Every format goes through one :class:`FileSource` (from :func:`open_file`) that knows the sample rate, the
+lead names, the length and how to read a sample range, so :func:`read`, :func:`read_window`,
+:func:`iter_chunks` and the file sources of :func:`openecg.encode_stream` share one path, and a window of a
+long record is read without loading the whole file (CSV is streamed line by line). Every problem with a
+file is a :class:`~openecg.errors.FileFormatError` that names the file and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -15,187 +17,304 @@ from pathlib import Path
 
 import numpy as np
 
-from .recording import Recording, check_fs
+from ..errors import FileFormatError, InputError, OpenECGError, require
+from .recording import Recording
+from .units import check_amplitude, file_unit_scales, unit_scale
+from .validate import check_dtype, check_fs, check_shape, select_leads
 
-__all__ = ["read", "read_wfdb", "read_window", "iter_chunks", "open_file", "FORMATS"]
+__all__ = ["read", "read_wfdb", "read_window", "iter_chunks", "open_file", "FileSource", "FORMATS"]
 
 FORMATS: tuple[str, ...] = (".hea", ".edf", ".bdf", ".npy", ".csv")
 """File suffixes :func:`read` dispatches on (a WFDB record may also be named without ``.hea``)."""
 
-_UNIT_SCALE = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "v": 1e3, "nu": 1.0, "": 1.0}
-
-
-def _to_mv(units: list[str], *, path: object) -> np.ndarray:
-    scales = []
-    for unit in units:
-        key = (unit or "").strip().lower()
-        if key not in _UNIT_SCALE:
-            raise ValueError(f"path={str(path)!r} has signal units {unit!r}; allowed: mV, uV, V")
-        scales.append(_UNIT_SCALE[key])
-    return np.asarray(scales, dtype=np.float64)
+_WFDB_BYTES = {"8": 1.0, "16": 2.0, "24": 3.0, "32": 4.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5,
+               "310": 4 / 3, "311": 4 / 3}
+_TRANSPOSE = "store it with one row per sample and one column per lead"
 
 
 @dataclass(frozen=True)
-class _Source:
+class FileSource:
+    """An opened ECG file: sample rate, lead names, length, and ``read(start, stop)`` -> float64 mV
+    ``(stop - start, leads)``. :func:`read`, :func:`read_window`, :func:`iter_chunks` and the stream
+    sources of :func:`openecg.encode_stream` all read files through it."""
+
     fs: float
     names: tuple[str, ...]
     n_samples: int
     read: Callable[[int, int], np.ndarray]
     meta: dict[str, object]
+    units_stated: bool
+
+    def chunks(self, size: int) -> Iterator[np.ndarray]:
+        """float32 mV ``(size, leads)`` chunks from the start (the last may be shorter)."""
+        for start in range(0, self.n_samples, size):
+            yield np.asarray(self.read(start, min(self.n_samples, start + size)), dtype=np.float32)
 
 
-def _select(names: list[str], leads: list[str] | None, *, path: object) -> list[int]:
-    if leads is None:
-        return list(range(len(names)))
-    lower = [name.lower() for name in names]
-    missing = [name for name in leads if name.lower() not in lower]
-    if missing:
-        raise ValueError(f"leads={leads!r}: {missing} not in {str(path)!r}; allowed: {', '.join(names)}")
-    return [lower.index(name.lower()) for name in leads]
-
-
-def _wfdb_source(path: Path, leads: list[str] | None) -> _Source:
-    import wfdb
-
-    header = wfdb.rdheader(str(path))
-    channels = _select(list(header.sig_name), leads, path=path)
-    scale = _to_mv([header.units[c] for c in channels], path=path)
+def _wrap(path: object, what: str, reader: Callable[[int, int], np.ndarray]) -> Callable[[int, int], np.ndarray]:
+    """``reader`` with every failure turned into a FileFormatError that names the file."""
 
     def read_range(start: int, stop: int) -> np.ndarray:
-        record = wfdb.rdrecord(str(path), sampfrom=start, sampto=stop, channels=channels)
-        return record.p_signal * scale
+        try:
+            return reader(start, stop)
+        except OpenECGError:
+            raise
+        except Exception as error:  # the file parsers raise anything on damaged input
+            raise FileFormatError(f"{str(path)!r} could not be read as {what}: {error}") from error
 
-    return _Source(
+    return read_range
+
+
+def _check_dat(record: Path, header: object) -> None:
+    """Refuse a WFDB record whose signal files are missing or shorter than its header says."""
+    length = getattr(header, "sig_len", None)
+    if not length:
+        return
+    files: dict[str, list[str]] = {}
+    for name, fmt in zip(header.file_name, header.fmt):  # type: ignore[attr-defined]
+        files.setdefault(name, []).append(str(fmt))
+    for name, fmts in files.items():
+        dat = record.parent / name
+        if not dat.is_file():
+            raise FileFormatError(f"{str(dat)!r} is missing: the header {str(record)}.hea names it as a signal file")
+        if any(fmt not in _WFDB_BYTES for fmt in fmts):
+            continue
+        need = int(np.ceil(length * sum(_WFDB_BYTES[fmt] for fmt in fmts)))
+        size = dat.stat().st_size
+        if size < need:
+            state = "is empty" if size == 0 else f"has {size} bytes"
+            raise FileFormatError(
+                f"{str(dat)!r} {state} but its header {str(record)}.hea describes {length} samples of "
+                f"{len(fmts)} lead(s) in format {'/'.join(sorted(set(fmts)))} ({need} bytes): the file is "
+                "truncated or the header is wrong"
+            )
+
+
+def _wfdb_source(record: Path, leads: object) -> FileSource:
+    wfdb = require("wfdb", extra="data", feature="reading WFDB records")
+    try:
+        header = wfdb.rdheader(str(record))
+    except Exception as error:  # wfdb raises IndexError, HeaderSyntaxError, ValueError ... on a bad header
+        raise FileFormatError(
+            f"{str(record)}.hea is not a readable WFDB header ({type(error).__name__}: {error}); "
+            "check that it is a WFDB .hea file and not empty"
+        ) from error
+    if not header.sig_name or not header.fs:
+        raise FileFormatError(f"{str(record)}.hea lists no signals or no sample rate; it is not a usable WFDB header")
+    _check_dat(record, header)
+    channels = select_leads(list(header.sig_name), leads, where=f"{str(record)!r}")
+    scale = file_unit_scales([header.units[c] for c in channels], path=record)
+
+    def read_range(start: int, stop: int) -> np.ndarray:
+        signal = wfdb.rdrecord(str(record), sampfrom=start, sampto=stop, channels=channels).p_signal
+        return signal * scale
+
+    return FileSource(
         float(header.fs),
         tuple(header.sig_name[c] for c in channels),
-        int(header.sig_len),
-        read_range,
-        {"comments": list(header.comments), "path": str(path)},
+        int(header.sig_len or 0),
+        _wrap(record, "a WFDB record", read_range),
+        {"comments": list(header.comments), "path": str(record)},
+        True,
     )
 
 
-def _edf_source(path: Path, leads: list[str] | None) -> _Source:
-    import pyedflib
-
-    with pyedflib.EdfReader(str(path)) as edf:
-        names = [label.strip() for label in edf.getSignalLabels()]
-        channels = _select(names, leads, path=path)
-        rates = {float(edf.getSampleFrequency(c)) for c in channels}
-        if len(rates) != 1:
-            raise ValueError(
-                f"path={str(path)!r} mixes sample rates {sorted(rates)} across leads; pass leads= with one rate"
-            )
-        scale = _to_mv([edf.getPhysicalDimension(c) for c in channels], path=path)
-        length = int(min(edf.getNSamples()[c] for c in channels))
+def _edf_source(path: Path, leads: object) -> FileSource:
+    pyedflib = require("pyedflib", extra="data", feature="reading EDF/BDF files")
+    try:
+        with pyedflib.EdfReader(str(path)) as edf:
+            names = [label.strip() for label in edf.getSignalLabels()]
+            channels = select_leads(names, leads, where=f"{str(path)!r}")
+            rates = {float(edf.getSampleFrequency(c)) for c in channels}
+            units = [edf.getPhysicalDimension(c) for c in channels]
+            length = int(min(edf.getNSamples()[c] for c in channels))
+    except OpenECGError:
+        raise
+    except Exception as error:  # pyedflib raises OSError with its own wording on a damaged file
+        raise FileFormatError(f"{str(path)!r} is not a readable EDF/BDF file: {error}") from error
+    if len(rates) != 1:
+        raise InputError(f"{str(path)!r} mixes sample rates {sorted(rates)} across leads; pass leads= with one rate")
+    scale = file_unit_scales(units, path=path)
 
     def read_range(start: int, stop: int) -> np.ndarray:
         with pyedflib.EdfReader(str(path)) as edf:
             columns = [edf.readSignal(c, start=start, n=stop - start) for c in channels]
         return np.stack(columns, axis=1) * scale
 
-    return _Source(rates.pop(), tuple(names[c] for c in channels), length, read_range, {"path": str(path)})
+    return FileSource(rates.pop(), tuple(names[c] for c in channels), length,
+                      _wrap(path, "an EDF/BDF file", read_range), {"path": str(path)}, True)
 
 
-def _named(count: int, leads: list[str] | None, *, path: object) -> tuple[str, ...]:
-    if leads is None:
-        return tuple(f"lead{i}" for i in range(count))
-    if len(leads) != count:
-        raise ValueError(f"leads={leads!r} names {len(leads)} leads but {str(path)!r} has {count}; give one name per column")
-    return tuple(leads)
+def _names(count: int, lead_names: list[str] | None, *, path: object) -> list[str]:
+    if lead_names is None:
+        return [f"lead{i}" for i in range(count)]
+    if isinstance(lead_names, str) or len(lead_names) != count:
+        raise InputError(
+            f"lead_names={lead_names!r} does not give one name per column of {str(path)!r} ({count} columns)"
+        )
+    return [str(name) for name in lead_names]
 
 
-def _npy_source(path: Path, fs: float, leads: list[str] | None) -> _Source:
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
-    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise ValueError(f"path={str(path)!r} holds dtype {array.dtype}; a numeric array in mV is required")
-    if array.ndim not in (1, 2):
-        raise ValueError(f"path={str(path)!r} holds shape {array.shape}; allowed: (samples,) or (samples, leads)")
+def _npy_source(path: Path, fs: float, leads: object, lead_names: list[str] | None, scale: float) -> FileSource:
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as error:  # EOFError on an empty file, ValueError on a damaged header
+        state = "is empty" if path.stat().st_size == 0 else f"is not a readable .npy file ({error})"
+        raise FileFormatError(f"{str(path)!r} {state}; save the signal with numpy.save") from error
+    name = f"{str(path)!r}"
+    check_dtype(array.dtype, name=name)
+    check_shape(array.shape, name=name, transpose=f"save the transposed array ({_TRANSPOSE})")
     columns = 1 if array.ndim == 1 else array.shape[1]
-    names = _named(columns, leads, path=path)
+    names = _names(columns, lead_names, path=path)
+    cols = select_leads(names, leads, where=name)
 
     def read_range(start: int, stop: int) -> np.ndarray:
-        return np.asarray(array[start:stop], dtype=np.float64).reshape(stop - start, columns)
+        block = np.asarray(array[start:stop], dtype=np.float64).reshape(stop - start, columns)
+        return block[:, cols] * scale
 
-    return _Source(fs, names, int(array.shape[0]), read_range, {"path": str(path)})
+    return FileSource(fs, tuple(names[c] for c in cols), int(array.shape[0]), read_range, {"path": str(path)}, False)
 
 
-def _csv_header(path: Path) -> tuple[list[str] | None, int]:
-    with open(path, encoding="utf-8") as handle:
-        first = handle.readline().strip()
-    cells = [cell.strip() for cell in first.split(",")]
+def _is_number(cell: str) -> bool:
     try:
-        [float(cell) for cell in cells]
+        float(cell)
     except ValueError:
-        return cells, 1
-    return None, 0
+        return False
+    return True
 
 
-def _csv_source(path: Path, fs: float, leads: list[str] | None) -> _Source:
-    header, skip = _csv_header(path)
+def _csv_layout(path: Path) -> tuple[list[str] | None, int, int]:
+    """Header names (or None), rows of data, columns."""
     with open(path, encoding="utf-8") as handle:
-        length = sum(1 for line in handle if line.strip()) - skip
-    if header is not None:
-        channels = _select(header, leads, path=path)
-        names = tuple(header[c] for c in channels)
-    else:
-        with open(path, encoding="utf-8") as handle:
-            count = len(handle.readline().split(","))
-        channels = list(range(count))
-        names = _named(count, leads, path=path)
+        lines = (line for line in handle if line.strip())
+        first = next(lines, None)
+        rows = sum(1 for _ in lines)
+    if first is None:
+        raise FileFormatError(f"{str(path)!r} is empty; a CSV with one column per lead is required")
+    cells = [cell.strip() for cell in first.split(",")]
+    numeric = [_is_number(cell) for cell in cells]
+    if all(numeric):
+        return None, rows + 1, len(cells)
+    if any(numeric):
+        raise FileFormatError(
+            f"{str(path)!r} line 1 mixes numbers and text {cells[:6]}; give a header row of lead names or none"
+        )
+    return cells, rows, len(cells)
+
+
+def _csv_source(path: Path, fs: float, leads: object, lead_names: list[str] | None, scale: float) -> FileSource:
+    header, rows, count = _csv_layout(path)
+    skip = 0 if header is None else 1
+    name = f"{str(path)!r}"
+    check_shape((rows, count), name=name, transpose=f"transpose the file ({_TRANSPOSE})")
+    names = header if header is not None else _names(count, lead_names, path=path)
+    channels = select_leads(names, leads, where=name)
 
     def read_range(start: int, stop: int) -> np.ndarray:
         with open(path, encoding="utf-8") as handle:
             lines = itertools.islice((ln for ln in handle if ln.strip()), skip + start, skip + stop)
-            table = np.loadtxt(lines, delimiter=",", ndmin=2, usecols=channels)
-        return table.reshape(stop - start, len(channels))
+            try:
+                table = np.loadtxt(lines, delimiter=",", ndmin=2, usecols=channels)
+            except ValueError as error:
+                raise FileFormatError(
+                    f"{name}: {error} (rows counted from sample {start}); every cell must be a number: "
+                    "write a missing sample as nan"
+                ) from None
+        return table.reshape(stop - start, len(channels)) * scale
 
-    return _Source(fs, names, max(length, 0), read_range, {"path": str(path)})
+    return FileSource(fs, tuple(names[c] for c in channels), rows, read_range, {"path": str(path)}, False)
 
 
-def open_file(path: str | os.PathLike, fs: float | None, leads: list[str] | None) -> _Source:
-    """Open ``path`` for reading by sample range, without loading it: rate, lead names, length, ``read(a, b)``."""
+def open_file(path: str | os.PathLike, *, fs: float | None = None, leads: object = None,
+              units: str | None = None, gain: float | None = None,
+              lead_names: list[str] | None = None) -> FileSource:
+    """Open an ECG file for reading by sample range, checking everything that can be checked without
+    reading the samples (header, sizes, shape, leads, units).
+
+    Parameters
+    ----------
+    path, fs, leads, units, gain, lead_names
+        As for :func:`read`.
+
+    Raises
+    ------
+    FileFormatError
+        The file is missing, empty, truncated, damaged or of another format; the message names it.
+    InputError
+        The arguments do not fit the file.
+    """
     file = Path(path)
     suffix = file.suffix.lower()
+    if file.is_dir():
+        records = sorted(p.stem for p in file.glob("*.hea"))[:3]
+        hint = f" (it holds WFDB records such as {', '.join(records)}: give one, e.g. {str(file / records[0])!r})" if records else ""
+        raise FileFormatError(f"{str(path)!r} is a directory, not a recording{hint}; give one file or WFDB record")
     if suffix == ".hea" or (suffix not in FORMATS and file.with_name(file.name + ".hea").is_file()):
         record = file.with_suffix("") if suffix == ".hea" else file
         if not record.with_name(record.name + ".hea").is_file():
-            raise ValueError(f"path={str(path)!r}: no WFDB header {record}.hea found")
+            raise FileFormatError(f"{str(path)!r}: no WFDB header {record}.hea found")
         source = _wfdb_source(record, leads)
     elif not file.is_file():
-        raise ValueError(f"path={str(path)!r} does not exist; give an existing {', '.join(FORMATS)} file")
+        raise FileFormatError(f"{str(path)!r} does not exist; give an existing {', '.join(FORMATS)} file")
     elif suffix in (".edf", ".bdf"):
         source = _edf_source(file, leads)
     elif suffix in (".npy", ".csv"):
         if fs is None:
-            raise ValueError(f"fs=None: {suffix} files carry no sample rate; pass fs= in Hz (for example fs=500)")
+            raise InputError(f"fs=None: {suffix} files carry no sample rate; pass fs= in Hz (for example fs=500)")
         maker = _npy_source if suffix == ".npy" else _csv_source
-        return maker(file, check_fs(fs), leads)
+        return maker(file, check_fs(fs), leads, lead_names, unit_scale(units, gain=gain))
     else:
-        raise ValueError(f"path={str(path)!r} has suffix {suffix!r}; allowed: {', '.join(FORMATS)} or a WFDB record name")
+        raise InputError(f"{str(path)!r} has suffix {suffix!r}; allowed: {', '.join(FORMATS)} or a WFDB record name")
+    if units is not None or gain is not None or lead_names is not None:
+        raise InputError(
+            f"units={units!r}, gain={gain!r}, lead_names={lead_names!r}: {str(path)!r} states its own units and "
+            "lead names; leave these out for WFDB and EDF files"
+        )
     if fs is not None and abs(check_fs(fs) - source.fs) > 1e-9 * source.fs:
-        raise ValueError(f"fs={fs!r} contradicts the file's {source.fs} Hz; leave fs=None or resample after reading")
+        raise InputError(f"fs={fs!r} contradicts the file's {source.fs} Hz; leave fs=None or resample after reading")
     return source
 
 
-def _recording(source: _Source, start: int, stop: int) -> Recording:
+CHECK_S = 60.0
+"""Seconds at the start of a recording that the amplitude check looks at."""
+
+
+def _recording(source: FileSource, start: int, stop: int, *, units: str | None) -> Recording:
     signal = source.read(start, stop)
+    if not source.units_stated:
+        check_amplitude(signal[: int(CHECK_S * source.fs)], fs=source.fs, units=units, name=source.meta["path"])
     meta = {**source.meta, "start_sample": start}
     return Recording(signal.astype(np.float32), fs=source.fs, lead_names=source.names, meta=meta)
 
 
-def read(path: str | os.PathLike, *, fs: float | None = None, leads: list[str] | None = None) -> Recording:
+def read(path: str | os.PathLike, *, fs: float | None = None, leads: object = None, units: str | None = None,
+         gain: float | None = None, lead_names: list[str] | None = None) -> Recording:
     """Read an ECG file into a :class:`Recording` (float32 mV ``(samples, leads)``).
 
     Parameters
     ----------
     path : str or os.PathLike
         A WFDB record (``rec.hea`` or ``rec``), EDF/EDF+/BDF (``.edf``/``.bdf``), ``.npy`` ``(samples,)`` or
-        ``(samples, leads)`` in mV, or CSV with one column per lead (optional header row of lead names).
+        ``(samples, leads)``, or CSV with one column per lead (optional header row of lead names).
     fs : float or None
         Sample rate in Hz: required for ``.npy`` and CSV; for WFDB/EDF it must match the file when given.
-    leads : list of str or None
-        WFDB/EDF/CSV with a header: the leads to keep, in order (case-insensitive). ``.npy`` and header-less
-        CSV: one name per column.
+    leads : str, int, or list of str / int, optional
+        The leads to keep, in order: names (case-insensitive; a bare string is one name) or column indices
+        (:func:`openecg.signal.validate.select_leads`). All by default.
+    units : {"mV", "uV", "V", "adc"}, optional
+        ``.npy`` and CSV: the units of the values (default mV, with an amplitude check that refuses
+        implausible values and names the likely unit, see :mod:`openecg.signal.units`). WFDB/EDF state theirs.
+    gain : float, optional
+        ADC counts per mV, with ``units="adc"``.
+    lead_names : list of str, optional
+        ``.npy`` and header-less CSV: one name per column (default ``lead0``, ``lead1`` ...).
+
+    Raises
+    ------
+    FileFormatError
+        The file is missing, empty, truncated or damaged (the message names it and the problem).
+    InputError
+        The arguments do not fit the file, or the amplitude is implausible for the units.
 
     Examples
     --------
@@ -206,36 +325,34 @@ def read(path: str | os.PathLike, *, fs: float | None = None, leads: list[str] |
     >>> rec.lead_names, rec.signal.shape
     (('I', 'II'), (3, 2))
     """
-    source = open_file(path, fs, leads)
+    source = open_file(path, fs=fs, leads=leads, units=units, gain=gain, lead_names=lead_names)
     if source.n_samples == 0:
-        raise ValueError(f"path={str(path)!r} holds no samples; a non-empty recording is required")
-    return _recording(source, 0, source.n_samples)
+        raise FileFormatError(f"{str(path)!r} holds no samples; a non-empty recording is required")
+    return _recording(source, 0, source.n_samples, units=units)
 
 
-def read_wfdb(path: str | os.PathLike, *, leads: list[str] | None = None) -> Recording:
+def read_wfdb(path: str | os.PathLike, *, leads: object = None) -> Recording:
     """Read a WFDB record (``path`` with or without ``.hea``); the dataset loaders use this."""
     return read(path, leads=leads)
 
 
-def read_window(
-    path: str | os.PathLike, *, start: int, stop: int, fs: float | None = None, leads: list[str] | None = None
-) -> Recording:
+def read_window(path: str | os.PathLike, *, start: int, stop: int, fs: float | None = None, leads: object = None,
+                units: str | None = None, gain: float | None = None) -> Recording:
     """Read samples ``start:stop`` of a file without loading the rest (``meta["start_sample"]`` = ``start``)."""
-    source = open_file(path, fs, leads)
+    source = open_file(path, fs=fs, leads=leads, units=units, gain=gain)
     if not (0 <= start < stop <= source.n_samples):
-        raise ValueError(f"start={start}, stop={stop} must satisfy 0 <= start < stop <= {source.n_samples} (the length)")
-    return _recording(source, start, stop)
+        raise InputError(f"start={start}, stop={stop} must satisfy 0 <= start < stop <= {source.n_samples} (the length)")
+    return _recording(source, start, stop, units=units)
 
 
-def iter_chunks(
-    path: str | os.PathLike, *, chunk: int, fs: float | None = None, leads: list[str] | None = None
-) -> Iterator[Recording]:
+def iter_chunks(path: str | os.PathLike, *, chunk: int, fs: float | None = None, leads: object = None,
+                units: str | None = None, gain: float | None = None) -> Iterator[Recording]:
     """Yield consecutive chunks of ``chunk`` samples (the last may be shorter), each read on its own.
 
     Each chunk's ``meta["start_sample"]`` gives its position in the file.
     """
-    if not isinstance(chunk, (int, np.integer)) or chunk <= 0:
-        raise ValueError(f"chunk={chunk!r} must be a positive number of samples")
-    source = open_file(path, fs, leads)
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk <= 0:
+        raise InputError(f"chunk={chunk!r} must be a positive number of samples")
+    source = open_file(path, fs=fs, leads=leads, units=units, gain=gain)
     for start in range(0, source.n_samples, int(chunk)):
-        yield _recording(source, start, min(start + int(chunk), source.n_samples))
+        yield _recording(source, start, min(start + int(chunk), source.n_samples), units=units)

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Recording", "as_signal", "MAX_LEADS"]
+from ..errors import InputError
+from .validate import MAX_LEADS, check_dtype, check_fs, check_shape
 
-MAX_LEADS = 16
-"""Most leads a recording may have; a wider array is taken to be leads-first (the fix: pass ``signal.T``)."""
+__all__ = ["Recording", "as_signal", "check_fs", "MAX_LEADS"]
 
 
 def as_signal(signal: object, *, name: str = "signal") -> np.ndarray:
@@ -19,7 +19,7 @@ def as_signal(signal: object, *, name: str = "signal") -> np.ndarray:
     ----------
     signal : array_like
         ``(samples,)`` or ``(samples, leads)`` in mV. A leads-first array such as ``(12, 5000)`` is refused,
-        not transposed silently: pass ``signal.T``.
+        not transposed silently: pass ``signal.T`` (see :func:`openecg.signal.validate.check_shape`).
     name : str
         The argument name used in error messages.
 
@@ -35,42 +35,14 @@ def as_signal(signal: object, *, name: str = "signal") -> np.ndarray:
     >>> as_signal(np.zeros((12, 5000)))
     Traceback (most recent call last):
     ...
-    ValueError: signal has shape (12, 5000), which looks leads-first; openecg takes (samples, leads): pass signal.T
+    openecg.errors.InputError: signal has shape (12, 5000), which looks leads-first; openecg takes (samples, leads): pass signal.T
     """
     array = np.asarray(signal)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
-    ):
-        raise ValueError(f"{name} has dtype {array.dtype}; a numeric (float or integer) array in mV is required")
+    check_dtype(array.dtype, name=name)
+    check_shape(array.shape, name=name)
     if array.ndim == 1:
         array = array[:, None]
-    elif array.ndim != 2:
-        raise ValueError(f"{name} has {array.ndim} dimensions (shape {array.shape}); allowed: (samples,) or (samples, leads)")
-    samples, leads = array.shape
-    if samples == 0 or leads == 0:
-        raise ValueError(f"{name} is empty (shape {array.shape}); at least one sample of one lead is required")
-    if leads > MAX_LEADS and samples <= MAX_LEADS:
-        raise ValueError(
-            f"{name} has shape {array.shape}, which looks leads-first; openecg takes (samples, leads): pass {name}.T"
-        )
-    if leads > MAX_LEADS:
-        raise ValueError(f"{name} has {leads} leads (shape {array.shape}); at most {MAX_LEADS} are supported")
-    if samples < leads:
-        raise ValueError(
-            f"{name} has shape {array.shape}, which looks leads-first; openecg takes (samples, leads): pass {name}.T"
-        )
     return np.ascontiguousarray(array, dtype=np.float32)
-
-
-def check_fs(fs: object, *, name: str = "fs") -> float:
-    """Return ``fs`` as a positive finite float, or raise ``ValueError`` naming it."""
-    try:
-        value = float(fs)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={fs!r} is not a number; the sample rate in Hz is required (for example fs=500)") from None
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}={fs!r} must be a finite sample rate in Hz greater than 0")
-    return value
 
 
 @dataclass(frozen=True)
@@ -111,7 +83,7 @@ class Recording:
         object.__setattr__(self, "fs", check_fs(self.fs))
         names = tuple(str(n) for n in self.lead_names) or tuple(f"lead{i}" for i in range(signal.shape[1]))
         if len(names) != signal.shape[1]:
-            raise ValueError(
+            raise InputError(
                 f"lead_names has {len(names)} names {names!r} but signal has {signal.shape[1]} leads; give one name per lead"
             )
         object.__setattr__(self, "lead_names", names)
@@ -136,7 +108,7 @@ class Recording:
         for i, lead_name in enumerate(self.lead_names):
             if lead_name.lower() == name.lower():
                 return self.signal[:, i]
-        raise ValueError(f"lead={name!r} is not in this recording; allowed: {', '.join(self.lead_names)}")
+        raise InputError(f"lead={name!r} is not in this recording; allowed: {', '.join(self.lead_names)}")
 
     def gap_mask(self) -> np.ndarray:
         """bool ``(samples,)``: True where any lead is NaN or infinite (a gap that is later marked unreadable)."""

@@ -31,7 +31,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import decoder
+from . import decoder, quality
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES
 from .decoder import N_FEATURES, EpisodeState, absorb_short_episodes, decode_frames
 from ..runtime import OUTPUT_CLASSES, Predictor
@@ -92,6 +92,9 @@ class StreamState:
         of a wide QRS that the last piece ended in (-1 if none).
     finished : bool
         Set by :func:`finish`.
+    gate : bool
+        Leave out of the lead consensus the leads of a window that fail the quality gate
+        (:func:`openecg.stream.quality.readable`).
     """
 
     predictor: Predictor
@@ -120,10 +123,12 @@ class StreamState:
     pend: np.ndarray = field(default_factory=lambda: np.zeros((3, 0), np.uint8))
     open_wide: int = -1
     finished: bool = False
+    gate: bool = True
 
 
 def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32) -> StreamState:
-    """A fresh stream for ``n_leads`` leads at ``fs`` Hz, ``batch_size`` single-lead windows per predict."""
+    """A fresh stream for ``n_leads`` leads at ``fs`` Hz, ``batch_size`` single-lead windows per predict
+    (with the per-window quality gate unless the predictor opts out, see :mod:`openecg.stream.quality`)."""
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r} must be a positive integer (windows per model call)")
     guard = int(round(GUARD_S * predictor.fs))
@@ -137,6 +142,7 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
         block=int(round(BLOCK_S * predictor.fs)),
         context=int(round(CONTEXT_S * predictor.fs)),
         rhythm_filter=EpisodeState(min_len=int(round(decoder.MIN_EPISODE_S * predictor.fs))),
+        gate=quality.signal_checks(predictor),
     )
     state.buf = np.zeros((0, n_leads), np.float32)
     state.bad = np.zeros((0, n_leads), bool)
@@ -167,6 +173,8 @@ def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
     valid = ~bad & (ptp >= FLAT_MV)
     pad = max(0, _n_model(state) - start_) if state.finished else W
     valid[pad:] = False
+    if state.gate:
+        valid &= quality.readable(signal, valid, fs=state.predictor.fs)
     state.queue.append((start_, lo, hi, signal, valid))
 
 

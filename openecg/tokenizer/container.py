@@ -42,9 +42,12 @@ from .packed import pack, unpack
 from .rle import Runs, as_runs
 from .vocab import TABLE_NAMES, VOCAB_VERSION, check_ids
 
-__all__ = ["MAGIC", "FORMAT_VERSION", "Container", "dumps", "loads", "save", "load"]
+__all__ = ["MAGIC", "STREAM_MAGIC", "FORMAT_VERSION", "Container", "dumps", "loads", "save", "load"]
 
 MAGIC = b"OECG"
+STREAM_MAGIC = b"OECGSTRM"
+"""The magic of stream files (:mod:`openecg.tokenizer.streamfile`), which begins with the container's; it is
+kept here so that :func:`loads` can tell the two apart and name the right reader."""
 FORMAT_VERSION = 1
 _PREFIX = struct.Struct("<4sHI")
 _CRC = struct.Struct("<I")
@@ -148,6 +151,11 @@ def loads(data: bytes | bytearray | memoryview) -> Container:
     if len(buffer) < minimum:
         raise ValueError(f"data has {len(buffer)} bytes; an openecg container has at least {minimum}: it is truncated")
     magic, version, header_size = _PREFIX.unpack_from(buffer)
+    if buffer.startswith(STREAM_MAGIC):
+        raise ValueError(
+            "data is an openecg stream file (.oecgs), not a container: read it with "
+            "openecg.tokenizer.streamfile.read_stream"
+        )
     if magic != MAGIC:
         raise ValueError(f"data starts with {magic!r}, not the container magic {MAGIC!r}: it is not an openecg container")
     if version > FORMAT_VERSION:

@@ -1,0 +1,205 @@
+"""The signal-quality gate: is a window of one lead an ECG the model can read?
+
+The model labels whatever it is given, so a window that is not an ECG (white noise, a mains sine, a flat
+line, too little signal to judge) must never reach the labels as sinus rhythm with beats. Each window of
+each lead is judged from the signal alone, at the model's rate, on its samples that are not gaps:
+
+* **enough signal**: at least :data:`MIN_JUDGE_S` seconds that are not gaps or padding;
+* **ECG band**: at least :data:`MIN_BAND_FRACTION` of the power above 0.5 Hz lies below 40 Hz (white noise
+  spreads evenly up to the Nyquist rate);
+* **not one tone**: at most :data:`MAX_TONE_FRACTION` of the power above 2 Hz lies within 1 Hz of its
+  strongest frequency (a sine, mains hum);
+* **QRS spikes**: the 8-25 Hz band (where QRS complexes live) holds at least :data:`MIN_QRS_FRACTION` of the
+  power and is spiky, with kurtosis at least :data:`MIN_QRS_KURTOSIS` (Gaussian noise of any colour has 3,
+  a sine 1.5; QRS complexes give 5 to 30).
+
+The thresholds leave a margin on both sides: on 10-s windows of the development records (MIT-BIH, NSTDB at
+every SNR, SVDB, CPSC 2021, LUDB, CinC 2017) the lowest band fraction is 0.63, the highest tone fraction
+0.82, the lowest QRS fraction 0.003; white, coloured and random-walk noise and sines fail (figures in
+``docs/robustness.md``, from ``benchmarks/bench_robustness.py --gate``).
+
+A lead that fails is left out of the lead consensus, like a gap or a flat line; where every lead fails, the
+samples are unreadable: wave "other", no beat, rhythm "noise" (:mod:`openecg.stream.decoder`).
+
+Examples
+--------
+>>> rng = np.random.default_rng(0)
+>>> noise = rng.normal(size=(2500, 1)).astype(np.float32)
+>>> readable(noise, np.ones_like(noise, bool), fs=250.0).tolist()
+[False]
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+
+from ..errors import SignalWarning
+
+__all__ = [
+    "MIN_JUDGE_S",
+    "MIN_BAND_FRACTION",
+    "MAX_TONE_FRACTION",
+    "MIN_QRS_KURTOSIS",
+    "MIN_QRS_FRACTION",
+    "HEART_RATE_BPM",
+    "readable",
+    "features",
+    "signal_checks",
+    "heart_rate",
+    "check_rate",
+]
+
+MIN_JUDGE_S = 3.0
+MIN_BAND_FRACTION = 0.5
+MAX_TONE_FRACTION = 0.9
+MIN_QRS_KURTOSIS = 4.0
+MIN_QRS_FRACTION = 0.001
+
+_BAND_HZ = (0.5, 40.0)
+_TONE_FROM_HZ = 2.0
+_QRS_HZ = (8.0, 25.0)
+_TONE_HZ = 1.0
+_TAPER_S = 0.25
+_QRS_EDGE_HZ = 5.0
+
+
+def signal_checks(predictor: object) -> bool:
+    """Whether the input checks (amplitude, heart rate) and this gate apply to a predictor's input: always,
+    except for a predictor that declares ``signal_checks = False`` (the test oracles, which are fed
+    synthetic ramps and levels, not ECGs)."""
+    return bool(getattr(predictor, "signal_checks", True))
+
+
+@functools.lru_cache(maxsize=16)
+def _tapers(n: int, fs: float) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """For ``n`` samples at ``fs``: the Hann window, 0.25-s cosine end tapers, the taper length, and the
+    QRS-band gain per rfft bin (1 from 8 to 25 Hz, raised-cosine edges 5 Hz wide on each side)."""
+    edge = min(int(_TAPER_S * fs), n // 4)
+    taper = np.ones(n)
+    if edge:
+        ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(edge) / edge)
+        taper[:edge], taper[n - edge:] = ramp, ramp[::-1]
+    freqs = np.fft.rfftfreq(n, 1.0 / fs)
+    (lo, hi), w = _QRS_HZ, _QRS_EDGE_HZ
+    rise = np.clip((freqs - (lo - w)) / (2 * w), 0, 1) * np.clip(((hi + w) - freqs) / (2 * w), 0, 1)
+    return np.hanning(n), taper, edge, 0.5 - 0.5 * np.cos(np.pi * rise)
+
+
+def features(x: np.ndarray, *, fs: float) -> np.ndarray:
+    """Band fraction, tone fraction, QRS-band kurtosis and QRS-band power fraction of each column.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``(k,)`` or ``(k, leads)`` finite samples at ``fs`` Hz.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(4, leads)`` (``(4, 1)`` for 1-D input), rows as listed above. For the kurtosis the QRS band
+        (8-25 Hz with smooth 5-Hz edges) is cut from the spectrum of the signal with 0.25-s cosine tapers at
+        both ends, and the kurtosis is taken between the tapers.
+    """
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    x = x - x.mean(axis=0)
+    n = len(x)
+    hann, taper, edge, gain = _tapers(n, float(fs))
+    freqs = np.fft.rfftfreq(n, 1.0 / fs)
+    coefficients = np.fft.rfft(x * hann[:, None], axis=0)
+    spectrum = coefficients.real * coefficients.real + coefficients.imag * coefficients.imag
+    above, high = freqs >= _BAND_HZ[0], freqs >= _TONE_FROM_HZ
+    in_qrs = (freqs >= _QRS_HZ[0]) & (freqs <= _QRS_HZ[1])
+    total = np.maximum(spectrum[above].sum(axis=0), 1e-300)
+    band = spectrum[above & (freqs <= _BAND_HZ[1])].sum(axis=0) / total
+    peak = freqs[high][np.argmax(spectrum[high], axis=0)]
+    near = high[:, None] & (np.abs(freqs[:, None] - peak[None, :]) <= _TONE_HZ)
+    tone = (spectrum * near).sum(axis=0) / np.maximum(spectrum[high].sum(axis=0), 1e-300)
+    qrs = np.fft.irfft(np.fft.rfft(x * taper[:, None], axis=0) * gain[:, None], n=n, axis=0)[edge:n - edge]
+    power = qrs * qrs
+    var = power.mean(axis=0)
+    kurtosis = np.where(var > 0, (power * power).mean(axis=0) / np.maximum(var * var, 1e-300), 0.0)
+    flat = spectrum[above].sum(axis=0) <= 0
+    out = np.stack([band, tone, kurtosis, spectrum[in_qrs].sum(axis=0) / total])
+    out[:, flat] = np.array([0.0, 1.0, 0.0, 0.0])[:, None]
+    return out
+
+
+def _passes(f: np.ndarray) -> np.ndarray:
+    return ((f[0] >= MIN_BAND_FRACTION) & (f[1] <= MAX_TONE_FRACTION) & (f[2] >= MIN_QRS_KURTOSIS)
+            & (f[3] >= MIN_QRS_FRACTION))
+
+
+def readable(signal: np.ndarray, valid: np.ndarray, *, fs: float) -> np.ndarray:
+    """Which leads of a window pass the gate.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        float32 ``(window, leads)`` in mV at the model's rate ``fs`` (gaps zero-filled).
+    valid : numpy.ndarray
+        bool ``(window, leads)``: samples that are signal (not gaps, flat stretches or padding).
+    fs : float
+        Sample rate in Hz.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool ``(leads,)``.
+    """
+    out = np.zeros(signal.shape[1], bool)
+    whole = valid.all(axis=0)
+    if whole.any() and len(signal) >= MIN_JUDGE_S * fs:
+        out[whole] = _passes(features(signal[:, whole], fs=fs))
+    for lead in np.flatnonzero(~whole):
+        x = signal[valid[:, lead], lead]
+        if len(x) >= MIN_JUDGE_S * fs:
+            out[lead] = _passes(features(x, fs=fs))[0]
+    return out
+
+
+HEART_RATE_BPM: tuple[float, float] = (40.0, 200.0)
+"""Heart rates (beats per minute) that pass :func:`check_rate` without a warning."""
+
+_COMMON_FS = (100.0, 125.0, 128.0, 200.0, 250.0, 256.0, 300.0, 360.0, 400.0, 500.0, 512.0, 1000.0, 1024.0, 2000.0)
+
+
+def heart_rate(x: np.ndarray, *, fs: float) -> float | None:
+    """Beat rate (per minute, at the declared ``fs``) of ``(samples, leads)`` mV: the median interval between
+    the peaks of the most active lead's QRS-band envelope (80-ms mean of the 8-25 Hz band's magnitude; peaks
+    above 0.3 times its 99.5th percentile, at least 0.25 s apart); None under 8 s or with fewer than 3 peaks."""
+    from scipy.signal import butter, find_peaks, sosfiltfilt
+
+    x = np.where(np.isfinite(x), x, 0.0).astype(np.float64)
+    if len(x) < 8 * fs:
+        return None
+    qrs = sosfiltfilt(butter(2, _QRS_HZ, btype="band", fs=fs, output="sos"), x - x.mean(axis=0), axis=0)
+    envelope = np.abs(qrs[:, np.argmax(np.mean(qrs**2, axis=0))])
+    width = max(1, int(0.08 * fs))
+    envelope = np.convolve(envelope, np.ones(width) / width, mode="same")
+    peaks, _ = find_peaks(envelope, height=0.3 * np.percentile(envelope, 99.5), distance=max(1, int(0.25 * fs)))
+    if len(peaks) < 3:
+        return None
+    return float(60.0 * fs / np.median(np.diff(peaks)))
+
+
+def check_rate(x: np.ndarray, *, fs: float) -> None:
+    """Warn (:class:`~openecg.errors.SignalWarning`) when the heart rate at the declared ``fs`` is outside
+    :data:`HEART_RATE_BPM`, naming the common sample rate that would make it about 75 per minute.
+
+    ``x`` is ``(samples, leads)`` mV, typically the first minute of a recording.
+    """
+    rate = heart_rate(x, fs=fs)
+    lo, hi = HEART_RATE_BPM
+    if rate is None or lo <= rate <= hi:
+        return
+    likely = sorted(_COMMON_FS, key=lambda f: abs(np.log(rate * f / fs / 75.0)))[:2]
+    options = " or ".join(f"fs={f:g} (heart rate {rate * f / fs:.0f})" for f in likely)
+    warnings.warn(
+        f"the heart rate at fs={fs:g} Hz would be {rate:.0f} per minute, outside {lo:g} to {hi:g}: check the "
+        f"sample rate; the nearest usual ones are {options} (a wrong fs ruins every label)",
+        SignalWarning,
+        stacklevel=3,
+    )
