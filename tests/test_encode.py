@@ -154,7 +154,7 @@ def test_sink_file_matches_memory_and_survives_a_failure(tmp_path):
 
     path2 = tmp_path / "broken.oecgs"
     with pytest.raises(RuntimeError, match="disk unplugged"):
-        openecg.encode_stream(failing(), 250.0, model=LevelOracle(), sink=path2)
+        openecg.encode_stream(failing(), 250.0, model=LevelOracle(), sink=path2, batch_size=8)
     partial = read_stream(path2)
     assert not partial.complete and partial.channels.shape[1] > 100 * 250
     np.testing.assert_array_equal(partial.channels, whole.channels[:, :partial.channels.shape[1]])

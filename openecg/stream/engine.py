@@ -164,18 +164,34 @@ def _to_model(state: StreamState, i: np.ndarray) -> np.ndarray:
     return map_index(i, fs_from=state.fs, fs_to=state.predictor.fs)
 
 
-def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
+def readable(signal: np.ndarray, size: int) -> np.ndarray:
+    """bool ``(window, leads)``: where the peak-to-peak of ``signal`` ``(window, leads)`` over the centred
+    ``size`` samples (reflected at the ends) is at least ``FLAT_MV``.
+
+    Any ``size`` consecutive samples hold a whole block of ``size // 2`` aligned to the start (or the last
+    such block, aligned to the end), so when every such block reaches ``FLAT_MV`` every sample does: the
+    sliding filters run only on windows with a flat stretch."""
     from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
+    half = max(1, size // 2)
+    k = len(signal) // half
+    blocks = np.ptp(signal[:k * half].reshape(k, half, signal.shape[1]), axis=1)
+    if k and (blocks >= FLAT_MV).all() and (np.ptp(signal[-half:], axis=0) >= FLAT_MV).all():
+        return np.ones(signal.shape, bool)
+    return maximum_filter1d(signal, size, axis=0) - minimum_filter1d(signal, size, axis=0) >= FLAT_MV
+
+
+def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
     W = state.geo.window
     a, b = input_span(start_, W, state.ratio)
     lo_in, hi_in = max(a, 0) - state.buf_start, min(b, state.n_in) - state.buf_start
     args = (max(a, 0), state.n_in, start_, W, state.ratio)
     signal = extract(state.buf[lo_in:hi_in], *args)
-    bad = extract(state.bad[lo_in:hi_in].astype(np.float32), *args) > 0.5
-    size = max(1, int(round(FLAT_S * state.predictor.fs)))
-    ptp = maximum_filter1d(signal, size, axis=0) - minimum_filter1d(signal, size, axis=0)
-    valid = ~bad & (ptp >= FLAT_MV)
+    if state.bad[lo_in:hi_in].any():
+        valid = ~(extract(state.bad[lo_in:hi_in].astype(np.float32), *args) > 0.5)
+    else:
+        valid = np.ones(signal.shape, bool)
+    valid &= readable(signal, max(1, int(round(FLAT_S * state.predictor.fs))))
     pad = max(0, _n_model(state) - start_) if state.finished else W
     valid[pad:] = False
     state.queue.append((start_, lo, hi, signal, valid))
