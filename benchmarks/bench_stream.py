@@ -1,9 +1,21 @@
-"""Streaming benchmark: 24 h of real single-lead ECG at 250 Hz, in memory and file to file, and the latency of
-a 12-lead 10-s ``encode``. Wall time and, beside it, the process's CPU time (the steadier figure on a
-shared machine); the load average is printed last.
+"""Streaming benchmark: 24 h of real single-lead ECG at 250 Hz, in memory and file to file, against openecg
+0.11.0 on the same signal in the same run, and the latency of a 12-lead 10-s ``encode``. Wall time and,
+beside it, the process's CPU time (the steadier figure on a shared machine), with the load average beside
+each figure.
 
-The 24-h recording is lead 0 of the MIT-BIH records (resampled 360 -> 250 Hz) followed by the QTDB records,
-cut at 24 h. Each measurement runs in its own process so that its peak RSS is its own.
+Signals (``--signal``), all lead 0 resampled 360 -> 250 Hz (``scipy.signal.resample_poly``):
+
+* ``arrhythmia`` (default): the 30-min arrhythmic mix, the first 225 s of each of MIT-BIH 101 106 119 201
+  203 208 217 230, concatenated; and ``--hours`` of the MIT-BIH DS1 records (101 ... 230, 22 records of
+  30 min) repeated in order up to that length;
+* ``mixed``: the MIT-BIH records here followed by the QTDB records, cut at ``--hours`` (no 30-min mix).
+
+The 30-min mix is encoded, warm and in memory, by this checkout and by openecg 0.11.0 from PyPI (its
+``encode_stream`` with ``model=openecg.load_codec_onnx()``), alternately ``--repeats`` times each, and the
+ratio of the medians is printed. 0.11.0 runs in its own virtual environment, made on first use in
+``.bench-venvs/openecg-0.11.0`` (``pip install openecg==0.11.0 "numpy<2" onnxruntime==<ours>``, so both
+use the same ONNX Runtime); ``--no-baseline`` skips it. Each measurement runs in its own process so that
+its peak RSS is its own.
 
 Usage::
 
@@ -66,6 +78,49 @@ def data_root() -> Path:
     if not root or not Path(root).is_dir():
         sys.exit("set OPENECG_DATA to the folder of the PhysioNet databases (mitdb/, qtdb/)")
     return Path(root)
+
+
+ARRHYTHMIA_MIX = ("101", "106", "119", "201", "203", "208", "217", "230")
+MIX_SECONDS = 225
+DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124", "201", "203", "205",
+       "207", "208", "209", "215", "220", "223", "230")
+BASELINE = "0.11.0"
+BASELINE_VENV = REPO / ".bench-venvs" / f"openecg-{BASELINE}"
+BASELINE_CHILD = """
+import json, sys, time
+import numpy as np
+import openecg
+signal = np.load(sys.argv[1])
+model = openecg.load_codec_onnx()
+openecg.encode_stream(signal[:15000], 250, model=model)
+start, cpu = time.perf_counter(), time.process_time()
+openecg.encode_stream(signal, 250, model=model)
+print(json.dumps({"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}))
+"""
+
+
+def mitdb_lead0(record: str, seconds: float | None = None) -> np.ndarray:
+    """Lead 0 of MIT-BIH ``record`` (its first ``seconds``, or all), resampled 360 -> 250 Hz, float32 mV."""
+    import wfdb
+    from scipy.signal import resample_poly
+
+    sampto = None if seconds is None else int(seconds * 360)
+    x = wfdb.rdrecord(str(data_root() / "mitdb" / record), channels=[0], sampto=sampto).p_signal[:, 0]
+    return resample_poly(np.nan_to_num(x), 25, 36).astype(np.float32)
+
+
+def build_mix(path: Path) -> None:
+    """Write the 30-min arrhythmic mix (see the module docstring) to ``path`` (.npy float32)."""
+    np.save(path, np.concatenate([mitdb_lead0(r, MIX_SECONDS) for r in ARRHYTHMIA_MIX]))
+
+
+def build_ds1(hours: float, path: Path) -> None:
+    """Write ``hours`` of the MIT-BIH DS1 records, repeated in order, to ``path`` (.npy float32)."""
+    need = int(hours * 3600 * FS)
+    records = [mitdb_lead0(r) for r in DS1]
+    total = sum(len(x) for x in records)
+    signal = np.concatenate(records * (need // total + 1))
+    np.save(path, signal[:need])
 
 
 def build_recording(hours: float, path: Path) -> None:
@@ -143,6 +198,7 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     model, name = predictor(args.model, args.models_dir)
     if args.mode == "memory":
         signal = np.load(args.input)
+        openecg.encode_stream(signal[:15000], FS, model=model, batch_size=args.batch_size)  # warm, as 0.11.0
         start, cpu = time.perf_counter(), time.process_time()
         codec = openecg.encode_stream(signal, FS, model=model, batch_size=args.batch_size)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -181,6 +237,51 @@ def run_child(*extra: str) -> dict[str, object]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def baseline_python() -> Path:
+    """The interpreter of the openecg 0.11.0 environment, made (once) with ``venv`` and ``pip``."""
+    from importlib.metadata import version
+
+    python = BASELINE_VENV / "bin" / "python"
+    check = [str(python), "-c", "import openecg, onnxruntime; openecg.load_codec_onnx"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if python.is_file() and subprocess.run(check, cwd=tempfile.gettempdir(), env=env, capture_output=True).returncode == 0:
+        return python
+    print(f"making {BASELINE_VENV.relative_to(REPO)} (openecg {BASELINE} from PyPI) ...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(BASELINE_VENV)], check=True)
+    pins = [f"openecg=={BASELINE}", "numpy<2", f"onnxruntime=={version('onnxruntime')}"]
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *pins], check=True)
+    return python
+
+
+def run_baseline(python: Path, npy: Path) -> dict[str, float]:
+    """openecg 0.11.0's ``encode_stream`` on ``npy``, warm, in a process outside this checkout."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1"}
+    out = subprocess.run([str(python), "-c", BASELINE_CHILD, str(npy)], capture_output=True, text=True, env=env,
+                         cwd=tempfile.gettempdir(), check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def compare_with_baseline(npy: Path, common: list[str], repeats: int) -> None:
+    """Ours and 0.11.0 alternately on the 30-min mix; medians and their ratio."""
+    python = baseline_python()
+    ours, theirs = [], []
+    for _ in range(repeats):
+        r = run_child("--mode", "memory", "--input", str(npy), *common)
+        ours.append((r["wall_s"], r["cpu_s"]))
+        print(f"  this checkout [{r['model']}]: wall {r['wall_s']:.2f} s (cpu {r['cpu_s']:.2f} s), {load()}", flush=True)
+        b = run_baseline(python, npy)
+        theirs.append((b["wall_s"], b["cpu_s"]))
+        print(f"  openecg {BASELINE}: wall {b['wall_s']:.2f} s (cpu {b['cpu_s']:.2f} s), {load()}", flush=True)
+    (w0, c0), (w1, c1) = np.median(ours, axis=0), np.median(theirs, axis=0)
+    print(f"30-min arrhythmic mix, medians of {repeats}: this checkout wall {w0:.2f} s (cpu {c0:.2f} s), "
+          f"openecg {BASELINE} wall {w1:.2f} s (cpu {c1:.2f} s): {w1 / w0:.1f}x faster in wall time, "
+          f"{c1 / c0:.1f}x in CPU time", flush=True)
+
+
 def write_wfdb(npy: Path, folder: Path) -> Path:
     import wfdb
 
@@ -194,6 +295,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("--hours", type=float, nargs="+", default=[24.0])
+    parser.add_argument("--signal", choices=["arrhythmia", "mixed"], default="arrhythmia")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each side of the 0.11.0 comparison")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the comparison with openecg 0.11.0")
+    parser.add_argument("--no-latency", action="store_true", help="skip the 12-lead latency")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--random-model", action="store_true", help="time a random-weight model of the shipped size")
     parser.add_argument("--models-dir", help=argparse.SUPPRESS)
@@ -211,22 +316,27 @@ def main() -> None:
         if args.random_model:
             export_random_model(folder / "models")
             common += ["--models-dir", str(folder / "models")]
+        print(f"{os.cpu_count()} cores, {load()}", flush=True)
+        if args.signal == "arrhythmia" and not args.no_baseline:
+            mix = folder / "mix_30min.npy"
+            build_mix(mix)
+            compare_with_baseline(mix, common, args.repeats)
         for hours in args.hours:
             npy = folder / f"ecg_{hours}h.npy"
             t0 = time.perf_counter()
-            build_recording(hours, npy)
+            (build_ds1 if args.signal == "arrhythmia" else build_recording)(hours, npy)
             record = write_wfdb(npy, folder)
-            print(f"built {hours} h of real ECG at 250 Hz in {time.perf_counter() - t0:.1f} s")
+            print(f"built {hours} h of real ECG ({args.signal}) at 250 Hz in {time.perf_counter() - t0:.1f} s")
             for mode, io_args in (("memory", ["--input", str(npy)]),
                                   ("file", ["--input", str(record), "--output", str(folder / "out.oecgs")])):
                 r = run_child("--mode", mode, *io_args, *common)
                 print(f"{mode:>6} {r['hours']:.1f} h [{r['model']}]: wall {r['wall_s']:.1f} s "
                       f"(cpu {r['cpu_s']:.1f} s), {r['windows_per_s']:.0f} windows/s, "
-                      f"peak RSS {r['peak_rss_mb']:.0f} MB")
-        r = run_child("--mode", "latency", *common)
-        print(f"12-lead 10-s encode [{r['model']}]: median {r['median_ms']:.1f} ms (cpu {r['cpu_ms']:.1f} ms), "
-              f"p90 {r['p90_ms']:.1f} ms, peak RSS {r['peak_rss_mb']:.0f} MB")
-        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+                      f"peak RSS {r['peak_rss_mb']:.0f} MB, {load()}", flush=True)
+        if not args.no_latency:
+            r = run_child("--mode", "latency", *common)
+            print(f"12-lead 10-s encode [{r['model']}]: median {r['median_ms']:.1f} ms (cpu {r['cpu_ms']:.1f} ms), "
+                  f"p90 {r['p90_ms']:.1f} ms, peak RSS {r['peak_rss_mb']:.0f} MB, {load()}")
 
 
 if __name__ == "__main__":

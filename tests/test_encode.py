@@ -155,7 +155,7 @@ def test_sink_file_matches_memory_and_survives_a_failure(tmp_path):
 
     path2 = tmp_path / "broken.oecgs"
     with pytest.raises(RuntimeError, match="disk unplugged") as failure:
-        openecg.encode_stream(failing(), 250.0, model=LevelOracle(), sink=path2)
+        openecg.encode_stream(failing(), 250.0, model=LevelOracle(), sink=path2, batch_size=8)
     assert not path2.exists() and "broken.oecgs.part" in failure.value.__notes__[0]
     with pytest.warns(FileWarning, match="without the end marker"):
         partial = read_stream(tmp_path / "broken.oecgs.part")

@@ -159,3 +159,22 @@ def test_any_chunking_gives_the_exact_stitch(n, chunks, batch_size):
     finally:
         stream.decode_frames, decoder.MIN_EPISODE_S = saved
     check_echo(pieces, n)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    levels=st.lists(st.sampled_from([0.0, 0.004, 0.01, 0.02, 1.0]), min_size=1, max_size=12),
+    size=st.integers(1, 60),
+    leads=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_readable_shortcut_matches_the_sliding_filter(levels, size, leads, seed):
+    """Flat stretches (steps of 0.004 mV stay below FLAT_MV = 0.01 mV) at random places: the block shortcut
+    gives exactly the sliding peak-to-peak rule."""
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+    rng = np.random.default_rng(seed)
+    signal = np.repeat(np.array(levels, np.float32), rng.integers(1, 40, len(levels)))[:, None]
+    signal = (signal + rng.choice([0.0, 0.003], (len(signal), leads))).astype(np.float32)
+    expected = maximum_filter1d(signal, size, axis=0) - minimum_filter1d(signal, size, axis=0) >= stream.FLAT_MV
+    np.testing.assert_array_equal(stream.readable(signal, size), expected)

@@ -151,6 +151,19 @@ def absorb_short_episodes(rhythm: np.ndarray, state: EpisodeState, *, final: boo
     return np.repeat(np.array(classes, np.uint8), counts)
 
 
+def argmax_classes(probs: np.ndarray) -> np.ndarray:
+    """``np.argmax(probs, axis=1)`` as uint8 for ``(samples, classes)`` with few classes: one vectorised
+    comparison per class instead of a loop over rows (ties go to the first class, as with argmax)."""
+    best = probs[:, 0].copy()
+    out = np.zeros(len(probs), np.uint8)
+    for c in range(1, probs.shape[1]):
+        column = probs[:, c]
+        higher = column > best
+        out[higher] = c
+        np.maximum(best, column, out=best)
+    return out
+
+
 def decode_frames(features: np.ndarray, fs: float) -> np.ndarray:
     """:func:`decode` before the episode filter: the rhythm row is the smoothed per-sample argmax (noise
     where unreadable). Each sample depends only on features within ``RHYTHM_SMOOTH_S / 2`` of it and on
@@ -158,13 +171,13 @@ def decode_frames(features: np.ndarray, fs: float) -> np.ndarray:
     from scipy.ndimage import uniform_filter1d
 
     valid = features[:, VALID] > 0
-    wave = np.argmax(features[:, WAVE_SLICE], axis=1).astype(np.uint8)
+    wave = argmax_classes(features[:, WAVE_SLICE])
     wave[~valid] = OTHER
     wave = _clean_waves(wave, fs)
     beat = _beats(wave, features[:, BEAT_SLICE])
     size = max(1, int(round(RHYTHM_SMOOTH_S * fs)))
-    smooth = uniform_filter1d(features[:, RHYTHM_SLICE], size=size, axis=0, mode="nearest")
-    rhythm = np.argmax(smooth, axis=1).astype(np.uint8)
+    smooth = uniform_filter1d(np.ascontiguousarray(features[:, RHYTHM_SLICE].T), size=size, axis=1, mode="nearest")
+    rhythm = argmax_classes(smooth.T)
     rhythm[~valid] = NOISE
     return np.stack([wave, beat, rhythm])
 

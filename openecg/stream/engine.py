@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -46,6 +47,13 @@ BLOCK_S = 60.0
 CONTEXT_S = 10.0
 FLAT_S = 2.0
 FLAT_MV = 0.01
+AHEAD = 1
+
+Window = tuple[int, int, int, np.ndarray, np.ndarray]
+"""A scheduled window: ``(start, lo, hi, signal (window, leads) float32, valid (window, leads) bool)``."""
+Region = tuple[int, int, int, np.ndarray]
+"""A window's result: ``(start, lo, hi, features (window, 20) float32)``."""
+_POOL: ThreadPoolExecutor | None = None
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,10 @@ class StreamState:
         Input samples received.
     buf_start, buf, bad
         Input kept: float32 ``(k, leads)`` from ``buf_start`` with gaps zero-filled, and where they were.
-    next_k, queue, tail
-        Next grid window to schedule, windows waiting for a full batch ``(start, lo, hi, signal, valid)``,
-        and the features of the last window past its region (used if the recording ends with it).
+    next_k, queue, inflight, tail
+        Next grid window to schedule, windows waiting for a full batch, batches on the inference thread
+        (oldest first), and the features of the last window past its region (used if the recording ends
+        with it).
     feat_start, feat, next_block
         Stitched features ``(k, 20)`` from ``feat_start``; next decode block.
     rhythm_filter, lab_start, lab, rhythm_end
@@ -110,7 +119,8 @@ class StreamState:
     buf: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), np.float32))
     bad: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), bool))
     next_k: int = 0
-    queue: list[tuple[int, int, int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    queue: list[Window] = field(default_factory=list)
+    inflight: list[Future[list[Region]]] = field(default_factory=list)
     tail: np.ndarray | None = None
     feat_start: int = 0
     feat: np.ndarray = field(default_factory=lambda: np.zeros((0, N_FEATURES), np.float32))
@@ -159,18 +169,34 @@ def _to_model(state: StreamState, i: np.ndarray) -> np.ndarray:
     return map_index(i, fs_from=state.fs, fs_to=state.predictor.fs)
 
 
-def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
+def readable(signal: np.ndarray, size: int) -> np.ndarray:
+    """bool ``(window, leads)``: where the peak-to-peak of ``signal`` ``(window, leads)`` over the centred
+    ``size`` samples (reflected at the ends) is at least ``FLAT_MV``.
+
+    Any ``size`` consecutive samples hold a whole block of ``size // 2`` aligned to the start (or the last
+    such block, aligned to the end), so when every such block reaches ``FLAT_MV`` every sample does: the
+    sliding filters run only on windows with a flat stretch."""
     from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
+    half = max(1, size // 2)
+    k = len(signal) // half
+    blocks = np.ptp(signal[:k * half].reshape(k, half, signal.shape[1]), axis=1)
+    if k and (blocks >= FLAT_MV).all() and (np.ptp(signal[-half:], axis=0) >= FLAT_MV).all():
+        return np.ones(signal.shape, bool)
+    return maximum_filter1d(signal, size, axis=0) - minimum_filter1d(signal, size, axis=0) >= FLAT_MV
+
+
+def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
     W = state.geo.window
     a, b = input_span(start_, W, state.ratio)
     lo_in, hi_in = max(a, 0) - state.buf_start, min(b, state.n_in) - state.buf_start
     args = (max(a, 0), state.n_in, start_, W, state.ratio)
     signal = extract(state.buf[lo_in:hi_in], *args)
-    bad = extract(state.bad[lo_in:hi_in].astype(np.float32), *args) > 0.5
-    size = max(1, int(round(FLAT_S * state.predictor.fs)))
-    ptp = maximum_filter1d(signal, size, axis=0) - minimum_filter1d(signal, size, axis=0)
-    valid = ~bad & (ptp >= FLAT_MV)
+    if state.bad[lo_in:hi_in].any():
+        valid = ~(extract(state.bad[lo_in:hi_in].astype(np.float32), *args) > 0.5)
+    else:
+        valid = np.ones(signal.shape, bool)
+    valid &= readable(signal, max(1, int(round(FLAT_S * state.predictor.fs))))
     pad = max(0, _n_model(state) - start_) if state.finished else W
     valid[pad:] = False
     if state.gate:
@@ -178,7 +204,7 @@ def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
     state.queue.append((start_, lo, hi, signal, valid))
 
 
-def _stitch(state: StreamState, regions: list[tuple[int, int, int, np.ndarray]]) -> None:
+def _stitch(state: StreamState, regions: list[Region]) -> None:
     """Append the owned part ``[lo, hi)`` of each window's features ``(window, 20)`` (started at ``start``)."""
     end = state.feat_start + len(state.feat)
     parts = [state.feat]
@@ -191,24 +217,50 @@ def _stitch(state: StreamState, regions: list[tuple[int, int, int, np.ndarray]])
     state.feat = np.concatenate(parts)
 
 
-def _run_queue(state: StreamState, *, final: bool) -> None:
-    rows = len(state.queue) * state.n_leads
-    if not state.queue or (rows < state.batch_size and not final):
-        return
-    x = np.concatenate([signal.T for _, _, _, signal, _ in state.queue])
-    outputs = []
-    for i in range(0, len(x), state.batch_size):
-        out = state.predictor.predict(np.ascontiguousarray(x[i:i + state.batch_size]))
-        outputs.append(np.concatenate([np.asarray(out[key], np.float32) for key in OUTPUT_CLASSES], axis=-1))
-    probs = np.concatenate(outputs).reshape(len(state.queue), state.n_leads, state.geo.window, -1)
+def _infer(predictor: Predictor, batch: list[Window], *, n_leads: int, batch_size: int) -> list[Region]:
+    """Run the windows of ``batch`` through ``predictor`` (``batch_size`` rows per call) and fuse their
+    leads: per window, the owned region and its features ``(window, 20)``. Rows where nothing is readable
+    (all gap or flat) are not run: they are noise by rule and weigh nothing in the fusion. Runs on the
+    inference thread, so it touches nothing but its arguments."""
+    x = np.concatenate([signal.T for _, _, _, signal, _ in batch])
+    live = np.flatnonzero(np.concatenate([valid.any(axis=0) for *_, valid in batch]))
+    width = sum(OUTPUT_CLASSES.values())
+    probs = np.zeros((len(x), x.shape[1], width), np.float32)
+    for i in range(0, len(live), batch_size):
+        rows = live[i:i + batch_size]
+        out = predictor.predict(np.ascontiguousarray(x[rows]))
+        probs[rows] = np.concatenate([np.asarray(out[key], np.float32) for key in OUTPUT_CLASSES], axis=-1)
+    probs = probs.reshape(len(batch), n_leads, x.shape[1], width)
     regions = []
-    for (start_, lo, hi, _, valid), p in zip(state.queue, probs):
+    for (start_, lo, hi, _, valid), p in zip(batch, probs):
         weight = valid.T[..., None].astype(np.float32)
         total = weight.sum(axis=0)
         fused = (p * weight).sum(axis=0) / np.maximum(total, 1.0)
-        regions.append((start_, lo, hi, np.concatenate([fused, total / state.n_leads], axis=1)))
-    _stitch(state, regions)
-    state.queue = []
+        regions.append((start_, lo, hi, np.concatenate([fused, total / n_leads], axis=1)))
+    return regions
+
+
+def _inference_pool() -> ThreadPoolExecutor:
+    """The one inference thread of the process (ONNX Runtime and LiteRT release the GIL while they run)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openecg-inference")
+    return _POOL
+
+
+def _run_queue(state: StreamState, *, final: bool) -> None:
+    """Send the queued windows to the inference thread once they fill a batch (or at the end); stitch the
+    results of earlier batches in order, keeping at most ``AHEAD`` batches in flight while the stream goes
+    on (all of them are collected when ``final``)."""
+    rows = len(state.queue) * state.n_leads
+    if state.queue and (rows >= state.batch_size or final):
+        job = _inference_pool().submit(
+            _infer, state.predictor, state.queue, n_leads=state.n_leads, batch_size=state.batch_size
+        )
+        state.inflight.append(job)
+        state.queue = []
+    while len(state.inflight) > (0 if final else AHEAD):
+        _stitch(state, state.inflight.pop(0).result())
 
 
 def _settle_rhythm(state: StreamState, raw: np.ndarray, *, final: bool) -> None:

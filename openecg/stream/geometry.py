@@ -125,8 +125,10 @@ def extract(buffer: np.ndarray, buf_start: int, n_total: int, start: int, length
         buffer was filled, so chunking cannot change it.
     """
     a, b = input_span(start, length, ratio)
-    idx = np.clip(np.arange(a, b), 0, n_total - 1) - buf_start
-    segment = buffer[idx]
+    if a >= 0 and b <= n_total:
+        segment = buffer[a - buf_start:b - buf_start]
+    else:
+        segment = buffer[np.clip(np.arange(a, b), 0, n_total - 1) - buf_start]
     if ratio == 1:
         out = segment.copy()
         out[max(0, n_total - start):] = 0.0

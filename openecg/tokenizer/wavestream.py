@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .rle import label_runs
 from .vocab import NOISE, OTHER, QRS_CLASSES, SYMBOLS, class_id, symbol_id
@@ -45,8 +46,8 @@ PACED = class_id("wave", "paced_QRS")
 _BY_WAVE = np.array([ISO, symbol_id("P"), R, symbol_id("T"), R], np.uint8)
 
 
-def _deflections(x: np.ndarray) -> np.ndarray:
-    """Q/R/S symbol per sample of one QRS ``x`` ``(n,)`` in mV."""
+def _deflections_reference(x: np.ndarray) -> np.ndarray:
+    """Q/R/S symbol per sample of one QRS ``x`` ``(n,)`` in mV (plain twin of :func:`_qrs_kernel`)."""
     rel = x - x[0]
     threshold = max(MIN_LOBE_MV, 0.1 * float(np.ptp(x)))
     sign = np.where(rel > threshold, 1, np.where(rel < -threshold, -1, 0))
@@ -64,13 +65,14 @@ def _deflections(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _qrs_symbols(segment: np.ndarray, fs: float, paced: bool) -> np.ndarray:
+def _qrs_symbols_reference(segment: np.ndarray, fs: float, paced: bool) -> np.ndarray:
+    """Symbols of one QRS run ``segment`` ``(n, leads)`` in mV at ``fs`` (plain twin of :func:`_qrs_kernel`)."""
     n = len(segment)
     out = np.empty(n, np.uint8)
     first = 0
     if paced and n > 1:
         head = min(n, int(round(PACER_SEARCH_S * fs)) + 1)
-        slope = np.abs(np.diff(segment[:head], axis=0)).max(axis=1) * fs
+        slope = np.abs(np.diff(segment[:head], axis=0)).max(axis=1) * np.float32(fs)
         steep = np.flatnonzero(slope > PACER_SLOPE)
         if len(steep):
             first = int(steep[-1]) + 2
@@ -82,8 +84,77 @@ def _qrs_symbols(segment: np.ndarray, fs: float, paced: bool) -> np.ndarray:
         out[first:] = WIDE
     else:
         lead = int(np.argmax(np.ptp(rest, axis=0)))
-        out[first:] = _deflections(rest[:, lead])
+        out[first:] = _deflections_reference(rest[:, lead])
     return out
+
+
+@njit(cache=True, nogil=True)
+def _qrs_kernel(out, signal, starts, lengths, paced, fs, head, wide):  # pragma: no cover - compiled
+    """Write the symbols of every QRS run ``[starts[r], starts[r] + lengths[r])`` into ``out`` ``(n,)``
+    from ``signal`` float32 ``(n, leads)``; ``paced[r]`` marks paced runs, ``fs`` is float32, ``head`` the
+    samples searched for a pacer spike and ``wide`` the length (samples, float) above which a run is wide."""
+    n_leads = signal.shape[1]
+    for r in range(len(starts)):
+        s, n = starts[r], lengths[r]
+        first = 0
+        if paced[r] and n > 1:
+            steep = -1
+            for i in range(min(n, head) - 1):
+                slope = np.float32(0.0)
+                for lead in range(n_leads):
+                    d = abs(signal[s + i + 1, lead] - signal[s + i, lead])
+                    if d > slope:
+                        slope = d
+                if slope * fs > np.float32(PACER_SLOPE):
+                    steep = i
+            if steep >= 0:
+                first = steep + 2
+                out[s:s + first] = PACER
+        k = n - first
+        if k == 0:
+            continue
+        a = s + first
+        if k > wide:
+            out[a:s + n] = WIDE
+            continue
+        lead, ptp = 0, np.float32(-1.0)
+        for j in range(n_leads):
+            hi = lo = signal[a, j]
+            for i in range(a + 1, a + k):
+                hi, lo = max(hi, signal[i, j]), min(lo, signal[i, j])
+            if hi - lo > ptp:
+                lead, ptp = j, hi - lo
+        threshold = np.float32(max(MIN_LOBE_MV, 0.1 * np.float64(ptp)))
+        sign = np.zeros(k, np.int8)
+        first_nonzero = -1
+        for i in range(k):
+            rel = signal[a + i, lead] - signal[a, lead]
+            sign[i] = 1 if rel > threshold else (-1 if rel < -threshold else 0)
+            if sign[i] != 0 and first_nonzero < 0:
+                first_nonzero = i
+        if first_nonzero < 0:
+            out[a:a + k] = R
+            continue
+        current = sign[first_nonzero]
+        first_positive = -1
+        for i in range(k):
+            if sign[i] != 0:
+                current = sign[i]
+            sign[i] = current
+            if current > 0 and first_positive < 0:
+                first_positive = i
+        for i in range(k):
+            out[a + i] = Q if first_positive < 0 or i < first_positive else (R if sign[i] > 0 else S)
+
+
+def qrs_symbols(out: np.ndarray, signal: np.ndarray, starts: np.ndarray, lengths: np.ndarray, paced: np.ndarray,
+                fs: float) -> None:
+    """Write the symbols of the QRS runs ``(starts, lengths)`` (``paced`` bool per run) of ``signal`` float32
+    ``(n, leads)`` in mV at ``fs`` Hz into ``out`` uint8 ``(n,)``; see the module docstring for the rules."""
+    if len(starts):
+        _qrs_kernel(out, np.ascontiguousarray(signal, np.float32), starts.astype(np.int64),
+                    lengths.astype(np.int64), paced.astype(np.bool_), np.float32(fs),
+                    int(round(PACER_SEARCH_S * fs)) + 1, float(WIDE_QRS_S * fs))
 
 
 def wave_tokens(
@@ -129,12 +200,11 @@ def wave_tokens(
             done = int(starts[-1])
     symbols = _BY_WAVE[wave[:done]]
     symbols[(wave[:done] == OTHER) & (rhythm[:done] == NOISE)] = UNK
-    for i, (start, length, value) in enumerate(zip(starts, lengths, values)):
-        if value in QRS_CLASSES and start < done:
-            if i == 0 and continued:
-                symbols[start:start + length] = WIDE
-            else:
-                symbols[start:start + length] = _qrs_symbols(signal[start:start + length], fs, value == PACED)
+    qrs = np.isin(values, QRS_CLASSES) & (starts < done)
+    if continued:
+        symbols[:lengths[0]] = WIDE
+        qrs[0] = False
+    qrs_symbols(symbols, signal, starts[qrs], lengths[qrs], values[qrs] == PACED, fs)
     _, token_lengths, token_symbols = label_runs(symbols)
     return token_symbols.astype(np.uint8), token_lengths.astype(np.int64), done
 
