@@ -36,14 +36,11 @@ def load_tracks(name: str, split: str, fs: float, root: str | None = None) -> li
 def motion_noise(records: list[str], fs: float, root: str | None = None) -> np.ndarray:
     """Real electrode-motion noise at ``fs``: both leads of the lowest-SNR NSTDB training record, noisy minus
     clean, keeping only the 2-s blocks where noise was added (NSTDB alternates noisy and clean minutes)."""
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
+    from ..signal.resample import resample
 
     record = sorted(records, key=lambda r: int(r[4:].replace("_", "-")))[0]
     noise = data.nstdb_noise(record, root=root)
-    ratio = Fraction(fs / 360.0).limit_denominator(1000)
-    noise = resample_poly(noise, ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
+    noise = resample(noise, fs_from=360.0, fs_to=fs)
     block = int(2 * fs)
     blocks = noise[: noise.shape[0] // block * block].T.reshape(-1, block)
     return np.ascontiguousarray(blocks[blocks.std(axis=1) > 1e-3].ravel())
