@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .signal.resample import _ratio, resample_span, source_span
+from ..signal.resample import _ratio, resample_span, source_span
 
 __all__ = ["Geometry", "plan", "input_ratio", "input_span", "extract"]
 
