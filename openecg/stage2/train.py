@@ -3,7 +3,7 @@
 Seeded; logs the training losses every 50 steps and the validation figures every ``eval_every`` steps to
 ``<out>/log.jsonl``; checkpoints to ``<out>/last.pt`` after each evaluation and resumes from it when run again
 with the same ``--out``; writes the best model (lowest validation loss) with ``save_pretrained`` to
-``<out>/best``. Validation uses the committed ``val`` split of each database (``data/splits/``).
+``<out>/best``. Validation uses the committed ``val`` split of each database (``openecg/data/splits/``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from transformers import get_cosine_schedule_with_warmup
 
 from .. import data
 from .config import OpenECGConfig
@@ -102,6 +103,16 @@ def evaluate(model: OpenECGModel, val: dict[str, Batch], beat_weight: torch.Tens
     return report
 
 
+def _train_mode(model: OpenECGModel, freeze_batchnorm: bool) -> None:
+    """Training mode; with ``freeze_batchnorm`` every BatchNorm keeps its running statistics (eval mode),
+    as a model recovered from a folded int8 export needs (:mod:`.from_onnx`)."""
+    model.train()
+    if freeze_batchnorm:
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm1d):
+                module.eval()
+
+
 def _git_commit() -> str | None:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
@@ -133,56 +144,54 @@ def main(argv: list[str] | None = None) -> None:
           + ", ".join(f"{n} {len(train_tracks[n])}/{len(val_tracks[n])} tracks" for n in cfg["datasets"]), flush=True)
 
     training_data = {n: {"split": "train", "tracks": len(train_tracks[n]), "weight": w} for n, w in cfg["datasets"].items()}
-    config = OpenECGConfig(**cfg["model"], training_data=training_data, git_commit=_git_commit(),
-                           init_from=cfg.get("init_from"))
-    model = OpenECGModel(config)
-    if cfg.get("init_from"):  # fine-tuning: start from the weights of an earlier run's save_pretrained folder
-        from safetensors.torch import load_file
-
-        model.load_state_dict(load_file(str(Path(cfg["init_from"]) / "model.safetensors")))
+    if cfg.get("init_from"):  # fine-tuning: the weights and architecture of an earlier save_pretrained folder
+        model = OpenECGModel.from_pretrained(cfg["init_from"])
+        differ = {k: (getattr(model.config, k), v) for k, v in cfg["model"].items() if getattr(model.config, k) != v}
+        if differ:
+            raise ValueError(f"model settings {differ} (init_from, config) differ; fine-tuning keeps the architecture")
+        model.config.training_data, model.config.git_commit = training_data, _git_commit()
+        model.config.init_from = cfg["init_from"]
         print(f"initialised from {cfg['init_from']}", flush=True)
+    else:
+        model = OpenECGModel(OpenECGConfig(**cfg["model"], training_data=training_data, git_commit=_git_commit()))
+    freeze_bn = bool(cfg.get("freeze_batchnorm", False))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     beat_weight = torch.tensor(cfg["beat_class_weights"], dtype=torch.float32)
     step, best = 0, math.inf
+    schedule = get_cosine_schedule_with_warmup(opt, num_warmup_steps=cfg["warmup_steps"], num_training_steps=cfg["steps"])
     ckpt = out / "last.pt"
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
+        model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"]), schedule.load_state_dict(state["schedule"])
         step, best = state["step"], state["best"]
         sampler.rng = np.random.default_rng([cfg["seed"], step])
         print(f"resumed from {ckpt} at step {step}", flush=True)
 
-    def lr_at(s: int) -> float:
-        if s < cfg["warmup_steps"]:
-            return cfg["lr"] * (s + 1) / cfg["warmup_steps"]
-        progress = (s - cfg["warmup_steps"]) / max(1, cfg["steps"] - cfg["warmup_steps"])
-        return cfg["lr"] * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
     log = (out / "log.jsonl").open("a")
-    model.train()
+    _train_mode(model, freeze_bn)
     running: dict[str, float] = {}
     t_last = time.time()
     while step < cfg["steps"]:
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step)
         x, labels, mask, qrs = _tensors(sampler.draw(cfg["batch_size"]))
         losses = multitask_loss(model(x), labels, mask, qrs, beat_weight=beat_weight, qrs_weight=cfg["qrs_presence_weight"])
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        schedule.step()
         step += 1
         for k, v in losses.items():
             running[k] = running.get(k, 0.0) + float(v.detach())
         if step % 50 == 0:
             rate = 50 / (time.time() - t_last)
             t_last = time.time()
-            entry = {"step": step, "lr": lr_at(step), "steps_per_s": round(rate, 3)} | {k: v / 50 for k, v in running.items()}
+            entry = {"step": step, "lr": schedule.get_last_lr()[0], "steps_per_s": round(rate, 3)} | {k: v / 50 for k, v in running.items()}
             running = {}
             print(json.dumps(entry), flush=True)
             log.write(json.dumps(entry) + "\n")
         if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
             report = evaluate(model, val, beat_weight, cfg["qrs_presence_weight"])
+            _train_mode(model, freeze_bn)
             score = sum(r["loss_total"] for r in report.values())
             entry = {"step": step, "val": report, "val_total": score}
             print(json.dumps(entry), flush=True)
@@ -192,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
                 best = score
                 model.config.metrics = {"val_losses": report, "step": step}
                 model.save_pretrained(out / "best")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best}, ckpt)
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "schedule": schedule.state_dict(), "step": step, "best": best}, ckpt)
     last = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if '"val"' in line][-1]
     model.config.metrics = {"val_losses": last["val"], "step": last["step"]}
     model.save_pretrained(out / "final")

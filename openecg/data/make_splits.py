@@ -1,11 +1,10 @@
-"""Write the committed, seeded train/validation splits of every database to ``data/splits/<name>.json``.
+"""Write the committed, seeded train/validation splits of every database to ``openecg/data/splits/<name>.json``.
 
 Run from the repository root with the databases available::
 
-    OPENECG_DATA=<folder of databases> python data/splits/make_splits.py
+    OPENECG_DATA=<folder of databases> python -m openecg.data.make_splits
 
-A copy of each manifest is written to ``openecg/data/splits/`` so an installed wheel has it. Every split is by
-record (never by beat or window). Rules:
+The manifests ship inside the package. Every split is by record (never by beat or window). Rules:
 
 - mitdb: 5 folds; 118 and 119 (the clean records of NSTDB) go to folds 0 and 1 in seeded order, the paced
   records 102 104 107 217 to four different folds after them, the rest are shuffled and dealt round-robin;
@@ -16,6 +15,10 @@ record (never by beat or window). Rules:
 - ludb: 5 folds stratified by record rhythm class (paced, AF, AV block, BBB, sinus, unlabelled); ``val`` is fold 0.
 - cpsc2021: by patient (``data_<patient>_<n>``, so no patient is in both), 3 folds stratified AF / non-AF;
   ``val`` is fold 0 (~30 %).
+- svdb: 5 folds stratified by the record's count of S beats (quartiles), then V beats; ``val`` is fold 0.
+  One patient per record, so records are patients.
+- cinc2017 (the half of the CinC 2017 validation set that is here): 2 folds stratified by the record's label
+  (N, A, O, ~); ``val`` is fold 0 (half), ``train`` fold 1.
 """
 
 from __future__ import annotations
@@ -23,16 +26,14 @@ from __future__ import annotations
 import json
 import random
 import re
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+import numpy as np
 
-from openecg.data import list_records  # noqa: E402
-from openecg.data.ludb import _table, ludb_rhythm  # noqa: E402
-from openecg.data.physionet import cpsc_is_af  # noqa: E402
-from openecg.data.records import dataset_root  # noqa: E402
+from .cinc2017 import cinc2017_labels
+from .ludb import _table, ludb_rhythm
+from .physionet import cpsc_is_af, read_annotations
+from .records import dataset_root, list_records
+from .splits import SPLITS_DIR
 
 SEED = 20240601
 PACED_MITDB = ("102", "104", "107", "217")
@@ -114,10 +115,27 @@ def main() -> None:
     patient_folds = deal(by_class, 3, rng)
     out["cpsc2021"] = manifest("cpsc2021", [[r for p in f for r in patients[p]] for f in patient_folds])
 
-    for target in (REPO / "data" / "splits", REPO / "openecg" / "data" / "splits"):
-        target.mkdir(parents=True, exist_ok=True)
-        for name, content in out.items():
-            (target / f"{name}.json").write_text(json.dumps(content, indent=1) + "\n")
+    rng = random.Random(SEED + 4)
+    svdb_root = dataset_root("svdb")
+    counts = {}
+    for r in list_records("svdb"):
+        symbols = read_annotations(svdb_root / r, "atr")[1]
+        counts[r] = (int((symbols == "S").sum()), int((symbols == "V").sum()))
+    s_edges = np.quantile([c[0] for c in counts.values()], [0.25, 0.5, 0.75])
+    svdb_strata: dict[str, list[str]] = {}
+    for r, (n_s, n_v) in counts.items():
+        svdb_strata.setdefault(f"{int(np.searchsorted(s_edges, n_s))}{int(n_v > 100)}", []).append(r)
+    out["svdb"] = manifest("svdb", deal(svdb_strata, 5, rng))
+
+    rng = random.Random(SEED + 5)
+    cinc_strata: dict[str, list[str]] = {}
+    for r, label in cinc2017_labels(dataset_root("cinc2017")).items():
+        cinc_strata.setdefault(label, []).append(r)
+    out["cinc2017"] = manifest("cinc2017", deal(cinc_strata, 2, rng))
+
+    SPLITS_DIR.mkdir(parents=True, exist_ok=True)
+    for name, content in out.items():
+        (SPLITS_DIR / f"{name}.json").write_text(json.dumps(content, indent=1) + "\n")
     for name, content in out.items():
         print(f"{name}: train {len(content['train'])}, val {len(content['val'])}, folds {[len(f) for f in content['folds']]}")
 
