@@ -56,6 +56,18 @@ def model_file(name: str, filename: str) -> Path:
     return path
 
 
+def beat_stage(name: str):
+    """The second beat stage (RR context) of bundled model ``name``, or None when it ships none.
+
+    Read from ``beat_stage.json`` when the manifest lists it (checksum verified); see
+    :mod:`openecg.stream.beats`.
+    """
+    from ..stream.beats import BeatStage
+
+    digests = json.loads((_folder(name) / "manifest.json").read_text())["sha256"]
+    return BeatStage.from_json(model_file(name, "beat_stage.json")) if "beat_stage.json" in digests else None
+
+
 def model_config(name: str) -> dict:
     """The JSON config of bundled model ``name`` (checksum verified)."""
     return json.loads(model_file(name, "config.json").read_text())
@@ -88,6 +100,7 @@ class OnnxPredictor:
         self.config = model_config(name)
         self.fs = float(self.config["fs"])
         self.window = int(self.config["window"])
+        self.beat_stage = beat_stage(name)
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -142,6 +155,7 @@ class LiteRTPredictor:
         self.config = model_config(name)
         self.fs = float(self.config["fs"])
         self.window = int(self.config["window"])
+        self.beat_stage = beat_stage(name)
         self._session = LiteRTSession(model_file(name, "model.int8.tflite"), threads=threads)
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:

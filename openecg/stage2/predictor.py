@@ -13,6 +13,7 @@ import torch
 
 from ..runtime.bundled import per_sample
 from ..signal.normalize import normalize_windows
+from ..stream.beats import BeatStage
 from .export import ProbabilityModel
 from .model import OpenECGModel
 
@@ -25,7 +26,7 @@ class TorchPredictor:
     Parameters
     ----------
     path : str or pathlib.Path
-        The model folder (``config.json`` and ``model.safetensors``).
+        The model folder (``config.json`` and ``model.safetensors``; ``beat_stage.json`` when it has one).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -33,6 +34,8 @@ class TorchPredictor:
         self._graph = ProbabilityModel(self.model).eval()
         self.fs = float(self.model.config.fs)
         self.window = int(self.model.config.window)
+        stage = Path(path) / "beat_stage.json"
+        self.beat_stage = BeatStage.from_json(stage) if stage.is_file() else None
 
     @torch.no_grad()
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:

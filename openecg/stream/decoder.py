@@ -6,11 +6,14 @@ readable there (0 where every lead is a gap or a flat line).
 
 The rules, in order:
 
-* **wave**: argmax; then runs shorter than ``MIN_WAVE_S`` of their class are dropped to "other"
+* **wave**: argmax; a QRS cut in two (QRS, at most ``SPLIT_QRS_GAP_S`` = 48 ms of "other", QRS, spanning at
+  most ``SPLIT_QRS_SPAN_S`` = 240 ms) is joined into one; then runs shorter than ``MIN_WAVE_S`` of their
+  class are dropped to "other"
   (P 40 ms, QRS and paced QRS 40 ms, T 60 ms), and "other" runs shorter than 12 ms between two runs of one
   class are filled with it. Unreadable samples are "other".
 * **beat**: one class per QRS (or paced QRS) run, the argmax of the beat probabilities summed over the run
-  with "none" left out; 0 outside QRS runs.
+  with "none" left out, or, when the model ships one, its second beat stage (:mod:`.beats`: those sums plus
+  the RR context); 0 outside QRS runs.
 * **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax, then episodes
   shorter than ``MIN_EPISODE_S`` (3 s) are absorbed by the episode before them (the first one by the
   episode after it). Unreadable samples are "noise" whatever their length. :func:`decode_frames` stops
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..tokenizer.rle import label_runs
+from .beats import BeatStage
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES, WAVE_CLASSES, class_id
 
 __all__ = [
@@ -55,12 +59,33 @@ MIN_WAVE_S: dict[int, float] = {
     class_id("wave", "paced_QRS"): 0.040,
 }
 MAX_FILL_S = 0.012
+SPLIT_QRS_GAP_S = 0.048
+SPLIT_QRS_SPAN_S = 0.240
 RHYTHM_SMOOTH_S = 2.0
 MIN_EPISODE_S = 3.0
 
 
+def _join_split_qrs(lengths: np.ndarray, values: np.ndarray, fs: float) -> np.ndarray:
+    """Run values with each QRS - other - QRS triple whose gap is at most ``SPLIT_QRS_GAP_S`` and whose
+    span is at most ``SPLIT_QRS_SPAN_S`` made one QRS of the first run's class: a wide complex the network
+    cut in two, never two beats (they would be closer than any refractory period)."""
+    values = values.copy()
+    if len(values) >= 3:
+        inner = np.arange(1, len(values) - 1)
+        is_qrs = np.isin(values, QRS_CLASSES)
+        span = lengths[inner - 1] + lengths[inner] + lengths[inner + 1]
+        split = inner[(values[inner] == OTHER) & is_qrs[inner - 1] & is_qrs[inner + 1]
+                      & (lengths[inner] <= round(SPLIT_QRS_GAP_S * fs)) & (span <= round(SPLIT_QRS_SPAN_S * fs))]
+        values[split] = values[split - 1]
+        values[split + 1] = values[split - 1]
+    return values
+
+
 def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:
-    starts, lengths, values = label_runs(wave)
+    _, lengths, values = label_runs(wave)
+    joined = _join_split_qrs(lengths, values, fs)
+    if not np.array_equal(joined, values):
+        _, lengths, values = label_runs(np.repeat(joined, lengths).astype(np.uint8))
     minimum = np.zeros(len(WAVE_CLASSES), np.int64)
     for cls, seconds in MIN_WAVE_S.items():
         minimum[cls] = int(round(seconds * fs))
@@ -73,13 +98,16 @@ def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:
     return np.repeat(values, lengths).astype(np.uint8)
 
 
-def _beats(wave: np.ndarray, beat_probs: np.ndarray) -> np.ndarray:
+def _beats(wave: np.ndarray, beat_probs: np.ndarray, fs: float, beat_stage: BeatStage | None) -> np.ndarray:
     starts, lengths, values = label_runs(wave)
     qrs = np.isin(values, QRS_CLASSES)
     per_run = np.zeros(len(values), np.uint8)
     if qrs.any():
         sums = np.add.reduceat(beat_probs, starts, axis=0)[qrs]
-        per_run[qrs] = np.argmax(sums[:, 1:], axis=1) + 1
+        if beat_stage is None:
+            per_run[qrs] = np.argmax(sums[:, 1:], axis=1) + 1
+        else:
+            per_run[qrs] = beat_stage.classify(starts[qrs], lengths[qrs], sums, fs)
     return np.repeat(per_run, lengths)
 
 
@@ -150,7 +178,7 @@ def episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndar
     return np.repeat(np.array(classes, np.uint8), counts)
 
 
-def decode_frames(features: np.ndarray, fs: float) -> np.ndarray:
+def decode_frames(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None) -> np.ndarray:
     """:func:`decode` before the episode filter: the rhythm row is the smoothed per-sample argmax (noise
     where unreadable). Each sample depends only on features within ``RHYTHM_SMOOTH_S / 2`` of it and on
     the wave runs around it, so blocks decoded with some context agree with a decode of the whole."""
@@ -160,7 +188,7 @@ def decode_frames(features: np.ndarray, fs: float) -> np.ndarray:
     wave = np.argmax(features[:, WAVE_SLICE], axis=1).astype(np.uint8)
     wave[~valid] = OTHER
     wave = _clean_waves(wave, fs)
-    beat = _beats(wave, features[:, BEAT_SLICE])
+    beat = _beats(wave, features[:, BEAT_SLICE], fs, beat_stage)
     size = max(1, int(round(RHYTHM_SMOOTH_S * fs)))
     smooth = uniform_filter1d(features[:, RHYTHM_SLICE], size=size, axis=0, mode="nearest")
     rhythm = np.argmax(smooth, axis=1).astype(np.uint8)
@@ -168,7 +196,7 @@ def decode_frames(features: np.ndarray, fs: float) -> np.ndarray:
     return np.stack([wave, beat, rhythm])
 
 
-def decode(features: np.ndarray, fs: float) -> np.ndarray:
+def decode(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None) -> np.ndarray:
     """Label channels from stitched features.
 
     Parameters
@@ -177,12 +205,14 @@ def decode(features: np.ndarray, fs: float) -> np.ndarray:
         float32 ``(samples, 20)`` at ``fs`` (see the module docstring for the layout).
     fs : float
         The model's sample rate in Hz.
+    beat_stage : BeatStage or None
+        The model's second beat stage (:mod:`openecg.stream.beats`, RR context); None takes the argmax.
 
     Returns
     -------
     numpy.ndarray
         uint8 ``(3, samples)``: wave, beat and rhythm classes.
     """
-    labels = decode_frames(features, fs)
+    labels = decode_frames(features, fs, beat_stage=beat_stage)
     labels[2] = episodes(labels[2], EpisodeState(min_len=int(round(MIN_EPISODE_S * fs))), final=True)
     return labels
