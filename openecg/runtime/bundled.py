@@ -56,16 +56,19 @@ def model_file(name: str, filename: str) -> Path:
     return path
 
 
-def beat_stage(name: str):
-    """The second beat stage (RR context) of bundled model ``name``, or None when it ships none.
+def second_stages(name: str) -> tuple[object | None, object | None]:
+    """``(beat_stage, af_stage)`` of bundled model ``name``, each None when it ships none.
 
-    Read from ``beat_stage.json`` when the manifest lists it (checksum verified); see
-    :mod:`openecg.stream.beats`.
+    Read from ``beat_stage.json`` (:mod:`openecg.stream.beats`) and ``af_stage.json``
+    (:mod:`openecg.stream.af`) when the manifest lists them (checksums verified).
     """
+    from ..stream.af import AFStage
     from ..stream.beats import BeatStage
 
     digests = json.loads((_folder(name) / "manifest.json").read_text())["sha256"]
-    return BeatStage.from_json(model_file(name, "beat_stage.json")) if "beat_stage.json" in digests else None
+    beat = BeatStage.from_json(model_file(name, "beat_stage.json")) if "beat_stage.json" in digests else None
+    af = AFStage.from_json(model_file(name, "af_stage.json")) if "af_stage.json" in digests else None
+    return beat, af
 
 
 def model_config(name: str) -> dict:
@@ -100,7 +103,7 @@ class OnnxPredictor:
         self.config = model_config(name)
         self.fs = float(self.config["fs"])
         self.window = int(self.config["window"])
-        self.beat_stage = beat_stage(name)
+        self.beat_stage, self.af_stage = second_stages(name)
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -155,7 +158,7 @@ class LiteRTPredictor:
         self.config = model_config(name)
         self.fs = float(self.config["fs"])
         self.window = int(self.config["window"])
-        self.beat_stage = beat_stage(name)
+        self.beat_stage, self.af_stage = second_stages(name)
         self._session = LiteRTSession(model_file(name, "model.int8.tflite"), threads=threads)
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:

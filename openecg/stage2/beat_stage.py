@@ -6,9 +6,9 @@ For every TRAINING record of the beat-labelled databases (MIT-BIH and SVDB ``tra
 model is run over the whole record exactly as the stream runs it (same resampler, windows and stitching),
 the wave channel is decoded, each QRS run gets :func:`~openecg.stream.beats.beat_features`, and runs are
 matched to reference beats (nearest run centre within 150 ms) for their class. A multinomial logistic
-regression (scikit-learn, training only; C = 1, no class weights, nothing tuned on validation records) is fitted
-and written as ``beat_stage.json``, which the runtime evaluates with numpy. Per-record features are cached
-in ``<out>/cache/``.
+regression (scikit-learn, training only; C = 1, no class weights, nothing tuned on validation records) is
+fitted and written as ``beat_stage.json``, which the runtime evaluates with numpy. What the network gives
+for each record is cached in ``<out>/cache/`` (the AF stage, :mod:`.af_stage`, learns from the same cache).
 """
 
 from __future__ import annotations
@@ -22,16 +22,19 @@ import numpy as np
 from ..data import iter_records, load_split
 from ..signal.resample import map_index, resample
 from ..stream.beats import FEATURE_NAMES, BeatStage, beat_features
-from ..stream.decoder import BEAT_SLICE, N_FEATURES, decode_frames
+from ..stream.decoder import BEAT_SLICE, N_FEATURES, RHYTHM_SLICE, decode_frames
 from ..stream.engine import GUARD_S
 from ..stream.geometry import Geometry, plan
 from ..tokenizer.rle import label_runs
 from ..tokenizer.vocab import QRS_CLASSES
 
-__all__ = ["stitched_features", "record_beats", "fit", "main"]
+__all__ = ["stitched_features", "qrs_runs", "extract", "fit", "main"]
 
 MATCH_S = 0.150
+RHYTHM_STEP = 16
 DATASETS = ("mitdb", "svdb")
+SVDB_MAX_S = 600.0
+"""SVDB training records are used for their first 10 minutes (CPU time for the extraction)."""
 
 
 def stitched_features(predictor, signal: np.ndarray, fs: float, *, batch_size: int = 32) -> np.ndarray:
@@ -54,14 +57,32 @@ def stitched_features(predictor, signal: np.ndarray, fs: float, *, batch_size: i
     return feats
 
 
-def record_beats(feats: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(features (n, f), centres (n,))`` of the QRS runs the decoder finds in ``feats``."""
+def qrs_runs(feats: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, lengths, sums (n, 7))`` of the QRS runs the decoder finds in ``feats``."""
     wave = decode_frames(feats, fs)[0]
     starts, lengths, values = label_runs(wave)
     qrs = np.isin(values, QRS_CLASSES)
     sums = np.add.reduceat(feats[:, BEAT_SLICE], starts, axis=0)[qrs] if qrs.any() else np.zeros((0, 7))
-    starts, lengths = starts[qrs], lengths[qrs]
-    return beat_features(starts, lengths, sums, fs), starts + lengths / 2
+    return starts[qrs], lengths[qrs], sums
+
+
+def extract(predictor, record, *, max_s: float | None = None) -> dict[str, np.ndarray]:
+    """What both second stages learn from, for lead 0 of one record (the first ``max_s`` seconds): the QRS
+    runs and their beat sums, the per-sample rhythm probabilities every ``RHYTHM_STEP`` samples, and the
+    reference beats, classes and rhythm mapped to the model's rate."""
+    rec = record.recording
+    n = rec.n_samples if max_s is None else min(rec.n_samples, int(round(max_s * rec.fs)))
+    feats = stitched_features(predictor, rec.signal[:n, 0], rec.fs)
+    starts, lengths, sums = qrs_runs(feats, predictor.fs)
+    keep = record.beats < n
+    back = np.minimum(map_index(np.arange(len(feats)), fs_from=predictor.fs, fs_to=rec.fs), n - 1)[::RHYTHM_STEP]
+    return {
+        "starts": starts, "lengths": lengths, "sums": sums.astype(np.float32),
+        "rhythm_probs": feats[::RHYTHM_STEP, RHYTHM_SLICE], "n_model": np.int64(len(feats)),
+        "ref_beats": map_index(record.beats[keep], fs_from=rec.fs, fs_to=predictor.fs),
+        "ref_classes": record.beat_classes[keep].astype(np.int64),
+        "ref_rhythm": record.labels[0, 2, back], "ref_rhythm_mask": record.mask[0, 2, back],
+    }
 
 
 def _targets(centres: np.ndarray, ref: np.ndarray, classes: np.ndarray, fs: float) -> np.ndarray:
@@ -76,6 +97,27 @@ def _targets(centres: np.ndarray, ref: np.ndarray, classes: np.ndarray, fs: floa
     close = np.abs(ref[nearest] - centres) <= MATCH_S * fs
     out[close] = classes[nearest[close]]
     return out
+
+
+def cached_extract(predictor, record, cache: Path, *, max_s: float | None = None) -> dict[str, np.ndarray]:
+    """:func:`extract`, kept in ``cache/<dataset>_<record>.npz``."""
+    path = Path(cache) / f"{record.dataset}_{record.record}.npz"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **extract(predictor, record, max_s=max_s))
+        print(f"{record.dataset} {record.record}: extracted", flush=True)
+    return dict(np.load(path))
+
+
+def load_predictor(model: str):
+    """A bundled model by name (ONNX int8) or a ``save_pretrained`` folder (torch)."""
+    if Path(model).is_dir():
+        from .predictor import TorchPredictor
+
+        return TorchPredictor(model)
+    from ..runtime.bundled import cached_predictor
+
+    return cached_predictor(model, "onnx")
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> BeatStage:
@@ -95,29 +137,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="folder for beat_stage.json and the feature cache")
     parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
     args = parser.parse_args(argv)
-    if Path(args.model).is_dir():
-        from .predictor import TorchPredictor
-
-        predictor = TorchPredictor(args.model)
-    else:
-        from ..runtime.bundled import cached_predictor
-
-        predictor = cached_predictor(args.model, "onnx")
+    predictor = load_predictor(args.model)
     out = Path(args.out)
-    (out / "cache").mkdir(parents=True, exist_ok=True)
     xs, ys = [], []
     for dataset in DATASETS:
         for rec in iter_records(dataset, split="train", root=args.data):
-            cache = out / "cache" / f"{dataset}_{rec.record}.npz"
-            if not cache.is_file():
-                feats = stitched_features(predictor, rec.recording.signal[:, 0], rec.recording.fs)
-                x, centres = record_beats(feats, predictor.fs)
-                ref = map_index(rec.beats, fs_from=rec.recording.fs, fs_to=predictor.fs)
-                np.savez(cache, x=x, y=_targets(centres, ref, rec.beat_classes.astype(np.int64), predictor.fs))
-                print(f"{dataset} {rec.record}: {len(x)} QRS", flush=True)
-            saved = np.load(cache)
-            keep = saved["y"] > 0
-            xs.append(saved["x"][keep]), ys.append(saved["y"][keep])
+            saved = cached_extract(predictor, rec, out / "cache", max_s=SVDB_MAX_S if dataset == "svdb" else None)
+            x = beat_features(saved["starts"], saved["lengths"], saved["sums"], predictor.fs)
+            y = _targets(saved["starts"] + saved["lengths"] / 2, saved["ref_beats"], saved["ref_classes"], predictor.fs)
+            xs.append(x[y > 0]), ys.append(y[y > 0])
     x, y = np.concatenate(xs), np.concatenate(ys)
     stage = fit(x, y)
     stage.to_json(out / "beat_stage.json")

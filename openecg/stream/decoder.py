@@ -14,7 +14,8 @@ The rules, in order:
 * **beat**: one class per QRS (or paced QRS) run, the argmax of the beat probabilities summed over the run
   with "none" left out, or, when the model ships one, its second beat stage (:mod:`.beats`: those sums plus
   the RR context); 0 outside QRS runs.
-* **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax, then episodes
+* **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax (AF decided by
+  the model's AF stage, :mod:`.af`, when it ships one), then episodes
   shorter than ``MIN_EPISODE_S`` (3 s) are absorbed by the episode before them (the first one by the
   episode after it). Unreadable samples are "noise" whatever their length. :func:`decode_frames` stops
   before this filter, :func:`episodes` runs it piece by piece for streams, :func:`decode` does all.
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..tokenizer.rle import label_runs
+from .af import AFStage
 from .beats import BeatStage
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES, WAVE_CLASSES, class_id
 
@@ -98,12 +100,19 @@ def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:
     return np.repeat(values, lengths).astype(np.uint8)
 
 
-def _beats(wave: np.ndarray, beat_probs: np.ndarray, fs: float, beat_stage: BeatStage | None) -> np.ndarray:
+def _qrs_runs(wave: np.ndarray, beat_probs: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(starts, lengths, values, qrs, sums)``: the runs of ``wave``, which are QRS, and the beat
+    probabilities summed over each QRS run ``(k, 7)``."""
     starts, lengths, values = label_runs(wave)
     qrs = np.isin(values, QRS_CLASSES)
+    sums = np.add.reduceat(beat_probs, starts, axis=0)[qrs] if qrs.any() else np.zeros((0, beat_probs.shape[1]))
+    return starts, lengths, values, qrs, sums
+
+
+def _beats(runs: tuple[np.ndarray, ...], fs: float, beat_stage: BeatStage | None) -> np.ndarray:
+    starts, lengths, values, qrs, sums = runs
     per_run = np.zeros(len(values), np.uint8)
     if qrs.any():
-        sums = np.add.reduceat(beat_probs, starts, axis=0)[qrs]
         if beat_stage is None:
             per_run[qrs] = np.argmax(sums[:, 1:], axis=1) + 1
         else:
@@ -178,7 +187,8 @@ def episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndar
     return np.repeat(np.array(classes, np.uint8), counts)
 
 
-def decode_frames(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None) -> np.ndarray:
+def decode_frames(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None,
+                  af_stage: AFStage | None = None) -> np.ndarray:
     """:func:`decode` before the episode filter: the rhythm row is the smoothed per-sample argmax (noise
     where unreadable). Each sample depends only on features within ``RHYTHM_SMOOTH_S / 2`` of it and on
     the wave runs around it, so blocks decoded with some context agree with a decode of the whole."""
@@ -188,15 +198,20 @@ def decode_frames(features: np.ndarray, fs: float, *, beat_stage: BeatStage | No
     wave = np.argmax(features[:, WAVE_SLICE], axis=1).astype(np.uint8)
     wave[~valid] = OTHER
     wave = _clean_waves(wave, fs)
-    beat = _beats(wave, features[:, BEAT_SLICE], fs, beat_stage)
+    runs = _qrs_runs(wave, features[:, BEAT_SLICE])
+    beat = _beats(runs, fs, beat_stage)
     size = max(1, int(round(RHYTHM_SMOOTH_S * fs)))
     smooth = uniform_filter1d(features[:, RHYTHM_SLICE], size=size, axis=0, mode="nearest")
     rhythm = np.argmax(smooth, axis=1).astype(np.uint8)
+    if af_stage is not None:
+        starts, lengths, _, qrs, sums = runs
+        rhythm = af_stage.apply(rhythm, starts[qrs], lengths[qrs], sums, features[:, RHYTHM_SLICE], fs)
     rhythm[~valid] = NOISE
     return np.stack([wave, beat, rhythm])
 
 
-def decode(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None) -> np.ndarray:
+def decode(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None,
+           af_stage: AFStage | None = None) -> np.ndarray:
     """Label channels from stitched features.
 
     Parameters
@@ -207,12 +222,14 @@ def decode(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = No
         The model's sample rate in Hz.
     beat_stage : BeatStage or None
         The model's second beat stage (:mod:`openecg.stream.beats`, RR context); None takes the argmax.
+    af_stage : AFStage or None
+        The model's AF stage (:mod:`openecg.stream.af`, RR irregularity); None keeps the network's rhythm.
 
     Returns
     -------
     numpy.ndarray
         uint8 ``(3, samples)``: wave, beat and rhythm classes.
     """
-    labels = decode_frames(features, fs, beat_stage=beat_stage)
+    labels = decode_frames(features, fs, beat_stage=beat_stage, af_stage=af_stage)
     labels[2] = episodes(labels[2], EpisodeState(min_len=int(round(MIN_EPISODE_S * fs))), final=True)
     return labels

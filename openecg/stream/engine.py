@@ -225,7 +225,8 @@ def _decode_blocks(state: StreamState, m: int | None) -> None:
             hi = min(hi, m)
         c_lo, c_hi = max(0, lo - state.context), min(feat_end, hi + state.context)
         labels = decode_frames(state.feat[c_lo - state.feat_start:c_hi - state.feat_start], state.predictor.fs,
-                               beat_stage=getattr(state.predictor, "beat_stage", None))
+                               beat_stage=getattr(state.predictor, "beat_stage", None),
+                               af_stage=getattr(state.predictor, "af_stage", None))
         state.lab = np.concatenate([state.lab, labels[:, lo - c_lo:hi - c_lo]], axis=1)
         _settle_rhythm(state, labels[2, lo - c_lo:hi - c_lo], final=False)
         state.next_block += 1
