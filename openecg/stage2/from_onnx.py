@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import OpenECGConfig
-from .model import OpenECGModel
+from .configuration_openecg import OpenECGConfig
+from .modeling_openecg import OpenECGModel
 
 __all__ = ["recover_from_onnx"]
 

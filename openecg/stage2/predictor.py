@@ -16,7 +16,7 @@ from ..signal.normalize import normalize_windows
 from ..stream.af import AFStage
 from ..stream.beats import BeatStage
 from .export import ProbabilityModel
-from .model import OpenECGModel
+from .modeling_openecg import OpenECGModel
 
 __all__ = ["TorchPredictor"]
 
