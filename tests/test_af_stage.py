@@ -90,3 +90,21 @@ def test_json_round_trip_and_validation(tmp_path):
     assert np.array_equal(again.coef, stage.coef) and again.intercept == stage.intercept
     with pytest.raises(ValueError, match="coef has shape"):
         AFStage(mean=stage.mean, scale=stage.scale, coef=np.zeros(3), intercept=0.0)
+
+
+def test_synthesised_af_is_irregular_and_sinus_arrhythmia_is_not(data_dir):
+    from scipy.signal import find_peaks
+
+    from openecg.data import load_record
+    from openecg.stage2.synth_af import FS as SFS
+    from openecg.stage2.synth_af import SYNTH_S, source_beats, synth_recording
+
+    signal, r_peaks = source_beats(load_record("mitdb", "101", root=data_dir))
+    rng = np.random.default_rng(0)
+    for af in (True, False):
+        x = synth_recording(signal, r_peaks, rng, af=af)
+        assert x.shape == (int(SYNTH_S * SFS),) and np.isfinite(x).all()
+        peaks, _ = find_peaks(x, height=0.6 * x.max(), distance=int(0.25 * SFS))
+        rr = np.diff(peaks) / SFS
+        successive = np.mean(np.abs(np.diff(rr))) / rr.mean()
+        assert (successive > 0.12) if af else (successive < 0.08), (af, successive)
