@@ -54,7 +54,7 @@ class WithStages:
 
     def __init__(self, predictor, folder: str) -> None:
         from openecg.stream.af import AFStage
-        from openecg.stream.beats import BeatStage
+        from openecg.stream.rr_beats import BeatStage
 
         self._predictor, self.fs, self.window = predictor, predictor.fs, predictor.window
         beat, af = Path(folder) / "beat_stage.json", Path(folder) / "af_stage.json"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from openecg import encode, encode_stream
-from openecg.stream.beats import FEATURE_NAMES, RR_WINDOW_S, BeatStage, beat_features
+from openecg.stream.rr_beats import FEATURE_NAMES, RR_WINDOW_S, BeatStage, beat_features
 from openecg.stream.engine import CONTEXT_S
 from openecg.tokenizer.rle import label_runs
 from openecg.tokenizer.vocab import class_id

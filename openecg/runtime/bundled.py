@@ -57,19 +57,13 @@ def model_file(name: str, filename: str) -> Path:
     return path
 
 
-def second_stages(name: str) -> tuple[object | None, object | None]:
-    """``(beat_stage, af_stage)`` of bundled model ``name``, each None when it ships none.
-
-    Read from ``beat_stage.json`` (:mod:`openecg.stream.beats`) and ``af_stage.json``
-    (:mod:`openecg.stream.af`) when the manifest lists them (checksums verified).
-    """
-    from ..stream.af import AFStage
-    from ..stream.beats import BeatStage
-
+def second_stages(name: str) -> dict[str, dict | None]:
+    """The second stages of bundled model ``name`` as JSON objects: ``{"beat_stage": ..., "af_stage": ...}``,
+    each None when the model ships none (checksums verified). The stream builds them
+    (:func:`openecg.stream.decoder.model_stages`)."""
     digests = json.loads((_folder(name) / "manifest.json").read_text())["sha256"]
-    beat = BeatStage.from_json(model_file(name, "beat_stage.json")) if "beat_stage.json" in digests else None
-    af = AFStage.from_json(model_file(name, "af_stage.json")) if "af_stage.json" in digests else None
-    return beat, af
+    return {key: json.loads(model_file(name, f"{key}.json").read_text()) if f"{key}.json" in digests else None
+            for key in ("beat_stage", "af_stage")}
 
 
 def model_config(name: str) -> dict:
@@ -104,7 +98,7 @@ class OnnxPredictor:
         self.config = model_config(name)
         self.fs = float(self.config["fs"])
         self.window = int(self.config["window"])
-        self.beat_stage, self.af_stage = second_stages(name)
+        self.stages = second_stages(name)
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -159,7 +153,7 @@ class LiteRTPredictor:
         self.config = model_config(name)
         self.fs = float(self.config["fs"])
         self.window = int(self.config["window"])
-        self.beat_stage, self.af_stage = second_stages(name)
+        self.stages = second_stages(name)
         self._session = LiteRTSession(model_file(name, "model.int8.tflite"), threads=threads)
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,10 +1,10 @@
-"""Train the second beat stage (RR context, :mod:`openecg.stream.beats`) on a model's outputs.
+"""Train the second beat stage (RR context, :mod:`openecg.stream.rr_beats`) on a model's outputs.
 
 ``python -m openecg.stage2.beat_stage --model default --out runs/beat-stage-default``
 
 For every TRAINING record of the beat-labelled databases (MIT-BIH and SVDB ``train`` splits, lead 0), the
 model is run over the whole record exactly as the stream runs it (same resampler, windows and stitching),
-the wave channel is decoded, each QRS run gets :func:`~openecg.stream.beats.beat_features`, and runs are
+the wave channel is decoded, each QRS run gets :func:`~openecg.stream.rr_beats.beat_features`, and runs are
 matched to reference beats (nearest run centre within 150 ms) for their class. A multinomial logistic
 regression (scikit-learn, training only; C = 1, no class weights, nothing tuned on validation records) is
 fitted and written as ``beat_stage.json``, which the runtime evaluates with numpy. What the network gives
@@ -21,14 +21,14 @@ import numpy as np
 
 from ..data import iter_records, load_split
 from ..signal.resample import map_index, resample
-from ..stream.beats import FEATURE_NAMES, BeatStage, beat_features
+from ..stream.rr_beats import FEATURE_NAMES, BeatStage, beat_features
 from ..stream.decoder import BEAT_SLICE, N_FEATURES, RHYTHM_SLICE, decode_frames
 from ..stream.engine import GUARD_S
 from ..stream.geometry import Geometry, plan
 from ..tokenizer.rle import label_runs
 from ..tokenizer.vocab import QRS_CLASSES
 
-__all__ = ["stitched_features", "qrs_runs", "extract", "fit", "main"]
+__all__ = ["stitched_features", "qrs_runs", "extract_record", "fit", "main"]
 
 MATCH_S = 0.150
 RHYTHM_STEP = 16
@@ -66,7 +66,7 @@ def qrs_runs(feats: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.n
     return starts[qrs], lengths[qrs], sums
 
 
-def extract(predictor, record, *, max_s: float | None = None) -> dict[str, np.ndarray]:
+def extract_record(predictor, record, *, max_s: float | None = None) -> dict[str, np.ndarray]:
     """What both second stages learn from, for lead 0 of one record (the first ``max_s`` seconds): the QRS
     runs and their beat sums, the per-sample rhythm probabilities every ``RHYTHM_STEP`` samples, and the
     reference beats, classes and rhythm mapped to the model's rate."""
@@ -100,11 +100,11 @@ def _targets(centres: np.ndarray, ref: np.ndarray, classes: np.ndarray, fs: floa
 
 
 def cached_extract(predictor, record, cache: Path, *, max_s: float | None = None) -> dict[str, np.ndarray]:
-    """:func:`extract`, kept in ``cache/<dataset>_<record>.npz``."""
+    """:func:`extract_record`, kept in ``cache/<dataset>_<record>.npz``."""
     path = Path(cache) / f"{record.dataset}_{record.record}.npz"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **extract(predictor, record, max_s=max_s))
+        np.savez(path, **extract_record(predictor, record, max_s=max_s))
         print(f"{record.dataset} {record.record}: extracted", flush=True)
     return dict(np.load(path))
 

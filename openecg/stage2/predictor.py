@@ -14,7 +14,7 @@ import torch
 from ..runtime.bundled import per_sample
 from ..signal.normalize import normalize_windows
 from ..stream.af import AFStage
-from ..stream.beats import BeatStage
+from ..stream.rr_beats import BeatStage
 from .export import ProbabilityModel
 from .modeling_openecg import OpenECGModel
 

@@ -174,7 +174,12 @@ class AFStage:
     @classmethod
     def from_json(cls, path: str | Path) -> AFStage:
         """Read a stage written by :meth:`to_json`; raises ValueError when it does not fit this version."""
-        raw = json.loads(Path(path).read_text())
+        return cls.from_dict(json.loads(Path(path).read_text()), source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict, *, source: str = "stage") -> AFStage:
+        """Build the stage from the JSON object :meth:`to_json` writes."""
+        path = source
         if raw.get("af_window_s") != AF_WINDOW_S or raw.get("af_reach_s") != AF_REACH_S:
             raise ValueError(f"{path}: windows {raw.get('af_window_s')}/{raw.get('af_reach_s')} s but this version "
                              f"uses {AF_WINDOW_S}/{AF_REACH_S} s")

@@ -39,13 +39,14 @@ import numpy as np
 from ..runtime.heads import HEADS, N_FEATURES, VALID
 from ..tokenizer.rle import label_runs
 from .af import AFStage
-from .beats import BeatStage
+from .rr_beats import BeatStage
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES, WAVE_CLASSES, class_id
 
 __all__ = [
     "decode",
     "decode_frames",
     "absorb_short_episodes",
+    "model_stages",
     "EpisodeState",
     "N_FEATURES",
     "MIN_WAVE_S",
@@ -211,6 +212,19 @@ def decode_frames(features: np.ndarray, fs: float, *, beat_stage: BeatStage | No
     return np.stack([wave, beat, rhythm])
 
 
+def model_stages(predictor: object) -> tuple[BeatStage | None, AFStage | None]:
+    """``(beat_stage, af_stage)`` of a predictor: its ``beat_stage`` / ``af_stage`` objects, or built from the
+    JSON dicts of its ``stages`` mapping (bundled models: ``beat_stage.json``, ``af_stage.json``)."""
+    raw = getattr(predictor, "stages", None) or {}
+    beat = getattr(predictor, "beat_stage", None)
+    af = getattr(predictor, "af_stage", None)
+    if beat is None and raw.get("beat_stage") is not None:
+        beat = BeatStage.from_dict(raw["beat_stage"])
+    if af is None and raw.get("af_stage") is not None:
+        af = AFStage.from_dict(raw["af_stage"])
+    return beat, af
+
+
 def decode(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None,
            af_stage: AFStage | None = None) -> np.ndarray:
     """Label channels from stitched features.
@@ -222,7 +236,7 @@ def decode(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = No
     fs : float
         The model's sample rate in Hz.
     beat_stage : BeatStage or None
-        The model's second beat stage (:mod:`openecg.stream.beats`, RR context); None takes the argmax.
+        The model's second beat stage (:mod:`openecg.stream.rr_beats`, RR context); None takes the argmax.
     af_stage : AFStage or None
         The model's AF stage (:mod:`openecg.stream.af`, RR irregularity); None keeps the network's rhythm.
 

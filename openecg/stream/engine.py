@@ -120,6 +120,7 @@ class StreamState:
     pend: np.ndarray = field(default_factory=lambda: np.zeros((3, 0), np.uint8))
     open_wide: int = -1
     finished: bool = False
+    stages: tuple[object | None, object | None] = (None, None)
 
 
 def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32) -> StreamState:
@@ -137,6 +138,7 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
         block=int(round(BLOCK_S * predictor.fs)),
         context=int(round(CONTEXT_S * predictor.fs)),
         rhythm_filter=EpisodeState(min_len=int(round(decoder.MIN_EPISODE_S * predictor.fs))),
+        stages=decoder.model_stages(predictor),
     )
     state.buf = np.zeros((0, n_leads), np.float32)
     state.bad = np.zeros((0, n_leads), bool)
@@ -224,8 +226,7 @@ def _decode_blocks(state: StreamState, m: int | None) -> None:
             hi = min(hi, m)
         c_lo, c_hi = max(0, lo - state.context), min(feat_end, hi + state.context)
         labels = decode_frames(state.feat[c_lo - state.feat_start:c_hi - state.feat_start], state.predictor.fs,
-                               beat_stage=getattr(state.predictor, "beat_stage", None),
-                               af_stage=getattr(state.predictor, "af_stage", None))
+                               beat_stage=state.stages[0], af_stage=state.stages[1])
         state.lab = np.concatenate([state.lab, labels[:, lo - c_lo:hi - c_lo]], axis=1)
         _settle_rhythm(state, labels[2, lo - c_lo:hi - c_lo], final=False)
         state.next_block += 1

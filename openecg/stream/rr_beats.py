@@ -146,7 +146,7 @@ class BeatStage:
     def to_json(self, path: str | Path) -> None:
         """Write the stage as JSON (lists of floats)."""
         Path(path).write_text(json.dumps({
-            "kind": "multinomial logistic regression over openecg.stream.beats.beat_features",
+            "kind": "multinomial logistic regression over openecg.stream.rr_beats.beat_features",
             "rr_window_s": RR_WINDOW_S,
             "classes": list(self.classes),
             "class_names": [BEAT_CLASSES[c].name for c in self.classes],
@@ -158,7 +158,12 @@ class BeatStage:
     @classmethod
     def from_json(cls, path: str | Path) -> BeatStage:
         """Read a stage written by :meth:`to_json`; raises ValueError when it does not fit this version."""
-        raw = json.loads(Path(path).read_text())
+        return cls.from_dict(json.loads(Path(path).read_text()), source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict, *, source: str = "stage") -> BeatStage:
+        """Build the stage from the JSON object :meth:`to_json` writes."""
+        path = source
         if raw.get("rr_window_s") != RR_WINDOW_S:
             raise ValueError(f"{path}: rr_window_s={raw.get('rr_window_s')} but this version uses {RR_WINDOW_S}")
         return cls(
