@@ -154,9 +154,9 @@ def export_random_model(folder: Path) -> None:
     """Export the stage-2 small architecture with random weights as bundled model ``folder/default``."""
     import torch
 
-    from openecg.stage2.config import OpenECGConfig
+    from openecg.stage2.configuration_openecg import OpenECGConfig
     from openecg.stage2.export import export_onnx, write_manifest
-    from openecg.stage2.model import OpenECGModel
+    from openecg.stage2.modeling_openecg import OpenECGModel
 
     out = folder / "default"
     out.mkdir(parents=True, exist_ok=True)

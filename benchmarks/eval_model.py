@@ -2,16 +2,20 @@
 
 ``python benchmarks/eval_model.py --model default [--backend onnx|litert] [--json out.json]``
 ``python benchmarks/eval_model.py --model runs/stage2-small/best``   (a torch checkpoint folder)
+``python benchmarks/eval_model.py --model default --stages none|DIR [--skip-waves]``   (second stages: none, or
+the ``beat_stage.json`` / ``af_stage.json`` of DIR, instead of those the model ships)
 
 Prints, on the committed ``val`` splits (``openecg/data/splits/``), with :mod:`openecg.eval`:
 
 - waves: LUDB lead II and all 12 leads (each lead encoded on its own), QTDB both leads: F1 per boundary at the
   Martinez tolerances, macro-F1, and the median absolute boundary error;
 - beats: MIT-BIH fold-0 validation records, lead 0, whole records, every reference beat scored (bxb 150 ms):
-  QRS Se/P+ and Se/P+/F1 per AAMI class;
+  QRS Se/P+ and Se/P+/F1 per AAMI class; the same on the SVDB validation records (lead 0, 128 Hz);
 - rhythm: per-sample AF F1 over the MIT-BIH and CPSC 2021 validation records (inside their rhythm masks),
   record-level AF F1 on the short CPSC 2021 records, and the number of predicted episodes shorter than the
-  documented minimum (``openecg.stream.decoder.MIN_EPISODE_S``) away from the record ends.
+  documented minimum (``openecg.stream.decoder.MIN_EPISODE_S``) away from the record ends; record-level AF F1
+  on the CinC 2017 validation records (a record is called AF when it holds more than 5 s of AF), with the
+  records called AF per reference label (normal, other rhythm, noisy).
 """
 
 from __future__ import annotations
@@ -45,6 +49,22 @@ def load_predictor(model: str, backend: str):
     return cached_predictor(model, backend)
 
 
+class WithStages:
+    """A predictor with other second stages (``beat_stage``, ``af_stage``) than the ones it ships."""
+
+    def __init__(self, predictor, folder: str) -> None:
+        from openecg.stream.af import AFStage
+        from openecg.stream.rr_beats import BeatStage
+
+        self._predictor, self.fs, self.window = predictor, predictor.fs, predictor.window
+        beat, af = Path(folder) / "beat_stage.json", Path(folder) / "af_stage.json"
+        self.beat_stage = BeatStage.from_json(beat) if folder != "none" and beat.is_file() else None
+        self.af_stage = AFStage.from_json(af) if folder != "none" and af.is_file() else None
+
+    def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        return self._predictor.predict(x)
+
+
 def wave_scores(predictor, dataset: str, leads: list[str] | None) -> dict:
     """Wave metrics pooled over every (record, lead) of the val split; ``leads=None`` means all leads."""
     refs, preds, masks = [], [], []
@@ -56,6 +76,39 @@ def wave_scores(predictor, dataset: str, leads: list[str] | None) -> dict:
             refs.append(rec.labels[i, 0]), preds.append(codec.wave), masks.append(rec.mask[i, 0])
     result = wave_metrics(refs, preds, fs=rec.recording.fs, mask=masks)
     result["signals"] = len(refs)
+    return result
+
+
+def beat_scores(predictor, dataset: str) -> dict:
+    """Beat metrics on the val records of ``dataset`` (lead 0, whole records, every reference beat)."""
+    ref_b, ref_c, det_b, det_c, offset = [], [], [], [], 0
+    for rec in iter_records(dataset, split="val"):
+        fs = rec.recording.fs
+        codec = encode_stream(rec.recording.signal[:, 0], fs, model=predictor)
+        beats, classes = beats_from_labels(codec.beat)
+        ref_b.append(rec.beats + offset), ref_c.append(rec.beat_classes)
+        det_b.append(beats + offset), det_c.append(classes)
+        offset += codec.n_samples + int(10 * fs)
+    return beat_metrics(np.concatenate(ref_b), np.concatenate(ref_c), np.concatenate(det_b), np.concatenate(det_c), fs=fs)
+
+
+def cinc_scores(predictor) -> dict:
+    """Record-level AF on the CinC 2017 val records: F1 and the records called AF per reference label."""
+    from openecg.data.cinc2017 import cinc2017_labels
+    from openecg.data.records import dataset_root
+
+    labels = cinc2017_labels(dataset_root("cinc2017"))
+    refs, preds, called = [], [], {}
+    for rec in iter_records("cinc2017", split="val"):
+        codec = encode_stream(rec.recording.signal[:, 0], rec.recording.fs, model=predictor)
+        label = labels[rec.record]
+        refs.append(np.full(codec.n_samples, AF if label == "A" else 0, np.uint8)), preds.append(codec.rhythm)
+        is_af = bool(np.sum(codec.rhythm == AF) > 5.0 * rec.recording.fs)
+        entry = called.setdefault(label, [0, 0])
+        entry[0] += int(is_af)
+        entry[1] += 1
+    result = af_record_f1(refs, preds, min_s=5.0, fs=300.0)
+    result["called_af_per_label"] = {k: f"{v[0]} of {v[1]}" for k, v in sorted(called.items())}
     return result
 
 
@@ -104,24 +157,37 @@ def main() -> None:
     parser.add_argument("--model", default="default", help="bundled model name or a checkpoint folder")
     parser.add_argument("--backend", default="onnx", choices=["onnx", "litert"])
     parser.add_argument("--json", help="also write every figure to this JSON file")
+    parser.add_argument("--stages", help="'none', or a folder whose beat_stage.json / af_stage.json replace the model's")
+    parser.add_argument("--skip-waves", action="store_true", help="leave out the wave figures (LUDB, QTDB)")
     args = parser.parse_args()
     predictor = load_predictor(args.model, args.backend)
+    if args.stages:
+        predictor = WithStages(predictor, args.stages)
     start = time.time()
     report = {
         "model": args.model,
         "backend": args.backend if not Path(args.model).is_dir() else "torch fp32",
-        "splits": {name: load_split(name)["val"] for name in ("ludb", "qtdb", "mitdb", "cpsc2021")},
-        "ludb_lead_II": wave_scores(predictor, "ludb", ["II"]),
-        "ludb_all_leads": wave_scores(predictor, "ludb", None),
-        "qtdb": wave_scores(predictor, "qtdb", None),
+        "stages": {"beat": getattr(predictor, "beat_stage", None) is not None, "af": getattr(predictor, "af_stage", None) is not None,
+                   "from": args.stages or "the model's own"},
+        "splits": {name: load_split(name)["val"] for name in ("ludb", "qtdb", "mitdb", "cpsc2021", "svdb", "cinc2017")},
     }
+    if not args.skip_waves:
+        report["ludb_lead_II"] = wave_scores(predictor, "ludb", ["II"])
+        report["ludb_all_leads"] = wave_scores(predictor, "ludb", None)
+        report["qtdb"] = wave_scores(predictor, "qtdb", None)
     report |= beat_and_rhythm_scores(predictor)
-    print(f"model {args.model} ({report['backend']}), validation records only; {time.time() - start:.0f} s")
+    report["svdb_beats"] = beat_scores(predictor, "svdb")
+    report["cinc2017_af_record"] = cinc_scores(predictor)
+    print(f"model {args.model} ({report['backend']}, stages {report['stages']}), validation records only; {time.time() - start:.0f} s")
     for key in ("ludb_lead_II", "ludb_all_leads", "qtdb"):
-        print(_fmt_waves(key, report[key]))
-    b = report["beats"]
-    print(f"MIT-BIH val beats        QRS Se {b['qrs']['se']:.4f} P+ {b['qrs']['ppv']:.4f}   "
-          + "  ".join(f"{c} Se {b[c]['se']:.3f} P+ {b[c]['ppv']:.3f} F1 {b[c]['f1']:.3f}" for c in ("N", "S", "V", "F", "paced")))
+        if key in report:
+            print(_fmt_waves(key, report[key]))
+    for name, b in (("MIT-BIH", report["beats"]), ("SVDB", report["svdb_beats"])):
+        print(f"{name + ' val beats':24s} QRS Se {b['qrs']['se']:.4f} P+ {b['qrs']['ppv']:.4f}   "
+              + "  ".join(f"{c} Se {b[c]['se']:.3f} P+ {b[c]['ppv']:.3f} F1 {b[c]['f1']:.3f}" for c in ("N", "S", "V", "F", "paced")))
+    c = report["cinc2017_af_record"]
+    print(f"CinC 2017 val            record-level AF F1 {c['f1']:.3f} (tp {c['tp']} fp {c['fp']} fn {c['fn']}); "
+          f"called AF per label {c['called_af_per_label']}")
     r = report["rhythm"]
     print(f"rhythm                   AF per-sample F1 {r['af_sample_f1']:.4f}   CPSC record-level AF F1 "
           f"{r['af_record_f1_cpsc']['f1']:.3f} ({r['af_record_f1_cpsc']})   episodes < {MIN_EPISODE_S} s: {r['episodes_shorter_than_min']}")

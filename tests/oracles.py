@@ -55,7 +55,7 @@ class EchoOracle:
         return {"wave": wave, "beat": np.zeros((b, w, 7), np.float32), "rhythm": np.zeros((b, w, 7), np.float32)}
 
 
-def echo_decode(features: np.ndarray, fs: float) -> np.ndarray:
+def echo_decode(features: np.ndarray, fs: float, *, beat_stage: object = None, af_stage: object = None) -> np.ndarray:
     """Stand-in for :func:`openecg.stream.decoder.decode_frames` that passes the echo through: (3, samples) uint8 of
     code, index low byte, index second byte."""
     return features[:, :3].T.astype(np.uint8)

@@ -17,7 +17,8 @@ WAVE, BEAT, RHYTHM = 0, 1, 2
 
 
 @pytest.mark.parametrize(
-    ("name", "count"), [("ludb", 159), ("qtdb", 70), ("mitdb", 26), ("nstdb", 12), ("cpsc2021", 18)]
+    ("name", "count"), [("ludb", 159), ("qtdb", 70), ("mitdb", 26), ("nstdb", 12), ("cpsc2021", 18), ("svdb", 78),
+                       ("cinc2017", 150)]
 )
 def test_record_counts(data_dir, name, count):
     assert len(list_records(name, data_dir)) == count
@@ -197,7 +198,7 @@ def test_iter_records_follows_split(data_dir):
         next(iter_records("mitdb", split="val", fold=7, root=data_dir))
 
 
-@pytest.mark.parametrize("name", ["ludb", "qtdb", "mitdb", "nstdb", "cpsc2021"])
+@pytest.mark.parametrize("name", ["ludb", "qtdb", "mitdb", "nstdb", "cpsc2021", "svdb", "cinc2017"])
 def test_splits_disjoint_covering_and_shipped(data_dir, name):
     split = load_split(name)
     assert split["dataset"] == name and isinstance(split["seed"], int)
@@ -248,3 +249,30 @@ def test_beat_and_rhythm_layers_by_hand():
     labels, mask = rhythm_layer(np.array([10, 40, 70]), ["(N", "(B", "(AFIB"], n=100)
     assert not mask[:10].any() and (labels[10:40] == 0).all() and mask[10:40].all()
     assert not mask[40:70].any() and (labels[70:] == 1).all() and mask[70:].all()
+
+
+def test_svdb_beats_and_no_rhythm(data_dir):
+    rec = load_record("svdb", "800", root=data_dir)
+    assert rec.recording.fs == 128 and rec.recording.n_leads == 2
+    s_beats = rec.beats[rec.beat_classes == class_id("beat", "S")]
+    assert s_beats.size == 30
+    assert (rec.labels[0, BEAT, s_beats] == class_id("beat", "S")).all() and rec.mask[0, BEAT, s_beats].all()
+    assert not rec.mask[:, RHYTHM].any() and not rec.mask[:, WAVE].any()
+
+
+def test_cinc2017_record_labels(data_dir):
+    from openecg.data.cinc2017 import cinc2017_labels
+
+    labels = cinc2017_labels(dataset_root("cinc2017", data_dir))
+    assert sorted(set(labels.values())) == ["A", "N", "O", "~"]
+    by_label = {v: k for k, v in labels.items()}
+    af = load_record("cinc2017", by_label["A"], root=data_dir)
+    assert af.recording.fs == 300 and af.recording.n_leads == 1 and 0.1 < np.ptp(af.recording.signal) < 20
+    assert (af.labels[0, RHYTHM] == class_id("rhythm", "AF")).all() and af.mask[0, RHYTHM].all()
+    normal = load_record("cinc2017", by_label["N"], root=data_dir)
+    assert (normal.labels[0, RHYTHM] == class_id("rhythm", "sinus")).all() and normal.mask[0, RHYTHM].all()
+    for other in ("O", "~"):
+        assert not load_record("cinc2017", by_label[other], root=data_dir).mask.any()
+    split = load_split("cinc2017")
+    val = [labels[r] for r in split["val"]]
+    assert val.count("A") >= 12 and val.count("~") >= 7 and val.count("O") >= 17

@@ -149,3 +149,18 @@ def test_a_long_qrs_is_emitted_as_wide_without_waiting_for_its_end():
     more = np.array([2] * 5 + [0] * 5, np.uint8)
     symbols, lengths, done = wave_tokens(more, np.zeros(10, np.uint8), x[:10], fs, final=False, open_wide=2)
     assert chars(symbols) == "w_" and lengths.tolist() == [5, 5] and done == 10
+
+
+def test_a_wide_qrs_cut_in_two_is_one_qrs_and_one_beat():
+    wave = np.zeros(1000, int)
+    wave[100:130] = 2          # 120 ms, a 32-ms gap, 48 ms: one wide complex cut in two
+    wave[138:150] = 2
+    wave[400:425] = 2          # 100 ms, a 68-ms gap, 100 ms: two runs stay two
+    wave[442:467] = 2
+    wave[700:740] = 2          # 160 ms, 40 ms gap, 160 ms: a 360-ms span is no single QRS
+    wave[750:790] = 2
+    labels = decode(features(wave, beat=np.ones(1000, int)), FS)
+    assert (labels[0, 100:150] == 2).all() and (labels[1, 100:150] == 1).all()
+    starts, _, values = label_runs(labels[0])
+    assert (values == 2).sum() == 1 + 2 + 2
+    assert (labels[0, 430:442] == 0).all() and (labels[0, 740:750] == 0).all()

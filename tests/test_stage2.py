@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from openecg.stage2 import OpenECGConfig, OpenECGModel  # noqa: E402
 from openecg.stage2.losses import frame_index, masked_cross_entropy, multitask_loss  # noqa: E402
 from openecg.stage2.tracks import qrs_presence  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture(scope="module")
 def model() -> OpenECGModel:
@@ -21,7 +24,9 @@ def model() -> OpenECGModel:
 
 
 def test_output_shapes_and_size(model: OpenECGModel) -> None:
-    wave, beat, rhythm = model(torch.randn(3, 1, 2500))
+    out = model(torch.randn(3, 1, 2500))
+    wave, beat, rhythm = out.wave, out.beat, out.rhythm
+    assert out[0] is wave and out.to_tuple() == (wave, beat, rhythm)
     assert wave.shape == (3, 5, 2500)
     assert beat.shape == (3, 7, 1250)
     assert rhythm.shape == (3, 7, model.config.n_frames) == (3, 7, 157)
@@ -47,7 +52,7 @@ def test_model_round_trips_through_save_pretrained(model: OpenECGModel, tmp_path
     again = OpenECGModel.from_pretrained(tmp_path).eval()
     x = torch.randn(2, 1, 2500)
     with torch.no_grad():
-        for a, b in zip(model(x), again(x)):
+        for a, b in zip(model(x).to_tuple(), again(x).to_tuple()):
             torch.testing.assert_close(a, b)
 
 
@@ -111,3 +116,29 @@ def test_onnx_export_runs_with_batch_larger_than_one(model: OpenECGModel, tmp_pa
         np.testing.assert_allclose(exported, expected, atol=1e-4)
     single = session.run(None, {"x": x[:1]})[0]
     np.testing.assert_allclose(single, wave[:1], atol=1e-5)
+
+
+def test_auto_classes_and_fine_tuning_through_from_pretrained(model: OpenECGModel, tmp_path) -> None:
+    from transformers import AutoConfig, AutoModel
+
+    model.save_pretrained(tmp_path)
+    assert type(AutoConfig.from_pretrained(tmp_path)) is OpenECGConfig
+    again = AutoModel.from_pretrained(tmp_path)
+    assert type(again) is OpenECGModel
+    for a, b in zip(model.state_dict().values(), again.state_dict().values()):
+        torch.testing.assert_close(a, b)
+
+
+def test_training_config_is_validated(tmp_path) -> None:
+    from pydantic import ValidationError
+
+    from openecg.stage2.configuration_openecg import TrainingConfig
+
+    for path in sorted(REPO.glob("configs/*.json")):
+        TrainingConfig.from_json(path)
+    good = json.loads((REPO / "configs" / "stage2_small.json").read_text())
+    for change, field in [({"lr": -1}, "lr"), ({"datasets": {"mimic": 1.0}}, "datasets"), ({"warmup_steps": 10 ** 6}, "warmup_steps"),
+                          ({"beat_class_weights": [1.0]}, "beat_class_weights"), ({"stepz": 3}, "stepz"),
+                          ({"model": {**good["model"], "d_model": 30}}, "d_model=30")]:
+        with pytest.raises(ValidationError, match=field):
+            TrainingConfig.model_validate(good | change)

@@ -15,6 +15,10 @@ The manifests ship inside the package. Every split is by record (never by beat o
 - ludb: 5 folds stratified by record rhythm class (paced, AF, AV block, BBB, sinus, unlabelled); ``val`` is fold 0.
 - cpsc2021: by patient (``data_<patient>_<n>``, so no patient is in both), 3 folds stratified AF / non-AF;
   ``val`` is fold 0 (~30 %).
+- svdb: 5 folds stratified by the record's count of S beats (quartiles), then V beats; ``val`` is fold 0.
+  One patient per record, so records are patients.
+- cinc2017 (the half of the CinC 2017 validation set that is here): 2 folds stratified by the record's label
+  (N, A, O, ~); ``val`` is fold 0 (half), ``train`` fold 1.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ import json
 import random
 import re
 
+import numpy as np
+
+from .cinc2017 import cinc2017_labels
 from .ludb import _table, ludb_rhythm
-from .physionet import cpsc_is_af
+from .physionet import cpsc_is_af, read_annotations
 from .records import dataset_root, list_records
 from .splits import SPLITS_DIR
 
@@ -107,6 +114,24 @@ def main() -> None:
     by_class = {"af": [p for p in patients if af[p]], "non_af": [p for p in patients if not af[p]]}
     patient_folds = deal(by_class, 3, rng)
     out["cpsc2021"] = manifest("cpsc2021", [[r for p in f for r in patients[p]] for f in patient_folds])
+
+    rng = random.Random(SEED + 4)
+    svdb_root = dataset_root("svdb")
+    counts = {}
+    for r in list_records("svdb"):
+        symbols = read_annotations(svdb_root / r, "atr")[1]
+        counts[r] = (int((symbols == "S").sum()), int((symbols == "V").sum()))
+    s_edges = np.quantile([c[0] for c in counts.values()], [0.25, 0.5, 0.75])
+    svdb_strata: dict[str, list[str]] = {}
+    for r, (n_s, n_v) in counts.items():
+        svdb_strata.setdefault(f"{int(np.searchsorted(s_edges, n_s))}{int(n_v > 100)}", []).append(r)
+    out["svdb"] = manifest("svdb", deal(svdb_strata, 5, rng))
+
+    rng = random.Random(SEED + 5)
+    cinc_strata: dict[str, list[str]] = {}
+    for r, label in cinc2017_labels(dataset_root("cinc2017")).items():
+        cinc_strata.setdefault(label, []).append(r)
+    out["cinc2017"] = manifest("cinc2017", deal(cinc_strata, 2, rng))
 
     SPLITS_DIR.mkdir(parents=True, exist_ok=True)
     for name, content in out.items():

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from .cinc2017 import load_cinc2017
 from .labeled import LabeledRecord
 from .ludb import load_ludb
 from .physionet import load_annotated
@@ -20,6 +21,8 @@ DATASETS: dict[str, str] = {
     "mitdb": "mitdb",
     "nstdb": "nstdb",
     "cpsc2021": "cpsc2021_samples",
+    "svdb": "svdb",
+    "cinc2017": "cinc2017_half",
 }
 """Dataset name -> folder name under ``$OPENECG_DATA``. Any other name is a plain WFDB folder of that name."""
 
@@ -43,7 +46,8 @@ def dataset_root(name: str, root: str | os.PathLike | None = None) -> Path:
     Parameters
     ----------
     name : str
-        ``"ludb"``, ``"qtdb"``, ``"mitdb"``, ``"nstdb"``, ``"cpsc2021"``, or the folder name of any WFDB database.
+        ``"ludb"``, ``"qtdb"``, ``"mitdb"``, ``"nstdb"``, ``"cpsc2021"``, ``"svdb"``, ``"cinc2017"``, or the folder name of
+        any WFDB database.
     root : str or os.PathLike or None
         The dataset folder itself or the folder holding it; when None, ``$OPENECG_DATA/<folder>``.
 
@@ -92,6 +96,8 @@ def load_record(name: str, record: str, root: str | os.PathLike | None = None) -
         return load_ludb(base, record)
     if name == "qtdb":
         return load_qtdb(base, record)
+    if name == "cinc2017":
+        return load_cinc2017(base, record)
     return load_annotated(name, base, record)
 
 

@@ -58,6 +58,15 @@ def model_file(name: str, filename: str) -> Path:
     return path
 
 
+def second_stages(name: str) -> dict[str, dict | None]:
+    """The second stages of bundled model ``name`` as JSON objects: ``{"beat_stage": ..., "af_stage": ...}``,
+    each None when the model ships none (checksums verified). The stream builds them
+    (:func:`openecg.stream.decoder.model_stages`)."""
+    digests = json.loads((_folder(name) / "manifest.json").read_text())["sha256"]
+    return {key: json.loads(model_file(name, f"{key}.json").read_text()) if f"{key}.json" in digests else None
+            for key in ("beat_stage", "af_stage")}
+
+
 def model_config(name: str) -> dict:
     """The JSON config of bundled model ``name`` (checksum verified)."""
     return json.loads(model_file(name, "config.json").read_text())
@@ -94,6 +103,7 @@ class OnnxPredictor:
         self.config = model_config(name)
         self.fs = float(self.config["fs"])
         self.window = int(self.config["window"])
+        self.stages = second_stages(name)
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -152,6 +162,7 @@ class LiteRTPredictor:
         self.config = model_config(name)
         self.fs = float(self.config["fs"])
         self.window = int(self.config["window"])
+        self.stages = second_stages(name)
         self._session = LiteRTSession(model_file(name, "model.int8.tflite"), threads=threads)
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:

@@ -12,11 +12,11 @@ __all__ = ["OpenECGConfig", "OpenECGModel"]
 
 def __getattr__(name: str) -> Any:
     if name == "OpenECGConfig":
-        from .config import OpenECGConfig
+        from .configuration_openecg import OpenECGConfig
 
         return OpenECGConfig
     if name == "OpenECGModel":
-        from .model import OpenECGModel
+        from .modeling_openecg import OpenECGModel
 
         return OpenECGModel
     raise AttributeError(f"module 'openecg.stage2' has no attribute {name!r}")

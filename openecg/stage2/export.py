@@ -26,22 +26,22 @@ import torch
 
 from ..runtime.bundled import MODELS_DIR
 from ..runtime.heads import HEAD_NAMES as OUTPUT_NAMES
-from .model import OpenECGModel
+from .modeling_openecg import OpenECGModel
 
 __all__ = ["ProbabilityModel", "export_onnx", "write_manifest", "agreement"]
 
 
 class ProbabilityModel(torch.nn.Module):
     """The exported graph: ``x [B, T]`` -> softmax probabilities wave ``[B, T, 5]``, beat ``[B, T/2, 7]``,
-    rhythm ``[B, ceil(T/8), 7]`` (class last, so the runtime repeats them to one row per sample)."""
+    rhythm ``[B, frames, 7]`` with ``frames = config.n_frames`` (T/16 rounded up: 157 for T = 2500; class last, so the runtime repeats them to one row per sample)."""
 
     def __init__(self, model: OpenECGModel) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        wave, beat, rhythm = self.model(x[:, None, :])
-        return tuple(torch.softmax(t, dim=1).transpose(1, 2) for t in (wave, beat, rhythm))  # type: ignore[return-value]
+        out = self.model(x[:, None, :])
+        return tuple(torch.softmax(t, dim=1).transpose(1, 2) for t in (out.wave, out.beat, out.rhythm))  # type: ignore[return-value]
 
 
 def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import math
 
 import torch
@@ -39,7 +41,7 @@ def frame_index(window: int, n_frames: int) -> torch.Tensor:
 
 
 def multitask_loss(
-    outputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    outputs: Sequence[torch.Tensor],
     labels: torch.Tensor,
     mask: torch.Tensor,
     qrs: torch.Tensor,
@@ -53,7 +55,7 @@ def multitask_loss(
     at ``T/2`` and the rhythm head per encoder frame, so their targets are taken at those samples.
     Returns a dict with ``wave``, ``beat``, ``rhythm``, ``qrs`` and ``total``.
     """
-    wave, beat, rhythm = outputs
+    wave, beat, rhythm = outputs[0], outputs[1], outputs[2]  # a tuple or an OpenECGOutput
     frames = frame_index(labels.shape[-1], rhythm.shape[-1])
     out = {
         "wave": masked_cross_entropy(wave, labels[:, 0], mask[:, 0]),

@@ -13,8 +13,10 @@ import torch
 
 from ..runtime.bundled import per_sample
 from ..signal.normalize import normalize_windows
+from ..stream.af import AFStage
+from ..stream.rr_beats import BeatStage
 from .export import ProbabilityModel
-from .model import OpenECGModel
+from .modeling_openecg import OpenECGModel
 
 __all__ = ["TorchPredictor"]
 
@@ -25,7 +27,7 @@ class TorchPredictor:
     Parameters
     ----------
     path : str or pathlib.Path
-        The model folder (``config.json`` and ``model.safetensors``).
+        The model folder (``config.json`` and ``model.safetensors``; ``beat_stage.json`` and ``af_stage.json`` when it has them).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -33,6 +35,9 @@ class TorchPredictor:
         self._graph = ProbabilityModel(self.model).eval()
         self.fs = float(self.model.config.fs)
         self.window = int(self.model.config.window)
+        beat, af = Path(path) / "beat_stage.json", Path(path) / "af_stage.json"
+        self.beat_stage = BeatStage.from_json(beat) if beat.is_file() else None
+        self.af_stage = AFStage.from_json(af) if af.is_file() else None
 
     @torch.no_grad()
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:

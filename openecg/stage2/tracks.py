@@ -14,10 +14,10 @@ A :class:`Track` holds, at ``fs`` (250 Hz):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
-from scipy.signal import resample_poly
+
+from ..signal.resample import map_index, resample, resample_labels
 
 __all__ = ["Track", "tracks_from_record", "QRS_CORE_S", "QRS_CLEAR_S", "MAX_BEAT_GAP_S"]
 
@@ -42,11 +42,6 @@ class Track:
     def supervised(self) -> np.ndarray:
         """int64 indices of samples where any target is known (windows are drawn around them)."""
         return np.flatnonzero(self.mask.any(axis=0) | (self.qrs >= 0))
-
-
-def _resample_index(n_out: int, fs_in: float, fs_out: float) -> np.ndarray:
-    """Nearest source index of each output sample when resampling from ``fs_in`` to ``fs_out``."""
-    return np.rint(np.arange(n_out) * (fs_in / fs_out)).astype(np.int64)
 
 
 def qrs_presence(n: int, beats: np.ndarray, fs: float) -> np.ndarray:
@@ -75,16 +70,16 @@ def qrs_presence(n: int, beats: np.ndarray, fs: float) -> np.ndarray:
 def tracks_from_record(record: object, *, fs: float = 250.0, leads: list[str] | None = None) -> list[Track]:
     """Resample a :class:`openecg.data.LabeledRecord` to ``fs`` and split it into one :class:`Track` per lead.
 
-    Signals are resampled with a polyphase filter; labels, masks and beat fiducials by nearest sample.
+    Signals go through :func:`openecg.signal.resample.resample`, the kernel the stream feeds the model with
+    (gaps zero-filled, as the stream does); labels, masks and beat fiducials by the one nearest-sample rule
+    of :func:`~openecg.signal.resample.map_index`, which the stream also maps its output back with.
     """
     rec = record.recording  # type: ignore[attr-defined]
-    ratio = Fraction(fs / rec.fs).limit_denominator(1000)
-    signal = rec.signal
-    if ratio != 1:
-        signal = resample_poly(np.nan_to_num(signal), ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
+    signal = resample(np.nan_to_num(rec.signal), fs_from=rec.fs, fs_to=fs)
     n = signal.shape[0]
-    index = np.minimum(_resample_index(n, rec.fs, fs), rec.n_samples - 1)
-    beats = np.rint(np.asarray(record.beats) * (fs / rec.fs)).astype(np.int64)  # type: ignore[attr-defined]
+    labels = resample_labels(record.labels, fs_from=rec.fs, fs_to=fs)  # type: ignore[attr-defined]
+    masks = resample_labels(record.mask, fs_from=rec.fs, fs_to=fs)  # type: ignore[attr-defined]
+    beats = map_index(np.asarray(record.beats), fs_from=rec.fs, fs_to=fs)  # type: ignore[attr-defined]
     beat_labelled = bool(np.asarray(record.beats).size) and not record.mask[:, 0].any()  # type: ignore[attr-defined]
     qrs = qrs_presence(n, beats, fs) if beat_labelled else np.full(n, -1, dtype=np.int8)
     out = []
@@ -97,8 +92,8 @@ def tracks_from_record(record: object, *, fs: float = 250.0, leads: list[str] | 
                 record=record.record,  # type: ignore[attr-defined]
                 lead=name,
                 signal=np.ascontiguousarray(signal[:, i]),
-                labels=np.ascontiguousarray(record.labels[i][:, index]),  # type: ignore[attr-defined]
-                mask=np.ascontiguousarray(record.mask[i][:, index]),  # type: ignore[attr-defined]
+                labels=np.ascontiguousarray(labels[i]),
+                mask=np.ascontiguousarray(masks[i]),
                 qrs=qrs,
             )
         )

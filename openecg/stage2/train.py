@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from transformers import get_cosine_schedule_with_warmup
 
 from .. import data
-from .config import OpenECGConfig
+from .configuration_openecg import OpenECGConfig, TrainingConfig
 from .losses import multitask_loss
-from .model import OpenECGModel
+from .modeling_openecg import OpenECGModel
 from .tracks import Track, tracks_from_record
-from .windows import Batch, WindowSampler
+from .sampler import Batch, WindowSampler
 
 __all__ = ["main", "load_tracks", "motion_noise", "tile_windows"]
 
@@ -36,14 +37,11 @@ def load_tracks(name: str, split: str, fs: float, root: str | None = None) -> li
 def motion_noise(records: list[str], fs: float, root: str | None = None) -> np.ndarray:
     """Real electrode-motion noise at ``fs``: both leads of the lowest-SNR NSTDB training record, noisy minus
     clean, keeping only the 2-s blocks where noise was added (NSTDB alternates noisy and clean minutes)."""
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
+    from ..signal.resample import resample
 
     record = sorted(records, key=lambda r: int(r[4:].replace("_", "-")))[0]
     noise = data.nstdb_noise(record, root=root)
-    ratio = Fraction(fs / 360.0).limit_denominator(1000)
-    noise = resample_poly(noise, ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
+    noise = resample(noise, fs_from=360.0, fs_to=fs)
     block = int(2 * fs)
     blocks = noise[: noise.shape[0] // block * block].T.reshape(-1, block)
     return np.ascontiguousarray(blocks[blocks.std(axis=1) > 1e-3].ravel())
@@ -94,7 +92,7 @@ def evaluate(model: OpenECGModel, val: dict[str, Batch], beat_weight: torch.Tens
             n = x.shape[0]
             for key, value in losses.items():
                 sums[f"loss_{key}"] = sums.get(f"loss_{key}", 0.0) + float(value) * n
-            wave_pred = out[0].argmax(1)
+            wave_pred = out.wave.argmax(1)
             sums["wave_correct"] = sums.get("wave_correct", 0.0) + float(((wave_pred == labels[:, 0]) & mask[:, 0]).sum())
             sums["wave_count"] = sums.get("wave_count", 0.0) + float(mask[:, 0].sum())
         n_total = batch.x.shape[0]
@@ -103,6 +101,16 @@ def evaluate(model: OpenECGModel, val: dict[str, Batch], beat_weight: torch.Tens
             report[name]["wave_accuracy"] = sums["wave_correct"] / sums["wave_count"]
     model.train()
     return report
+
+
+def _train_mode(model: OpenECGModel, freeze_batchnorm: bool) -> None:
+    """Training mode; with ``freeze_batchnorm`` every BatchNorm keeps its running statistics (eval mode),
+    as a model recovered from a folded int8 export needs (:mod:`.from_onnx`)."""
+    model.train()
+    if freeze_batchnorm:
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm1d):
+                module.eval()
 
 
 def _git_commit() -> str | None:
@@ -119,73 +127,71 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    cfg = json.loads(Path(args.config).read_text())
+    cfg = TrainingConfig.from_json(args.config)
     out = Path(args.out or f"runs/{cfg['name']}")
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
-    torch.manual_seed(cfg["seed"])
-    fs, window = cfg["model"]["fs"], cfg["model"]["window"]
+    torch.manual_seed(cfg.seed)
+    fs, window = cfg.model["fs"], cfg.model["window"]
 
     t0 = time.time()
-    train_tracks = {n: load_tracks(n, "train", fs, args.data) for n in cfg["datasets"]}
-    val_tracks = {n: load_tracks(n, "val", fs, args.data) for n in cfg["datasets"]}
+    train_tracks = {n: load_tracks(n, "train", fs, args.data) for n in cfg.datasets}
+    val_tracks = {n: load_tracks(n, "val", fs, args.data) for n in cfg.datasets}
     noise = motion_noise(data.load_split("nstdb")["train"], fs, args.data)
-    sampler = WindowSampler(train_tracks, cfg["datasets"], noise, fs=fs, window=window, seed=cfg["seed"])
-    val = {n: tile_windows(t, window, cfg["val_windows_per_track"]) for n, t in val_tracks.items() if t}
+    sampler = WindowSampler(train_tracks, cfg.datasets, noise, fs=fs, window=window, seed=cfg.seed)
+    val = {n: tile_windows(t, window, cfg.val_windows_per_track) for n, t in val_tracks.items() if t}
     print(f"data ready in {time.time() - t0:.0f} s: "
-          + ", ".join(f"{n} {len(train_tracks[n])}/{len(val_tracks[n])} tracks" for n in cfg["datasets"]), flush=True)
+          + ", ".join(f"{n} {len(train_tracks[n])}/{len(val_tracks[n])} tracks" for n in cfg.datasets), flush=True)
 
-    training_data = {n: {"split": "train", "tracks": len(train_tracks[n]), "weight": w} for n, w in cfg["datasets"].items()}
-    config = OpenECGConfig(**cfg["model"], training_data=training_data, git_commit=_git_commit(),
-                           init_from=cfg.get("init_from"))
-    model = OpenECGModel(config)
-    if cfg.get("init_from"):  # fine-tuning: start from the weights of an earlier run's save_pretrained folder
-        from safetensors.torch import load_file
-
-        model.load_state_dict(load_file(str(Path(cfg["init_from"]) / "model.safetensors")))
+    training_data = {n: {"split": "train", "tracks": len(train_tracks[n]), "weight": w} for n, w in cfg.datasets.items()}
+    if cfg.init_from:  # fine-tuning: the weights and architecture of an earlier save_pretrained folder
+        model = OpenECGModel.from_pretrained(cfg.init_from)
+        differ = {k: (getattr(model.config, k), v) for k, v in cfg.model.items() if getattr(model.config, k) != v}
+        if differ:
+            raise ValueError(f"model settings {differ} (init_from, config) differ; fine-tuning keeps the architecture")
+        model.config.training_data, model.config.git_commit = training_data, _git_commit()
+        model.config.init_from = cfg.init_from
         print(f"initialised from {cfg['init_from']}", flush=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-    beat_weight = torch.tensor(cfg["beat_class_weights"], dtype=torch.float32)
+    else:
+        model = OpenECGModel(OpenECGConfig(**cfg.model, training_data=training_data, git_commit=_git_commit()))
+    freeze_bn = cfg.freeze_batchnorm
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    beat_weight = torch.tensor(cfg.beat_class_weights, dtype=torch.float32)
     step, best = 0, math.inf
+    schedule = get_cosine_schedule_with_warmup(opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.steps)
     ckpt = out / "last.pt"
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
+        model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"]), schedule.load_state_dict(state["schedule"])
         step, best = state["step"], state["best"]
-        sampler.rng = np.random.default_rng([cfg["seed"], step])
+        sampler.rng = np.random.default_rng([cfg.seed, step])
         print(f"resumed from {ckpt} at step {step}", flush=True)
 
-    def lr_at(s: int) -> float:
-        if s < cfg["warmup_steps"]:
-            return cfg["lr"] * (s + 1) / cfg["warmup_steps"]
-        progress = (s - cfg["warmup_steps"]) / max(1, cfg["steps"] - cfg["warmup_steps"])
-        return cfg["lr"] * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
     log = (out / "log.jsonl").open("a")
-    model.train()
+    _train_mode(model, freeze_bn)
     running: dict[str, float] = {}
     t_last = time.time()
-    while step < cfg["steps"]:
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step)
-        x, labels, mask, qrs = _tensors(sampler.draw(cfg["batch_size"]))
-        losses = multitask_loss(model(x), labels, mask, qrs, beat_weight=beat_weight, qrs_weight=cfg["qrs_presence_weight"])
+    while step < cfg.steps:
+        x, labels, mask, qrs = _tensors(sampler.draw(cfg.batch_size))
+        losses = multitask_loss(model(x), labels, mask, qrs, beat_weight=beat_weight, qrs_weight=cfg.qrs_presence_weight)
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        schedule.step()
         step += 1
         for k, v in losses.items():
             running[k] = running.get(k, 0.0) + float(v.detach())
         if step % 50 == 0:
             rate = 50 / (time.time() - t_last)
             t_last = time.time()
-            entry = {"step": step, "lr": lr_at(step), "steps_per_s": round(rate, 3)} | {k: v / 50 for k, v in running.items()}
+            entry = {"step": step, "lr": schedule.get_last_lr()[0], "steps_per_s": round(rate, 3)} | {k: v / 50 for k, v in running.items()}
             running = {}
             print(json.dumps(entry), flush=True)
             log.write(json.dumps(entry) + "\n")
-        if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
-            report = evaluate(model, val, beat_weight, cfg["qrs_presence_weight"])
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            report = evaluate(model, val, beat_weight, cfg.qrs_presence_weight)
+            _train_mode(model, freeze_bn)
             score = sum(r["loss_total"] for r in report.values())
             entry = {"step": step, "val": report, "val_total": score}
             print(json.dumps(entry), flush=True)
@@ -195,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
                 best = score
                 model.config.metrics = {"val_losses": report, "step": step}
                 model.save_pretrained(out / "best")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best}, ckpt)
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "schedule": schedule.state_dict(), "step": step, "best": best}, ckpt)
     last = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if '"val"' in line][-1]
     model.config.metrics = {"val_losses": last["val"], "step": last["step"]}
     model.save_pretrained(out / "final")

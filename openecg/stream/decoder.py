@@ -6,12 +6,16 @@ the fraction of leads that were readable there (0 where every lead is a gap or a
 
 The rules, in order:
 
-* **wave**: argmax; then runs shorter than ``MIN_WAVE_S`` of their class are dropped to "other"
+* **wave**: argmax; a QRS cut in two (QRS, at most ``SPLIT_QRS_GAP_S`` = 48 ms of "other", QRS, spanning at
+  most ``SPLIT_QRS_SPAN_S`` = 240 ms) is joined into one; then runs shorter than ``MIN_WAVE_S`` of their
+  class are dropped to "other"
   (P 40 ms, QRS and paced QRS 40 ms, T 60 ms), and "other" runs shorter than 12 ms between two runs of one
   class are filled with it. Unreadable samples are "other".
 * **beat**: one class per QRS (or paced QRS) run, the argmax of the beat probabilities summed over the run
-  with "none" left out; 0 outside QRS runs.
-* **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax, then episodes
+  with "none" left out, or, when the model ships one, its second beat stage (:mod:`.beats`: those sums plus
+  the RR context); 0 outside QRS runs.
+* **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax (AF decided by
+  the model's AF stage, :mod:`.af`, when it ships one), then episodes
   shorter than ``MIN_EPISODE_S`` (3 s) are absorbed by the episode before them (the first one by the
   episode after it). Unreadable samples are "noise" whatever their length. :func:`decode_frames` stops
   before this filter, :func:`absorb_short_episodes` runs it piece by piece for streams, :func:`decode` does all.
@@ -34,12 +38,15 @@ import numpy as np
 
 from ..runtime.heads import HEADS, N_FEATURES, VALID
 from ..tokenizer.rle import label_runs
+from .af import AFStage
+from .rr_beats import BeatStage
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES, WAVE_CLASSES, class_id
 
 __all__ = [
     "decode",
     "decode_frames",
     "absorb_short_episodes",
+    "model_stages",
     "EpisodeState",
     "N_FEATURES",
     "MIN_WAVE_S",
@@ -56,12 +63,33 @@ MIN_WAVE_S: dict[int, float] = {
     class_id("wave", "paced_QRS"): 0.040,
 }
 MAX_FILL_S = 0.012
+SPLIT_QRS_GAP_S = 0.048
+SPLIT_QRS_SPAN_S = 0.240
 RHYTHM_SMOOTH_S = 2.0
 MIN_EPISODE_S = 3.0
 
 
+def _join_split_qrs(lengths: np.ndarray, values: np.ndarray, fs: float) -> np.ndarray:
+    """Run values with each QRS - other - QRS triple whose gap is at most ``SPLIT_QRS_GAP_S`` and whose
+    span is at most ``SPLIT_QRS_SPAN_S`` made one QRS of the first run's class: a wide complex the network
+    cut in two, never two beats (they would be closer than any refractory period)."""
+    values = values.copy()
+    if len(values) >= 3:
+        inner = np.arange(1, len(values) - 1)
+        is_qrs = np.isin(values, QRS_CLASSES)
+        span = lengths[inner - 1] + lengths[inner] + lengths[inner + 1]
+        split = inner[(values[inner] == OTHER) & is_qrs[inner - 1] & is_qrs[inner + 1]
+                      & (lengths[inner] <= round(SPLIT_QRS_GAP_S * fs)) & (span <= round(SPLIT_QRS_SPAN_S * fs))]
+        values[split] = values[split - 1]
+        values[split + 1] = values[split - 1]
+    return values
+
+
 def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:
-    starts, lengths, values = label_runs(wave)
+    _, lengths, values = label_runs(wave)
+    joined = _join_split_qrs(lengths, values, fs)
+    if not np.array_equal(joined, values):
+        _, lengths, values = label_runs(np.repeat(joined, lengths).astype(np.uint8))
     minimum = np.zeros(len(WAVE_CLASSES), np.int64)
     for cls, seconds in MIN_WAVE_S.items():
         minimum[cls] = int(round(seconds * fs))
@@ -74,13 +102,23 @@ def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:
     return np.repeat(values, lengths).astype(np.uint8)
 
 
-def _beats(wave: np.ndarray, beat_probs: np.ndarray) -> np.ndarray:
+def _qrs_runs(wave: np.ndarray, beat_probs: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(starts, lengths, values, qrs, sums)``: the runs of ``wave``, which are QRS, and the beat
+    probabilities summed over each QRS run ``(k, 7)``."""
     starts, lengths, values = label_runs(wave)
     qrs = np.isin(values, QRS_CLASSES)
+    sums = np.add.reduceat(beat_probs, starts, axis=0)[qrs] if qrs.any() else np.zeros((0, beat_probs.shape[1]))
+    return starts, lengths, values, qrs, sums
+
+
+def _beats(runs: tuple[np.ndarray, ...], fs: float, beat_stage: BeatStage | None) -> np.ndarray:
+    starts, lengths, values, qrs, sums = runs
     per_run = np.zeros(len(values), np.uint8)
     if qrs.any():
-        sums = np.add.reduceat(beat_probs, starts, axis=0)[qrs]
-        per_run[qrs] = np.argmax(sums[:, 1:], axis=1) + 1
+        if beat_stage is None:
+            per_run[qrs] = np.argmax(sums[:, 1:], axis=1) + 1
+        else:
+            per_run[qrs] = beat_stage.classify(starts[qrs], lengths[qrs], sums, fs)
     return np.repeat(per_run, lengths)
 
 
@@ -164,7 +202,8 @@ def argmax_classes(probs: np.ndarray) -> np.ndarray:
     return out
 
 
-def decode_frames(features: np.ndarray, fs: float) -> np.ndarray:
+def decode_frames(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None,
+                  af_stage: AFStage | None = None) -> np.ndarray:
     """:func:`decode` before the episode filter: the rhythm row is the smoothed per-sample argmax (noise
     where unreadable). Each sample depends only on features within ``RHYTHM_SMOOTH_S / 2`` of it and on
     the wave runs around it, so blocks decoded with some context agree with a decode of the whole."""
@@ -174,15 +213,33 @@ def decode_frames(features: np.ndarray, fs: float) -> np.ndarray:
     wave = argmax_classes(features[:, WAVE_SLICE])
     wave[~valid] = OTHER
     wave = _clean_waves(wave, fs)
-    beat = _beats(wave, features[:, BEAT_SLICE])
+    runs = _qrs_runs(wave, features[:, BEAT_SLICE])
+    beat = _beats(runs, fs, beat_stage)
     size = max(1, int(round(RHYTHM_SMOOTH_S * fs)))
     smooth = uniform_filter1d(np.ascontiguousarray(features[:, RHYTHM_SLICE].T), size=size, axis=1, mode="nearest")
     rhythm = argmax_classes(smooth.T)
+    if af_stage is not None:
+        starts, lengths, _, qrs, sums = runs
+        rhythm = af_stage.apply(rhythm, starts[qrs], lengths[qrs], sums, features[:, RHYTHM_SLICE], fs)
     rhythm[~valid] = NOISE
     return np.stack([wave, beat, rhythm])
 
 
-def decode(features: np.ndarray, fs: float) -> np.ndarray:
+def model_stages(predictor: object) -> tuple[BeatStage | None, AFStage | None]:
+    """``(beat_stage, af_stage)`` of a predictor: its ``beat_stage`` / ``af_stage`` objects, or built from the
+    JSON dicts of its ``stages`` mapping (bundled models: ``beat_stage.json``, ``af_stage.json``)."""
+    raw = getattr(predictor, "stages", None) or {}
+    beat = getattr(predictor, "beat_stage", None)
+    af = getattr(predictor, "af_stage", None)
+    if beat is None and raw.get("beat_stage") is not None:
+        beat = BeatStage.from_dict(raw["beat_stage"])
+    if af is None and raw.get("af_stage") is not None:
+        af = AFStage.from_dict(raw["af_stage"])
+    return beat, af
+
+
+def decode(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None,
+           af_stage: AFStage | None = None) -> np.ndarray:
     """Label channels from stitched features.
 
     Parameters
@@ -191,12 +248,16 @@ def decode(features: np.ndarray, fs: float) -> np.ndarray:
         float32 ``(samples, N_FEATURES)`` at ``fs`` (see the module docstring for the layout).
     fs : float
         The model's sample rate in Hz.
+    beat_stage : BeatStage or None
+        The model's second beat stage (:mod:`openecg.stream.rr_beats`, RR context); None takes the argmax.
+    af_stage : AFStage or None
+        The model's AF stage (:mod:`openecg.stream.af`, RR irregularity); None keeps the network's rhythm.
 
     Returns
     -------
     numpy.ndarray
         uint8 ``(3, samples)``: wave, beat and rhythm classes.
     """
-    labels = decode_frames(features, fs)
+    labels = decode_frames(features, fs, beat_stage=beat_stage, af_stage=af_stage)
     labels[2] = absorb_short_episodes(labels[2], EpisodeState(min_len=int(round(MIN_EPISODE_S * fs))), final=True)
     return labels

@@ -134,6 +134,7 @@ class StreamState:
     open_wide: int = -1
     finished: bool = False
     gate: bool = True
+    stages: tuple[object | None, object | None] = (None, None)
 
 
 def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32) -> StreamState:
@@ -153,6 +154,7 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
         context=int(round(CONTEXT_S * predictor.fs)),
         rhythm_filter=EpisodeState(min_len=int(round(decoder.MIN_EPISODE_S * predictor.fs))),
         gate=quality.signal_checks(predictor),
+        stages=decoder.model_stages(predictor),
     )
     state.buf = np.zeros((0, n_leads), np.float32)
     state.bad = np.zeros((0, n_leads), bool)
@@ -283,7 +285,8 @@ def _decode_blocks(state: StreamState, m: int | None) -> None:
                 return
             hi = min(hi, m)
         c_lo, c_hi = max(0, lo - state.context), min(feat_end, hi + state.context)
-        labels = decode_frames(state.feat[c_lo - state.feat_start:c_hi - state.feat_start], state.predictor.fs)
+        labels = decode_frames(state.feat[c_lo - state.feat_start:c_hi - state.feat_start], state.predictor.fs,
+                               beat_stage=state.stages[0], af_stage=state.stages[1])
         state.lab = np.concatenate([state.lab, labels[:, lo - c_lo:hi - c_lo]], axis=1)
         _settle_rhythm(state, labels[2, lo - c_lo:hi - c_lo], final=False)
         state.next_block += 1

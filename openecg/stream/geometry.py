@@ -17,13 +17,12 @@ Examples
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-from ..signal.resample import rate_ratio
+from ..signal.resample import rate_ratio, resample_span, source_span
 
 __all__ = ["GUARD_S", "Geometry", "plan", "input_ratio", "input_span", "extract"]
 
@@ -87,61 +86,13 @@ def input_ratio(fs_in: float, fs_model: float) -> Fraction:
     return 1 / rate_ratio(fs_in, fs_model)
 
 
-def _lowpass(ratio: Fraction) -> np.ndarray:
-    """Windowed-sinc anti-alias filter at the input rate for a downsampling ``ratio`` (input/model) > 1."""
-    half = math.ceil(4 * ratio)
-    t = np.arange(-half, half + 1, dtype=np.float64)
-    cutoff = 0.45 / float(ratio)
-    taps = 2 * cutoff * np.sinc(2 * cutoff * t) * np.hamming(2 * half + 1)
-    return (taps / taps.sum()).astype(np.float32)
-
-
 def input_span(start: int, length: int, ratio: Fraction) -> tuple[int, int]:
     """``[a, b)``: the input samples that model samples ``[start, start + length)`` are computed from."""
-    if ratio == 1:
-        return start, start + length
-    half = math.ceil(4 * ratio) if ratio > 1 else 0
-    return math.floor(start * ratio) - half, math.floor((start + length - 1) * ratio) + 2 + half
+    return source_span(start, length, ratio)
 
 
 def extract(buffer: np.ndarray, buf_start: int, n_total: int, start: int, length: int, ratio: Fraction) -> np.ndarray:
-    """Model-rate samples ``[start, start + length)`` of every lead, from an input-rate buffer.
-
-    Parameters
-    ----------
-    buffer : numpy.ndarray
-        float32 ``(samples, leads)``, input samples ``[buf_start, buf_start + len(buffer))``, gaps already
-        zero-filled. It must hold the part of :func:`input_span` that lies inside ``[0, n_total)``.
-    n_total : int
-        Input samples known to exist (the whole recording once it has ended); samples past it and before 0
-        repeat the edge value, and model positions past the end are zero (padding).
-    ratio : fractions.Fraction
-        ``fs_in / fs_model`` from :func:`input_ratio`.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 ``(length, leads)`` at the model rate. Depends only on the input values, never on how the
-        buffer was filled, so chunking cannot change it.
-    """
-    a, b = input_span(start, length, ratio)
-    if a >= 0 and b <= n_total:
-        segment = buffer[a - buf_start:b - buf_start]
-    else:
-        segment = buffer[np.clip(np.arange(a, b), 0, n_total - 1) - buf_start]
-    if ratio == 1:
-        out = segment.copy()
-        out[max(0, n_total - start):] = 0.0
-        return out
-    if ratio > 1:
-        taps = _lowpass(ratio)
-        segment = np.stack(
-            [np.convolve(segment[:, lead], taps, mode="same") for lead in range(segment.shape[1])], axis=1
-        )
-    scaled = np.arange(start, start + length, dtype=np.int64) * ratio.numerator
-    base = scaled // ratio.denominator
-    frac = ((scaled % ratio.denominator) / ratio.denominator)[:, None].astype(np.float32)
-    local = base - a
-    out = segment[local] * (1 - frac) + segment[local + 1] * frac
-    out[base > n_total - 1] = 0.0
-    return out.astype(np.float32)
+    """Model-rate samples ``[start, start + length)`` of every lead, from an input-rate buffer: the shared
+    training/inference resampler :func:`openecg.signal.resample.resample_span` (see there for the arguments).
+    ``ratio`` is ``fs_in / fs_model`` from :func:`input_ratio`."""
+    return resample_span(buffer, buf_start=buf_start, n_total=n_total, start=start, length=length, ratio=ratio)

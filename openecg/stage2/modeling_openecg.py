@@ -21,11 +21,24 @@ import math
 import torch
 from torch import nn
 from torch.nn import functional as F
-from transformers import PreTrainedModel
+from dataclasses import dataclass
 
-from .config import OpenECGConfig
+from transformers import AutoModel, PreTrainedModel
+from transformers.utils import ModelOutput
 
-__all__ = ["OpenECGModel"]
+from .configuration_openecg import OpenECGConfig
+
+__all__ = ["OpenECGModel", "OpenECGOutput"]
+
+
+@dataclass
+class OpenECGOutput(ModelOutput):
+    """Logits of the three heads: ``wave`` ``[B, 5, T]``, ``beat`` ``[B, 7, T/2]``, ``rhythm`` ``[B, 7, frames]``.
+    Index 0, 1, 2 (or ``to_tuple()``) give them in that order."""
+
+    wave: torch.Tensor | None = None
+    beat: torch.Tensor | None = None
+    rhythm: torch.Tensor | None = None
 
 
 class ConvBlock(nn.Sequential):
@@ -100,8 +113,9 @@ class OpenECGModel(PreTrainedModel):
         elif isinstance(module, OpenECGModel):
             nn.init.normal_(module.pos, std=0.02)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``x``: ``[B, 1, T]`` -> (wave ``[B, 5, T]``, beat ``[B, 7, T/2]``, rhythm ``[B, 7, frames]``) logits."""
+    def forward(self, x: torch.Tensor) -> OpenECGOutput:
+        """``x``: ``[B, 1, T]`` -> :class:`OpenECGOutput` (wave ``[B, 5, T]``, beat ``[B, 7, T/2]``, rhythm
+        ``[B, 7, frames]`` logits)."""
         skips = []
         for block in self.stem:
             x = block(x)
@@ -120,4 +134,7 @@ class OpenECGModel(PreTrainedModel):
             u = block(torch.cat([u, skip], dim=1))
             if level == 1:
                 beat = self.beat_head(u)
-        return self.wave_head(u), beat, rhythm
+        return OpenECGOutput(wave=self.wave_head(u), beat=beat, rhythm=rhythm)
+
+
+AutoModel.register(OpenECGConfig, OpenECGModel)

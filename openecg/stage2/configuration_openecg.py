@@ -1,4 +1,5 @@
-"""``OpenECGConfig``: the Hugging Face config of the multi-task wave/beat/rhythm model.
+"""``OpenECGConfig``: the Hugging Face config of the multi-task wave/beat/rhythm model (registered with
+``AutoConfig`` as model type ``"openecg"``), and ``TrainingConfig``: the typed, validated training settings.
 
 The config records everything needed to use the model without reading its training code: the sample rate,
 the window, how leads are handled, the input units and normalisation, the class tables of every head, the
@@ -8,13 +9,16 @@ training data and the git commit the weights came from. It round-trips through J
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from transformers import PretrainedConfig
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from transformers import AutoConfig, PretrainedConfig
 
 from ..tokenizer import vocab
 
-__all__ = ["OpenECGConfig"]
+__all__ = ["OpenECGConfig", "TrainingConfig"]
 
 
 class OpenECGConfig(PretrainedConfig):
@@ -97,3 +101,69 @@ class OpenECGConfig(PretrainedConfig):
     def n_classes(self) -> dict[str, int]:
         """Number of classes of each head, from the vocabulary tables."""
         return {layer: len(names) for layer, names in self.class_tables.items()}
+
+
+AutoConfig.register(OpenECGConfig.model_type, OpenECGConfig)
+
+
+class TrainingConfig(BaseModel):
+    """A training run's settings (``configs/*.json``), checked on load: unknown keys, unknown databases,
+    non-positive sizes and rates, a warm-up as long as the run, or a model config that
+    :class:`OpenECGConfig` refuses raise ``pydantic.ValidationError`` naming the field.
+
+    ``datasets`` maps database names (:data:`openecg.data.DATASETS`) to their share of each batch;
+    ``init_from`` is a ``save_pretrained`` folder to fine-tune (its architecture must equal ``model``);
+    ``freeze_batchnorm`` keeps BatchNorm statistics fixed (needed for weights recovered from int8 files).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    seed: int
+    model: dict[str, Any]
+    datasets: dict[str, float]
+    batch_size: int = Field(gt=0)
+    steps: int = Field(gt=0)
+    eval_every: int = Field(gt=0)
+    lr: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    warmup_steps: int = Field(ge=0)
+    qrs_presence_weight: float = Field(ge=0)
+    beat_class_weights: list[float]
+    val_windows_per_track: int = Field(gt=0)
+    init_from: str | None = None
+    freeze_batchnorm: bool = False
+
+    @field_validator("datasets")
+    @classmethod
+    def _known_databases(cls, value: dict[str, float]) -> dict[str, float]:
+        from ..data import DATASETS
+
+        unknown = sorted(set(value) - set(DATASETS))
+        if unknown or not value or any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
+            raise ValueError(f"datasets={value}: need known names ({', '.join(DATASETS)}) with shares >= 0, not all 0")
+        return value
+
+    @field_validator("beat_class_weights")
+    @classmethod
+    def _one_weight_per_beat_class(cls, value: list[float]) -> list[float]:
+        if len(value) != len(vocab.BEAT_CLASSES) or min(value) <= 0:
+            raise ValueError(f"beat_class_weights={value}: need {len(vocab.BEAT_CLASSES)} positive weights, one per beat class")
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _valid_model(cls, value: dict[str, Any]) -> dict[str, Any]:
+        OpenECGConfig(**value)  # raises ValueError on a bad geometry
+        return value
+
+    @model_validator(mode="after")
+    def _warmup_inside_the_run(self) -> TrainingConfig:
+        if self.warmup_steps >= self.steps:
+            raise ValueError(f"warmup_steps={self.warmup_steps} must be smaller than steps={self.steps}")
+        return self
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> TrainingConfig:
+        """Load and validate a JSON training config."""
+        return cls.model_validate(json.loads(Path(path).read_text()))

@@ -1,0 +1,93 @@
+"""Synthesised AF and sinus arrhythmia from real recordings, for the AF stage (:mod:`.af_stage`).
+
+Recipe (each synthetic recording is ``SYNTH_S`` = 60 s at 250 Hz, built from one training record's own
+beats, so QRST morphology, noise and baseline are real):
+
+1. Source: lead 0 of a TRAINING record of MIT-BIH, baseline removed (0.5-Hz high-pass), reference beats
+   that are N (AAMI) with both neighbours N and a sinus rhythm label; their R fiducials at 250 Hz.
+2. AF: RR intervals drawn independently from a normal distribution with mean ``U(0.45, 1.0)`` s and
+   coefficient of variation ``U(0.12, 0.30)`` (the irregularly irregular ventricular response of AF;
+   Tateno and Glass 2001 report CVs of this size), clipped to [0.28, 2.0] s. Each beat is the source's
+   QRST from 60 ms before its R (after the P wave) to ``min(0.45 s, RR_next - 0.1 s)`` after it, faded in
+   and out over 20 ms; between beats the signal is flat, so no P waves are left. Fibrillatory waves are
+   added everywhere: a sum of two sinusoids whose frequency wanders around ``U(4.5, 8.5)`` Hz (second at
+   about twice it, a third of its amplitude) with an amplitude of ``U(0.02, 0.10)`` mV, slowly modulated.
+3. Sinus arrhythmia (a hard negative): the same beats with their P waves (from 250 ms before R), RR
+   modulated by breathing, ``mean * (1 + a * sin(2 pi t / T))`` with ``a ~ U(0.05, 0.15)`` and ``T ~ U(3, 6)`` s.
+
+The network then runs on these recordings as on any other, and each QRS run becomes an example labelled AF
+(1) or not (0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..signal.filters import remove_baseline
+from ..signal.resample import map_index, resample
+from ..tokenizer.vocab import class_id
+
+__all__ = ["synth_recording", "source_beats", "SYNTH_S", "FS"]
+
+FS = 250.0
+SYNTH_S = 60.0
+_N = class_id("beat", "N")
+_SINUS = class_id("rhythm", "sinus")
+
+
+def source_beats(record) -> tuple[np.ndarray, np.ndarray]:
+    """``(signal (n,) float32 mV at 250 Hz, baseline removed; R indices of clean sinus N beats)``."""
+    rec = record.recording
+    x = resample(remove_baseline(np.nan_to_num(rec.signal[:, :1]), fs=rec.fs), fs_from=rec.fs, fs_to=FS)[:, 0]
+    beats, classes = record.beats, record.beat_classes
+    good = (classes == _N) & np.r_[False, classes[:-1] == _N] & np.r_[classes[1:] == _N, False]
+    sinus = record.mask[0, 2, beats] & (record.labels[0, 2, beats] == _SINUS)
+    r = map_index(beats[good & sinus], fs_from=rec.fs, fs_to=FS)
+    return x.astype(np.float32), r[(r > FS) & (r < len(x) - FS)]
+
+
+def _fade(n: int, ramp: int) -> np.ndarray:
+    w = np.ones(n, np.float32)
+    k = min(ramp, n // 2)
+    if k:
+        w[:k] = np.linspace(0, 1, k, endpoint=False)
+        w[n - k:] = w[:k][::-1]
+    return w
+
+
+def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Generator, *, af: bool) -> np.ndarray:
+    """One ``SYNTH_S``-s recording at 250 Hz from a source's beats (see the module docstring)."""
+    n = int(SYNTH_S * FS)
+    out = np.zeros(n, np.float32)
+    mean = rng.uniform(0.45, 1.0)
+    times, t = [], 0.3
+    if af:
+        cv = rng.uniform(0.12, 0.30)
+        while t < SYNTH_S - 0.5:
+            times.append(t)
+            t += float(np.clip(rng.normal(mean, cv * mean), 0.28, 2.0))
+    else:
+        depth, period = rng.uniform(0.05, 0.15), rng.uniform(3.0, 6.0)
+        while t < SYNTH_S - 0.5:
+            times.append(t)
+            t += mean * (1 + depth * np.sin(2 * np.pi * t / period))
+    times = np.array(times)
+    before = int(round((0.06 if af else 0.25) * FS))
+    for i, t in enumerate(times):
+        r_src = int(r_peaks[rng.integers(len(r_peaks))])
+        rr_next = times[i + 1] - t if i + 1 < len(times) else 0.6
+        after = int(round(min(0.45, rr_next - 0.1) * FS)) if af else int(round(min(0.6, rr_next * 0.7) * FS))
+        seg = signal[r_src - before:r_src + after]
+        at = int(round(t * FS)) - before
+        lo, hi = max(0, at), min(n, at + len(seg))
+        if hi > lo:
+            out[lo:hi] += (seg * _fade(len(seg), int(0.02 * FS)))[lo - at:hi - at]
+    if af:
+        time = np.arange(n) / FS
+        f0 = rng.uniform(4.5, 8.5)
+        wander = 0.4 * np.sin(2 * np.pi * time / rng.uniform(2.0, 6.0))
+        phase = 2 * np.pi * np.cumsum(f0 + wander) / FS
+        amp = rng.uniform(0.02, 0.10) * (1 + 0.3 * np.sin(2 * np.pi * time / rng.uniform(1.0, 4.0)))
+        out += (amp * (np.sin(phase) + np.sin(2 * phase + rng.uniform(0, 2 * np.pi)) / 3)).astype(np.float32)
+    out += rng.normal(0, 0.01, n).astype(np.float32)
+    return out

@@ -1,0 +1,110 @@
+"""The AF stage (RR irregularity + rhythm probabilities): features, streaming safety, JSON round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openecg import encode, encode_stream
+from openecg.stream.af import AF_FEATURE_NAMES, AF_REACH_S, AF_WINDOW_S, AFStage, af_features
+from openecg.stream.engine import CONTEXT_S
+from openecg.tokenizer.vocab import class_id
+
+FS = 250.0
+WINDOW = 2500
+AF, SINUS = class_id("rhythm", "AF"), class_id("rhythm", "sinus")
+
+
+def irregularity_stage() -> AFStage:
+    """A hand-set stage: AF when the normalised successive RR difference is above about 0.15."""
+    f = len(AF_FEATURE_NAMES)
+    coef = np.zeros(f)
+    coef[AF_FEATURE_NAMES.index("log_nsd")] = 4.0
+    return AFStage(mean=np.zeros(f), scale=np.ones(f), coef=coef, intercept=-4.0 * np.log(0.15))
+
+
+class SinusOracle:
+    """QRS wherever the input is above 1 mV, beat N, rhythm always sinus: only the stage can call AF."""
+
+    fs = FS
+    window = WINDOW
+    beat_stage = None
+
+    def __init__(self, stage: AFStage | None) -> None:
+        self.af_stage = stage
+
+    def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        b, w = x.shape
+        wave = np.eye(5, dtype=np.float32)[np.where(x > 1.0, 2, 0)]
+        beat = np.eye(7, dtype=np.float32)[np.ones((b, w), np.int64)]
+        rhythm = np.eye(7, dtype=np.float32)[np.zeros((b, w), np.int64)]
+        return {"wave": wave, "beat": beat, "rhythm": rhythm}
+
+
+def af_in_the_middle(seconds: float, af_from: float, af_to: float, seed: int = 0) -> np.ndarray:
+    """A 250-Hz signal with 100-ms QRS: RR 0.8 s +- 2 %, and RR uniform in 0.4-1.1 s between af_from and af_to."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-0.02, 0.02, int(seconds * FS)).astype(np.float32)
+    t = 0.5
+    while t < seconds - 1:
+        i = int(round(t * FS))
+        x[i:i + 25] = 2.0
+        t += rng.uniform(0.4, 1.1) if af_from <= t < af_to else rng.uniform(0.78, 0.82)
+    return x
+
+
+def test_af_reach_fits_inside_the_decoder_context():
+    assert AF_WINDOW_S + AF_REACH_S + 0.5 < CONTEXT_S
+
+
+def test_features_separate_irregular_from_regular():
+    rng = np.random.default_rng(1)
+    regular = np.cumsum(rng.uniform(195, 205, 40)).astype(int)
+    irregular = np.cumsum(rng.uniform(100, 275, 40)).astype(int)
+    sums = np.tile([0, 1.0, 0, 0, 0, 0, 0], (40, 1))
+    probs = np.tile(np.eye(7)[0], (12000, 1))
+    nsd = AF_FEATURE_NAMES.index("log_nsd")
+    reg = af_features(regular, np.full(40, 25), sums, probs, FS)
+    irr = af_features(irregular, np.full(40, 25), sums, probs, FS)
+    assert reg.shape == (40, len(AF_FEATURE_NAMES)) and np.isfinite(reg).all() and np.isfinite(irr).all()
+    assert irr[10:30, nsd].min() > reg[10:30, nsd].max()
+    assert reg[20, AF_FEATURE_NAMES.index("p_sinus")] == pytest.approx(1.0)
+
+
+def test_stage_is_identical_for_every_chunking_and_finds_the_irregular_stretch():
+    x = af_in_the_middle(200.0, 70.0, 130.0)
+    stage = irregularity_stage()
+    whole = encode(x, FS, model=SinusOracle(stage))
+    for chunk in (1009, 20_000, 64_000):
+        assert np.array_equal(encode_stream(x, FS, model=SinusOracle(stage), chunk_size=chunk).rhythm, whole.rhythm), chunk
+    rhythm = whole.rhythm
+    assert (rhythm[int(85 * FS):int(115 * FS)] == AF).mean() > 0.95
+    assert (rhythm[:int(50 * FS)] == SINUS).all() and (rhythm[int(150 * FS):] == SINUS).all()
+    assert (encode(x, FS, model=SinusOracle(None)).rhythm == SINUS).all()
+
+
+def test_json_round_trip_and_validation(tmp_path):
+    stage = irregularity_stage()
+    stage.to_json(tmp_path / "af_stage.json")
+    again = AFStage.from_json(tmp_path / "af_stage.json")
+    assert np.array_equal(again.coef, stage.coef) and again.intercept == stage.intercept
+    with pytest.raises(ValueError, match="coef has shape"):
+        AFStage(mean=stage.mean, scale=stage.scale, coef=np.zeros(3), intercept=0.0)
+
+
+def test_synthesised_af_is_irregular_and_sinus_arrhythmia_is_not(data_dir):
+    from scipy.signal import find_peaks
+
+    from openecg.data import load_record
+    from openecg.stage2.synth_af import FS as SFS
+    from openecg.stage2.synth_af import SYNTH_S, source_beats, synth_recording
+
+    signal, r_peaks = source_beats(load_record("mitdb", "101", root=data_dir))
+    rng = np.random.default_rng(0)
+    for af in (True, False):
+        x = synth_recording(signal, r_peaks, rng, af=af)
+        assert x.shape == (int(SYNTH_S * SFS),) and np.isfinite(x).all()
+        peaks, _ = find_peaks(x, height=0.6 * x.max(), distance=int(0.25 * SFS))
+        rr = np.diff(peaks) / SFS
+        successive = np.mean(np.abs(np.diff(rr))) / rr.mean()
+        assert (successive > 0.12) if af else (successive < 0.08), (af, successive)
