@@ -344,6 +344,36 @@ class Codec:
         """Read a codec from the file ``path``."""
         return cls.loads(Path(path).read_bytes())
 
+    def beats(self) -> dict[str, np.ndarray]:
+        """The beats as a table (sample, time s, class id and name, RR s): :func:`openecg.results.beat_table`."""
+        from .results import beat_table
+
+        return beat_table(self)
+
+    def episodes(self) -> dict[str, np.ndarray]:
+        """The rhythm episodes (start, end, duration s, class): :func:`openecg.results.episode_table`."""
+        from .results import episode_table
+
+        return episode_table(self)
+
+    def to_json(self, path: str | PathLike[str] | None = None, **options: Any) -> str:
+        """Beats and episodes as JSON text (also written to ``path``): :func:`openecg.results.to_json`."""
+        from .results import to_json
+
+        return to_json(self, path, **options)
+
+    def to_csv(self, path: str | PathLike[str] | None = None, *, table: str = "beats") -> str:
+        """One table (``"beats"``, ``"episodes"``, ``"waves"``, ``"tokens"``) as CSV: :func:`openecg.results.to_csv`."""
+        from .results import to_csv
+
+        return to_csv(self, path, table=table)
+
+    def write_annotations(self, record_name: str, **options: Any) -> Path:
+        """Beats and rhythm changes as a WFDB annotation file: :func:`openecg.results.write_annotations`."""
+        from .results import write_annotations
+
+        return write_annotations(self, record_name, **options)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Codec):
             return NotImplemented
