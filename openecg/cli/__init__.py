@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 
 from .._version import __version__
+from . import common
 from .common import CommandError
 
 __all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_INTERNAL", "EXIT_USAGE", "EXIT_INPUT", "EXIT_INTERRUPTED"]
@@ -99,6 +102,7 @@ def _one_line(error: BaseException) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command, turning exceptions into a message on stderr and an exit status."""
     where = f"openecg {args.command}"
+    common.INTERRUPTED.clear()
     try:
         return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt as error:
@@ -128,4 +132,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(arguments)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
-    return run(args)
+    previous = signal.signal(signal.SIGINT, _interrupt) if threading.current_thread() is threading.main_thread() else None
+    try:
+        return run(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: raise KeyboardInterrupt, and remember it for :func:`common.check_interrupted`, since an interrupt
+    raised inside a finalizer (numba's compiler has some) is swallowed by Python."""
+    common.INTERRUPTED.set()
+    raise KeyboardInterrupt

@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,12 +20,16 @@ if TYPE_CHECKING:
 
     from ..codec import Codec
 
-__all__ = ["CommandError", "RECORD_SUFFIXES", "add_output_arguments", "beside", "check_output", "staged",
+__all__ = ["INTERRUPTED", "CommandError", "RECORD_SUFFIXES", "add_output_arguments", "beside", "check_output", "staged",
            "progress", "describe", "say"]
 
 RECORD_SUFFIXES = (".hea", ".dat", ".edf", ".bdf", ".npy", ".csv", ".oecg", ".oecgs", ".png", ".jpg", ".jpeg",
                    ".tif", ".tiff", ".bmp", ".pdf")
 """Suffixes that :func:`beside` replaces (any other suffix, as in WFDB record names with dots, is kept)."""
+
+
+INTERRUPTED = threading.Event()
+"""Set by the command line's Ctrl-C handler; long work checks it between steps (see :func:`progress`)."""
 
 
 class CommandError(Exception):
@@ -101,13 +106,15 @@ def staged(outputs: Sequence[Path], *, keep_partial: bool = False) -> Iterator[P
 @contextmanager
 def progress(args: argparse.Namespace, *, unit: str, description: str) -> Iterator[Callable[[int, int | None], None]]:
     """A ``progress(done, total)`` callback drawing a tqdm bar on stderr; silent with ``-q`` or when stderr is
-    not a terminal."""
+    not a terminal. It raises KeyboardInterrupt when Ctrl-C was pressed and the interrupt got lost."""
     from tqdm import tqdm
 
     bar = tqdm(desc=description, unit=unit, unit_scale=True, leave=False,
                disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
 
     def update(done: int, total: int | None) -> None:
+        if INTERRUPTED.is_set():
+            raise KeyboardInterrupt
         if total is not None and bar.total != total:
             bar.total = total
         bar.update(done - bar.n)
