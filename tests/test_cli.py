@@ -33,12 +33,24 @@ def cli(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess
                           text=True, env=env, cwd=cwd, timeout=120)
 
 
-@pytest.fixture
-def ludb_record(data_dir, tmp_path) -> Path:
-    """LUDB record 1 (10 s, 12 leads, 500 Hz) copied into tmp_path, so outputs can go beside it."""
+@pytest.fixture(scope="module")
+def ludb_record(tmp_path_factory) -> Path:
+    """LUDB record 1 (10 s, 12 leads, 500 Hz) copied into a folder of its own, so outputs can go beside it."""
+    from conftest import data_root
+
+    folder = tmp_path_factory.mktemp("ludb")
     for suffix in (".hea", ".dat"):
-        shutil.copy(data_dir / "ludb" / "data" / f"1{suffix}", tmp_path / f"1{suffix}")
-    return tmp_path / "1"
+        source = data_root() / "ludb" / "data" / f"1{suffix}"
+        if not source.is_file():
+            pytest.skip(f"{source} not found (set OPENECG_DATA)")
+        shutil.copy(source, folder / f"1{suffix}")
+    return folder / "1"
+
+
+@pytest.fixture(scope="module")
+def encoded(ludb_record) -> subprocess.CompletedProcess:
+    """``openecg encode 1.hea`` run once, writing 1.oecg beside the record."""
+    return cli("encode", ludb_record.with_suffix(".hea"))
 
 
 @pytest.fixture(autouse=True)
@@ -88,16 +100,16 @@ def test_missing_command_module_is_a_clear_message(monkeypatch, capsys):
     assert "openecg ghost: not available" in capsys.readouterr().err
 
 
-def test_version_help_and_usage_errors():
-    assert cli("--version").stdout.strip() == f"openecg {openecg.__version__}"
+def test_version_help_and_usage_errors(capsys):
     shown = cli("--help")
     assert shown.returncode == 0 and all(name in shown.stdout for name in COMMANDS)
-    assert cli("encode").returncode == 2
-    assert cli("no-such-command").returncode == 2
+    assert main(["--version"]) == 0 and capsys.readouterr().out.strip() == f"openecg {openecg.__version__}"
+    assert main(["encode"]) == 2 and "required: input" in capsys.readouterr().err
+    assert main(["no-such-command"]) == 2
 
 
-def test_encode_a_wfdb_record_beside_it_and_refuse_to_overwrite(ludb_record):
-    done = cli("encode", ludb_record.with_suffix(".hea"))
+def test_encode_a_wfdb_record_beside_it_and_refuse_to_overwrite(ludb_record, encoded):
+    done = encoded
     assert done.returncode == 0, done.stderr
     out = ludb_record.with_suffix(".oecg")
     assert str(out) in done.stdout and "beats" in done.stdout and "bpm" in done.stdout
@@ -107,17 +119,18 @@ def test_encode_a_wfdb_record_beside_it_and_refuse_to_overwrite(ludb_record):
     refused = cli("encode", ludb_record, "-o", out)
     assert refused.returncode == EXIT_INPUT and "--force" in refused.stderr and refused.stderr.count("\n") == 1
     assert out.read_bytes() == before
-    assert cli("encode", ludb_record, "-o", out, "--force", "-q").returncode == 0
+    assert main(["encode", str(ludb_record), "-o", str(out), "--force", "-q"]) == 0
+    assert openecg.load(out) == codec
 
 
-def test_output_is_checked_before_the_input_is_read(tmp_path):
+def test_output_is_checked_before_the_input_is_read(tmp_path, capsys):
     (tmp_path / "taken.oecg").write_bytes(b"keep")
-    refused = cli("encode", tmp_path / "missing.npy", "--fs", "500", "-o", tmp_path / "taken.oecg")
-    assert refused.returncode == EXIT_INPUT and "exists" in refused.stderr
-    no_folder = cli("encode", tmp_path / "missing.npy", "--fs", "500", "-o", tmp_path / "nowhere" / "a.oecg")
-    assert no_folder.returncode == EXIT_INPUT and "does not exist" in no_folder.stderr
-    folder = cli("encode", tmp_path / "missing.npy", "--fs", "500", "-o", tmp_path)
-    assert folder.returncode == EXIT_INPUT and "is a folder" in folder.stderr
+    missing = str(tmp_path / "missing.npy")
+    for out, words in ((tmp_path / "taken.oecg", "exists"), (tmp_path / "nowhere" / "a.oecg", "does not exist"),
+                       (tmp_path, "is a folder")):
+        assert main(["encode", missing, "--fs", "500", "-o", str(out)]) == EXIT_INPUT
+        assert words in capsys.readouterr().err
+    assert (tmp_path / "taken.oecg").read_bytes() == b"keep"
 
 
 def test_missing_input_is_one_line_with_exit_3(tmp_path):
@@ -154,30 +167,30 @@ def test_ctrl_c_keeps_the_partial_stream_file_and_says_so(data_dir, tmp_path):
     assert 0 < partial.n_samples < 650000 and partial.fs == 360.0
 
 
-def test_info_on_records_and_results(ludb_record, tmp_path):
-    shown = cli("info", ludb_record, "--json")
-    assert shown.returncode == 0, shown.stderr
-    facts = json.loads(shown.stdout)
+def test_info_on_records_and_results(ludb_record, capsys):
+    assert main(["info", str(ludb_record), "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
     assert facts["fs"] == 500.0 and facts["n_samples"] == 5000 and len(facts["leads"]) == 12
     assert any("Rhythm" in line for line in facts["comments"])
-    assert cli("stream", ludb_record, "-q").returncode == 0
-    result = json.loads(cli("info", ludb_record.with_suffix(".oecgs"), "--json").stdout)
+    assert main(["stream", str(ludb_record), "-q", "--force"]) == 0
+    assert main(["info", str(ludb_record.with_suffix(".oecgs")), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
     assert result["kind"].startswith("stream file") and result["complete"] is True
     assert result["n_samples"] == 5000 and result["beats"] >= 5 and "bpm" in result["summary"]
     text = cli("info", ludb_record.with_suffix(".oecgs")).stdout
     assert "complete" in text and "token_runs" in text
 
 
-def test_convert_to_every_format_and_read_back(ludb_record, tmp_path):
+def test_convert_to_every_format_and_read_back(ludb_record, encoded, tmp_path):
     wfdb = pytest.importorskip("wfdb")
-    assert cli("encode", ludb_record, "-q").returncode == 0
     result = ludb_record.with_suffix(".oecg")
     codec = openecg.load(result)
     beats = codec.beats()
+    done = cli("convert", result, "-o", tmp_path / "1.atr")
+    assert done.returncode == 0, done.stderr
     for name, extra in (("b.csv", []), ("b.json", []), ("b.txt", []), ("t.txt", ["--table", "tokens"]),
-                        ("all.json", ["--table", "all"]), ("1.atr", [])):
-        done = cli("convert", result, "-o", tmp_path / name, *extra)
-        assert done.returncode == 0, (name, done.stderr)
+                        ("all.json", ["--table", "all"])):
+        assert main(["convert", str(result), "-o", str(tmp_path / name), *extra]) == 0, name
     rows = (tmp_path / "b.csv").read_text().splitlines()
     assert rows[0].startswith("sample,time,class_id,class_name,rr") and len(rows) == len(beats["sample"]) + 1
     assert json.loads((tmp_path / "b.json").read_text())["beats"]["sample"] == beats["sample"].tolist()
@@ -187,17 +200,17 @@ def test_convert_to_every_format_and_read_back(ludb_record, tmp_path):
     annotation = wfdb.rdann(str(tmp_path / "1"), "atr")
     is_beat = np.array([s != "+" for s in annotation.symbol])
     np.testing.assert_array_equal(annotation.sample[is_beat], beats["sample"])
-    assert cli("convert", result, "-o", tmp_path / "b.xyz").returncode == EXIT_INPUT
-    assert cli("convert", result, "-o", tmp_path / "b.csv").returncode == EXIT_INPUT
+    assert main(["convert", str(result), "-o", str(tmp_path / "b.xyz")]) == EXIT_INPUT
+    assert main(["convert", str(result), "-o", str(tmp_path / "b.csv")]) == EXIT_INPUT
 
 
-def test_digitize_images_continues_past_a_bad_one(ludb_record, tmp_path):
+def test_digitize_images_continues_past_a_bad_one(ludb_record, tmp_path, capsys):
     pytest.importorskip("cv2")
     wfdb = pytest.importorskip("wfdb")
     images = tmp_path / "images"
-    assert cli("render", ludb_record.parent, images, "--dpi", "100", "--limit", "1", "-q").returncode == 0
-    refused = cli("render", ludb_record.parent, images, "--dpi", "100", "--limit", "1")
-    assert refused.returncode == EXIT_INPUT and "--force" in refused.stderr
+    assert main(["render", str(ludb_record.parent), str(images), "--dpi", "100", "--limit", "1", "-q"]) == 0
+    assert main(["render", str(ludb_record.parent), str(images), "--dpi", "100", "--limit", "1"]) == EXIT_INPUT
+    assert "--force" in capsys.readouterr().err
     (tmp_path / "bad.png").write_bytes(b"not an image")
     done = cli("digitize", images / "1_0.png", tmp_path / "bad.png", "-o", tmp_path / "records", "--encode")
     assert done.returncode == EXIT_INPUT
@@ -205,8 +218,7 @@ def test_digitize_images_continues_past_a_bad_one(ludb_record, tmp_path):
     record = wfdb.rdrecord(str(tmp_path / "records" / "1_0"))
     assert record.fs == 500 and record.p_signal.shape == (5000, 12)
     assert openecg.load(tmp_path / "records" / "1_0.oecg").n_samples == 5000
-    single = cli("digitize", images / "1_0.png", "-o", tmp_path / "one.npy", "-q")
-    assert single.returncode == 0, single.stderr
+    assert main(["digitize", str(images / "1_0.png"), "-o", str(tmp_path / "one.npy"), "-q"]) == 0
     assert np.load(tmp_path / "one.npy").shape == (5000, 12)
     assert json.loads((tmp_path / "one.json").read_text())["fs"] == 500.0
 
