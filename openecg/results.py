@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from .codec import Codec
-from .streamfile import MAGIC as STREAM_MAGIC
-from .streamfile import read_stream
+from .tokenizer.streamfile import MAGIC as STREAM_MAGIC
+from .tokenizer.streamfile import read_stream
 from .tokenizer.container import MAGIC as CONTAINER_MAGIC
 from .tokenizer.vocab import BEAT_CLASSES, RHYTHM_CLASSES, SYMBOLS, WAVE_CLASSES
 

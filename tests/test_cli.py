@@ -21,7 +21,7 @@ from oracles import LevelOracle, level_signal
 import openecg
 from openecg.cli import COMMANDS, EXIT_INPUT, EXIT_INTERNAL, main, run
 from openecg.runtime import register_predictor
-from openecg.streamfile import read_stream
+from openecg.tokenizer.streamfile import read_stream
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import pytest
 
 import openecg
 from openecg.results import WFDB_BEAT_SYMBOLS, WFDB_RHYTHM_NOTES
-from openecg.streamfile import StreamWriter
+from openecg.tokenizer.streamfile import StreamWriter
 from openecg.tokenizer.rle import labels_to_runs
 
 FS = 250.0

@@ -5,7 +5,8 @@ adds its parser and sets ``func=run``, and ``run(args) -> int``. Only the module
 imported, so ``openecg --help`` stays fast.
 
 Exit status: 0 success, 1 internal error (a bug: the traceback with ``--debug``), 2 usage error (argparse),
-3 input or data error (one line on stderr), 130 interrupted (Ctrl-C; says what partial output was kept).
+3 input or data error (one line on stderr: :class:`openecg.errors.OpenECGError`, ``ValueError``,
+``OSError``, a missing optional dependency), 130 interrupted (Ctrl-C; says what partial output was kept).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import traceback
 from collections.abc import Sequence
 
 from .._version import __version__
+from ..errors import OpenECGError
 from . import common
-from .common import CommandError
 
 __all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_INTERNAL", "EXIT_USAGE", "EXIT_INPUT", "EXIT_INTERRUPTED"]
 
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         notes = "; ".join(getattr(error, "__notes__", [])) or "no output was written"
         print(f"{where}: interrupted; {notes}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (CommandError, ValueError, OSError, ModuleNotFoundError) as error:
+    except (OpenECGError, ValueError, OSError, ModuleNotFoundError) as error:
         if args.debug:
             traceback.print_exc()
         print(f"{where}: error: {_one_line(error)}", file=sys.stderr)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import InputError
+
 if TYPE_CHECKING:
     import argparse
 
@@ -32,8 +34,9 @@ INTERRUPTED = threading.Event()
 """Set by the command line's Ctrl-C handler; long work checks it between steps (see :func:`progress`)."""
 
 
-class CommandError(Exception):
-    """A user error: reported as one line on stderr with exit status 3 (input or data error)."""
+class CommandError(InputError):
+    """A user error found by a command (an output that exists, a format it cannot tell): reported as one line
+    on stderr with exit status 3."""
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, *, default: str) -> None:

@@ -35,7 +35,7 @@ def result_facts(path: Path) -> dict[str, object]:
     import warnings
 
     from ..results import load
-    from ..streamfile import MAGIC, read_stream
+    from ..tokenizer.streamfile import MAGIC, read_stream
 
     facts: dict[str, object] = {"path": str(path)}
     if _magic(path) == MAGIC:
@@ -57,7 +57,7 @@ def result_facts(path: Path) -> dict[str, object]:
 def record_facts(path: Path, fs: float | None) -> dict[str, object]:
     """Facts of a record: format, rate, leads, length, units and header comments (without reading it all)."""
     from ..signal.io import read_window
-    from ..sources import open_source
+    from ..stream.sources import open_source
 
     if path.suffix.lower() == ".npy" and fs is None:
         array = np.load(path, mmap_mode="r")

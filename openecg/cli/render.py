@@ -18,8 +18,8 @@ __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..digitize.degrade import PRESETS
-    from ..digitize.paper import GRID_COLOURS, PAGES_MM
+    from ..paper.degrade import PRESETS
+    from ..paper.page import GRID_COLOURS, PAGES_MM
 
     p = subparsers.add_parser("render", help="render ECG printout images with annotations from a folder of WFDB records",
                               description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from ..digitize.annotate import trace_masks, yolo_labels
-    from ..digitize.render import render
+    from ..paper.annotate import trace_masks, yolo_labels
+    from ..paper.printout import render
     from ..signal.io import read_wfdb
 
     began = time.perf_counter()
