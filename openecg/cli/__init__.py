@@ -52,12 +52,20 @@ def _chosen(argv: Sequence[str]) -> str | None:
     return None
 
 
+_SHARED = (
+    (("-q", "--quiet"), dict(action="store_true", help="no progress bars and no summary (errors still go to stderr)")),
+    (("-v", "--verbose"), dict(action="count", help="say more (repeatable)")),
+    (("--debug",), dict(action="store_true", help="show the traceback of any error")),
+)
+
+
 def _shared(parser: argparse.ArgumentParser, *, default: object) -> None:
-    parser.add_argument("-q", "--quiet", action="store_true", default=default,
-                        help="no progress bars and no summary (errors still go to stderr)")
-    parser.add_argument("-v", "--verbose", action="count", default=default, help="say more (repeatable)")
-    parser.add_argument("--debug", action="store_true", default=default,
-                        help="show the traceback of any error")
+    """Add the global options (a command that defines one of them itself keeps its own)."""
+    for flags, options in _SHARED:
+        try:
+            parser.add_argument(*flags, default=default, **options)
+        except argparse.ArgumentError:
+            continue
 
 
 def _unavailable(name: str, module: str, reason: str) -> object:
