@@ -92,8 +92,9 @@ def staged(outputs: Sequence[Path], *, keep_partial: bool = False) -> Iterator[P
     except KeyboardInterrupt as error:
         kept = []
         for out in outputs:
-            if keep_partial and (temp / out.name).exists():
-                os.replace(temp / out.name, out.with_name(out.name + ".part"))
+            written = [temp / name for name in (out.name, out.name + ".part") if (temp / name).exists()]
+            if keep_partial and written:
+                os.replace(written[0], out.with_name(out.name + ".part"))
                 kept.append(str(out.with_name(out.name + ".part")))
         error.add_note(f"kept the partial output {', '.join(kept)} (readable up to where it stopped)" if kept
                        else f"nothing written to {', '.join(map(str, outputs))}")

@@ -57,4 +57,6 @@ def encode_file(args: argparse.Namespace, *, suffix: str) -> int:
             encode_stream(args.input, args.fs, **options).save(temp / out.name)
     codec = load(out)
     say(args, f"wrote {out} in {time.perf_counter() - began:.1f} s: {codec.duration:.1f} s of ECG, {describe(codec)}")
+    say(args, f"model {args.model}, batch size {args.batch_size}; {codec.n_samples} samples at {codec.fs:g} Hz, "
+              f"{0 if codec.tokens() is None else codec.tokens().symbols.size} token runs", level=1)
     return 0
