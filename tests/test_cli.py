@@ -66,7 +66,7 @@ def test_encode_npy_to_codec_and_stream_file_in_process(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     codec = openecg.load(tmp_path / "a.oecg")
     assert codec.n_samples == len(x) and codec.fs == 500.0
-    assert main(["stream", str(npy), "--fs", "500", "--model", "level-cli", "-q"]) == 0
+    assert main(["-q", "stream", str(npy), "--fs", "500", "--model", "level-cli"]) == 0
     assert capsys.readouterr().out == ""
     np.testing.assert_array_equal(read_stream(tmp_path / "rec.oecgs").channels, codec.channels)
     assert openecg.load(tmp_path / "rec.oecgs") == codec
@@ -103,6 +103,13 @@ def test_missing_command_module_is_a_clear_message(monkeypatch, capsys):
 def test_version_help_and_usage_errors(capsys):
     shown = cli("--help")
     assert shown.returncode == 0 and all(name in shown.stdout for name in COMMANDS)
+    code = ("import sys, contextlib, io\nfrom openecg.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n    main(['--help'])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('openecg.cli.') or m in "
+            "('wfdb', 'cv2', 'matplotlib', 'tqdm', 'onnxruntime')))")
+    lazy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert lazy.stdout.strip() == "['openecg.cli.common']", "--help must not import the commands"
     assert main(["--version"]) == 0 and capsys.readouterr().out.strip() == f"openecg {openecg.__version__}"
     assert main(["encode"]) == 2 and "required: input" in capsys.readouterr().err
     assert main(["no-such-command"]) == 2
