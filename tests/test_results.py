@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import openecg
-from openecg.results import WFDB_BEAT_SYMBOLS, WFDB_RHYTHM_NOTES
+from openecg.tokenizer.annotations import WFDB_BEAT_SYMBOLS, WFDB_RHYTHM_NOTES
 from openecg.tokenizer.streamfile import StreamWriter
 from openecg.tokenizer.rle import labels_to_runs
 
@@ -73,11 +73,11 @@ def test_load_warns_about_an_unfinished_stream_file(tmp_path):
     np.testing.assert_array_equal(partial.tokens().lengths, half.tokens().lengths)
 
 
-def test_load_refuses_other_files_naming_them(tmp_path):
-    (tmp_path / "x.oecg").write_bytes(b"PK\x03\x04 not ours")
-    with pytest.raises(ValueError, match=r"x\.oecg.*neither an openecg codec"):
+def test_load_refuses_other_files(tmp_path):
+    (tmp_path / "x.oecg").write_bytes(b"PK\x03\x04 not an openecg file at all")
+    with pytest.raises(ValueError, match="magic"):
         openecg.load(tmp_path / "x.oecg")
-    with pytest.raises(ValueError, match="is a folder"):
+    with pytest.raises(OSError):
         openecg.load(tmp_path)
     with pytest.raises(FileNotFoundError):
         openecg.load(tmp_path / "missing.oecg")

@@ -29,7 +29,7 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 1
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "quickstart": ("openecg.cli.quickstart", "encode the bundled example recording, print a summary, plot it"),
-    "encode": ("openecg.cli.encode", "encode a record (WFDB, EDF, .npy, CSV) into a codec file (.oecg)"),
+    "encode": ("openecg.cli.encoding", "encode a record (WFDB, EDF, .npy, CSV) into a codec file (.oecg)"),
     "stream": ("openecg.cli.stream", "encode a long record into a stream file (.oecgs), written as it goes"),
     "info": ("openecg.cli.info", "tell what a record or an .oecg/.oecgs file holds"),
     "convert": ("openecg.cli.convert", "write tokens, beats, waves or episodes as text, CSV, JSON or WFDB annotations"),

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from ..codec import Codec
 
-__all__ = ["INTERRUPTED", "CommandError", "RECORD_SUFFIXES", "add_output_arguments", "beside", "check_output", "staged",
+__all__ = ["INTERRUPTED", "CommandError", "RECORD_SUFFIXES", "add_output_arguments", "beside", "checked_output", "staged",
            "progress", "describe", "say"]
 
 RECORD_SUFFIXES = (".hea", ".dat", ".edf", ".bdf", ".npy", ".csv", ".oecg", ".oecgs", ".png", ".jpg", ".jpeg",
@@ -53,7 +53,7 @@ def beside(source: str | os.PathLike[str], suffix: str) -> Path:
     return path.with_name(path.name + suffix)
 
 
-def check_output(path: str | os.PathLike[str], *, force: bool, folder: bool = False) -> Path:
+def checked_output(path: str | os.PathLike[str], *, force: bool, folder: bool = False) -> Path:
     """Refuse an output path before any work: an existing file without ``force``, a file where a folder is
     wanted or the reverse, a missing or read-only parent folder."""
     out = Path(path)

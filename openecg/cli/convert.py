@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .common import CommandError, beside, check_output, say, staged
+from .common import CommandError, beside, checked_output, say, staged
+
+if TYPE_CHECKING:
+    from ..codec import Codec
 
 __all__ = ["register", "run", "FORMATS"]
 
@@ -16,7 +20,7 @@ FORMATS = {".txt": "text", ".csv": "csv", ".json": "json", ".atr": "wfdb"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..results import TABLES
+    from ..tokenizer.annotations import TABLE_NAMES
 
     parser = subparsers.add_parser(
         "convert", help="write tokens, beats, waves or episodes as text, CSV, JSON or WFDB annotations",
@@ -27,19 +31,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="output file; its suffix picks the format (.txt, .csv, .json, .atr) "
                              "(default: beside the input, INPUT.<table>.csv)")
     parser.add_argument("--force", action="store_true", help="overwrite an output that exists")
-    parser.add_argument("--table", default="beats", choices=[*TABLES, "all"],
+    parser.add_argument("--table", default="beats", choices=[*TABLE_NAMES, "all"],
                         help="what to write (default: %(default)s; 'all' for JSON only)")
     parser.add_argument("--format", default=None, choices=sorted(set(FORMATS.values())),
                         help="output format (default: from the suffix of --out)")
     parser.set_defaults(func=run)
 
 
-def _text(codec: object, table: str) -> str:
-    from ..results import TABLES
-
+def _text(codec: Codec, table: str) -> str:
     if table == "tokens":
-        return codec.render("symbols", timed=True) + "\n"  # type: ignore[attr-defined]
-    columns = TABLES[table](codec)
+        return codec.render("symbols", timed=True) + "\n"
+    columns = codec.table(table)
     rows = [list(columns)] + [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
                               for row in zip(*(c.tolist() for c in columns.values()), strict=True)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
@@ -47,7 +49,8 @@ def _text(codec: object, table: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..results import TABLES, load
+    from ..codec import load_codec
+    from ..tokenizer.annotations import TABLE_NAMES
 
     began = time.perf_counter()
     fmt = args.format or (FORMATS.get(Path(args.out).suffix.lower()) if args.out else "csv")
@@ -55,14 +58,14 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot tell the format from --out {args.out}; use a suffix .txt, .csv, .json or .atr "
                            "or give --format")
     if args.table == "all" and fmt != "json":
-        raise CommandError(f"--table all works with JSON only; pick one of {', '.join(TABLES)} for {fmt}")
-    out = check_output(args.out or beside(args.input, f".{args.table}.{'atr' if fmt == 'wfdb' else fmt}"),
+        raise CommandError(f"--table all works with JSON only; pick one of {', '.join(TABLE_NAMES)} for {fmt}")
+    out = checked_output(args.out or beside(args.input, f".{args.table}.{'atr' if fmt == 'wfdb' else fmt}"),
                        force=args.force)
-    codec = load(args.input)
+    codec = load_codec(args.input)
     with staged([out]) as temp:
         target = temp / out.name
         if fmt == "json":
-            codec.to_json(target, tables=tuple(TABLES) if args.table == "all" else (args.table,))
+            codec.to_json(target, tables=TABLE_NAMES if args.table == "all" else (args.table,))
         elif fmt == "csv":
             codec.to_csv(target, table=args.table)
         elif fmt == "text":

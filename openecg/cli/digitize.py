@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import CommandError, check_output, describe, say, staged
+from .common import CommandError, checked_output, describe, say, staged
 
 __all__ = ["register", "run", "write_record"]
 
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
     stems, fmt = _stems(args)
     suffixes = _FORMATS[fmt] + ((".oecg",) if args.encode else ())
-    outputs = [[check_output(stem.with_suffix(s), force=args.force) for s in suffixes] for stem in stems]
+    outputs = [[checked_output(stem.with_suffix(s), force=args.force) for s in suffixes] for stem in stems]
     failed = 0
     for image, stem, paths in zip(args.images, stems, outputs, strict=True):
         began = time.perf_counter()

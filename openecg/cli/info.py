@@ -34,7 +34,7 @@ def result_facts(path: Path) -> dict[str, object]:
     """Facts of a codec or stream file: kind, rate, length, layers, beats, heart rate, rhythm, tokens."""
     import warnings
 
-    from ..results import load
+    from ..codec import load_codec
     from ..tokenizer.streamfile import MAGIC, read_stream
 
     facts: dict[str, object] = {"path": str(path)}
@@ -46,7 +46,7 @@ def result_facts(path: Path) -> dict[str, object]:
         facts["kind"] = "codec file (.oecg)"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        codec = load(path)
+        codec = load_codec(path)
     runs = codec.tokens()
     facts.update(fs=codec.fs, n_samples=codec.n_samples, duration_s=round(codec.duration, 3), start=codec.start,
                  token_runs=None if runs is None else int(runs.symbols.size), beats=int(len(codec.beats()["sample"])),

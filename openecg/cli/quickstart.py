@@ -9,7 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from .common import check_output, describe, staged
+from .common import checked_output, describe, staged
 
 __all__ = ["register", "run"]
 
@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
     import openecg
 
     folder = Path(args.out)
-    codec_path = check_output(folder / f"{STEM}.oecg", force=args.force)
-    plot_path = check_output(folder / f"{STEM}.png", force=args.force)
+    codec_path = checked_output(folder / f"{STEM}.oecg", force=args.force)
+    plot_path = checked_output(folder / f"{STEM}.png", force=args.force)
     recording = openecg.example()
     meta = recording.meta
     print(f"example: {meta['duration_s']:g} s of {meta['database']} record {meta['record']} "

@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from .common import CommandError, check_output, say
+from .common import CommandError, checked_output, say
 
 __all__ = ["register", "run"]
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if not source.is_dir():
         raise CommandError(f"source {source} is not a folder; give a folder of WFDB records")
-    output = check_output(args.output, force=args.force, folder=True)
+    output = checked_output(args.output, force=args.force, folder=True)
     headers = sorted(source.rglob("*.hea"), key=lambda p: (len(p.stem), str(p)))
     if not headers:
         raise CommandError(f"source {source} holds no WFDB header (.hea) files")

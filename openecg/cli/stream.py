@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .encode import add_arguments, encode_file
+from .encoding import add_encode_arguments, encode_file
 
 __all__ = ["register", "run"]
 
@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "stream", help="encode a long record into a stream file (.oecgs), written as it goes",
         description="Encode a record of any length (a 24-h Holter) into a stream file (.oecgs) with bounded "
                     "memory; interrupted, the part written so far is kept as OUT.part.")
-    add_arguments(parser, suffix=".oecgs")
+    add_encode_arguments(parser, suffix=".oecgs")
     parser.set_defaults(func=run)
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import time
 
-from .common import CommandError, add_output_arguments, beside, check_output, describe, progress, say, staged
+from .common import CommandError, add_output_arguments, beside, checked_output, describe, progress, say, staged
 
-__all__ = ["register", "run", "add_arguments", "encode_file"]
+__all__ = ["register", "run", "add_encode_arguments", "encode_file"]
 
 SUFFIXES = (".oecg", ".oecgs")
 
 
-def add_arguments(parser: argparse.ArgumentParser, *, suffix: str) -> None:
+def add_encode_arguments(parser: argparse.ArgumentParser, *, suffix: str) -> None:
     """The input and encoding options shared by ``encode`` and ``stream``."""
     parser.add_argument("input", help="WFDB record (name or .hea), EDF/BDF file, or .npy/.csv (samples, leads) in mV")
     add_output_arguments(parser, default=f"beside the input, with suffix {suffix}")
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "encode", help="encode a record (WFDB, EDF, .npy, CSV) into a codec file (.oecg)",
         description="Encode a record into a codec file (.oecg); -o FILE.oecgs writes a stream file instead.")
-    add_arguments(parser, suffix=".oecg")
+    add_encode_arguments(parser, suffix=".oecg")
     parser.set_defaults(func=run)
 
 
@@ -41,9 +41,9 @@ def encode_file(args: argparse.Namespace, *, suffix: str) -> int:
     A stream file (``.oecgs``) is written as the work goes; interrupted, it is kept as ``OUT.part``.
     """
     from ..encode import encode_stream
-    from ..results import load
+    from ..codec import load_codec
 
-    out = check_output(args.out or beside(args.input, suffix), force=args.force)
+    out = checked_output(args.out or beside(args.input, suffix), force=args.force)
     if out.suffix not in SUFFIXES:
         raise CommandError(f"--out {out} must end in .oecg (codec file) or .oecgs (stream file)")
     leads = [int(x) if x.isdigit() else x for x in args.leads.split(",")] if args.leads else None
@@ -55,7 +55,7 @@ def encode_file(args: argparse.Namespace, *, suffix: str) -> int:
             encode_stream(args.input, args.fs, sink=temp / out.name, **options)
         else:
             encode_stream(args.input, args.fs, **options).save(temp / out.name)
-    codec = load(out)
+    codec = load_codec(out)
     say(args, f"wrote {out} in {time.perf_counter() - began:.1f} s: {codec.duration:.1f} s of ECG, {describe(codec)}")
     say(args, f"model {args.model}, batch size {args.batch_size}; {codec.n_samples} samples at {codec.fs:g} Hz, "
               f"{0 if codec.tokens() is None else codec.tokens().symbols.size} token runs", level=1)
