@@ -207,6 +207,8 @@ def test_convert_to_every_format_and_read_back(ludb_record, encoded, tmp_path):
     annotation = wfdb.rdann(str(tmp_path / "1"), "atr")
     is_beat = np.array([s != "+" for s in annotation.symbol])
     np.testing.assert_array_equal(annotation.sample[is_beat], beats["sample"])
+    assert main(["convert", str(result), "--format", "wfdb", "-q"]) == 0
+    assert len(wfdb.rdann(str(ludb_record), "atr").sample) == len(annotation.sample)
     assert main(["convert", str(result), "-o", str(tmp_path / "b.xyz")]) == EXIT_INPUT
     assert main(["convert", str(result), "-o", str(tmp_path / "b.csv")]) == EXIT_INPUT
 

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", help="an .oecg codec file or .oecgs stream file")
     parser.add_argument("-o", "--out", default=None,
                         help="output file; its suffix picks the format (.txt, .csv, .json, .atr) "
-                             "(default: beside the input, INPUT.<table>.csv)")
+                             "(default: beside the input, INPUT.<table>.csv, or INPUT.atr for WFDB)")
     parser.add_argument("--force", action="store_true", help="overwrite an output that exists")
     parser.add_argument("--table", default="beats", choices=[*TABLE_NAMES, "all"],
                         help="what to write (default: %(default)s; 'all' for JSON only)")
@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
                            "or give --format")
     if args.table == "all" and fmt != "json":
         raise CommandError(f"--table all works with JSON only; pick one of {', '.join(TABLE_NAMES)} for {fmt}")
-    out = checked_output(args.out or beside(args.input, f".{args.table}.{'atr' if fmt == 'wfdb' else fmt}"),
-                       force=args.force)
+    default = ".atr" if fmt == "wfdb" else f".{args.table}.{'txt' if fmt == 'text' else fmt}"
+    out = checked_output(args.out or beside(args.input, default), force=args.force)
     codec = load_codec(args.input)
     with staged([out]) as temp:
         target = temp / out.name
@@ -75,7 +75,6 @@ def run(args: argparse.Namespace) -> int:
             if not extension:
                 raise CommandError(f"--out {out} needs an annotator suffix for WFDB (for example {out}.atr)")
             codec.write_annotations(name, write_dir=temp, extension=extension)
-            (temp / f"{name}.{extension}").rename(target)
     what = "beats and rhythm changes" if fmt == "wfdb" else args.table
     say(args, f"wrote {out} ({fmt}, {what}) in {time.perf_counter() - began:.1f} s")
     return 0
