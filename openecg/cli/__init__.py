@@ -5,14 +5,16 @@ adds its parser and sets ``func=run``, and ``run(args) -> int``. Only the module
 imported, so ``openecg --help`` stays fast.
 
 Exit status: 0 success, 1 internal error (a bug: the traceback with ``--debug``), 2 usage error (argparse),
-3 input or data error (one line on stderr: :class:`openecg.errors.OpenECGError`, ``ValueError``,
-``OSError``, a missing optional dependency), 130 interrupted (Ctrl-C; says what partial output was kept).
+3 input or data error (one line on stderr: :class:`openecg.errors.OpenECGError`, ``ValueError``, ``OSError``,
+a missing optional dependency), 130 interrupted (Ctrl-C; says what partial output was kept), 141 stdout
+closed by its reader (``openecg info x | head``; quietly).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -26,6 +28,8 @@ from . import common
 __all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_INTERNAL", "EXIT_USAGE", "EXIT_INPUT", "EXIT_INTERRUPTED"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE, what shells report for a writer whose reader went away."""
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "quickstart": ("openecg.cli.quickstart", "encode the bundled example recording, print a summary, plot it"),
@@ -118,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
         notes = "; ".join(getattr(error, "__notes__", [])) or "no output was written"
         print(f"{where}: interrupted; {notes}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # stdout closed by the reader (openecg info x | head): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (OpenECGError, ValueError, OSError, ModuleNotFoundError) as error:
         if args.debug:
             traceback.print_exc()
