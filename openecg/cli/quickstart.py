@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _plot(codec: object, signal: object, fs: float, path: Path) -> str:
+def _plot(codec: object, signal: object, fs: float, path: Path, lead_names: tuple[str, ...]) -> str:
     """Write the strip plot to ``path``; returns what happened, in words."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
@@ -36,7 +36,7 @@ def _plot(codec: object, signal: object, fs: float, path: Path) -> str:
         if error.name == "matplotlib":
             return 'no plot: matplotlib is missing; install it with: pip install "openecg[plot]"'
         return f"no plot: this installation has no openecg.plot ({error})"
-    figure = strip(codec, signal, fs)
+    figure = strip(codec, signal, fs, lead_names=lead_names)
     figure.savefig(path, dpi=100)
     return f"plot: {path.name}"
 
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"           {t:7.2f}  {name:>5}  {'' if np.isnan(rr) else f'{rr:.2f}'}")
     with staged([codec_path, plot_path]) as temp:
         codec.save(temp / codec_path.name)
-        done = _plot(shown, recording.signal[: shown.n_samples], recording.fs, temp / plot_path.name)
+        done = _plot(shown, recording.signal[: shown.n_samples], recording.fs, temp / plot_path.name,
+                     recording.lead_names)
     print(f"wrote {codec_path} ({done}); read it back with openecg.load({str(codec_path)!r})")
     return 0
