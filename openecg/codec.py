@@ -421,8 +421,10 @@ def load_codec(path: str | PathLike[str]) -> Codec:
     A stream file that its writer did not finish (a crash, Ctrl-C) gives the samples written before it
     stopped, with a warning.
     """
-    with open(path, "rb") as handle:
-        head = handle.read(len(STREAM_MAGIC))
+    head = b""
+    if Path(path).is_file():
+        with open(path, "rb") as handle:
+            head = handle.read(len(STREAM_MAGIC))
     if head != STREAM_MAGIC:
         return Codec.load(path)
     contents = read_stream(path)
