@@ -68,8 +68,9 @@ def test_load_warns_about_an_unfinished_stream_file(tmp_path):
     half = codec[:2500]
     writer.write(0, np.asarray(half.channels), half.tokens().symbols, half.tokens().lengths)
     writer.abort()
+    written = [p for p in (tmp_path / "a.oecgs", tmp_path / "a.oecgs.part") if p.exists()]  # a writer may keep .part
     with pytest.warns(UserWarning, match="unfinished stream file"):
-        partial = openecg.load(tmp_path / "a.oecgs")
+        partial = openecg.load(written[0])
     np.testing.assert_array_equal(partial.channels, half.channels)
     np.testing.assert_array_equal(partial.tokens().lengths, half.tokens().lengths)
 
