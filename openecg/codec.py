@@ -31,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from os import PathLike
 from pathlib import Path
@@ -41,8 +42,11 @@ import numpy as np
 from .errors import FileFormatError
 from .signal.recording import check_fs
 from .stream.geometry import GUARD_S as EDGE_GUARD_S
+from .tokenizer.annotations import TABLE_NAMES, beat_table, run_table, table_csv, tables_document, write_wfdb_annotations
 from .tokenizer.container import Container, dumps, loads
 from .tokenizer.files import write_atomic
+from .tokenizer.streamfile import MAGIC as STREAM_MAGIC
+from .tokenizer.streamfile import read_stream
 from .tokenizer.text import render_compact, render_timed
 from .tokenizer.rle import Runs, as_runs, as_uint8, concatenate_runs, labels_to_runs, runs_to_labels, slice_runs
 from .tokenizer.vocab import LAYERS, check_ids, table_entries
@@ -355,6 +359,44 @@ class Codec:
         except ValueError as error:
             raise FileFormatError(f"{str(file)!r}: {error}") from None
 
+    def table(self, name: str) -> dict[str, np.ndarray]:
+        """One of the event tables (:data:`openecg.tokenizer.annotations.TABLE_NAMES`): ``"beats"`` (see
+        :meth:`beats`), ``"episodes"`` (see :meth:`episodes`), ``"waves"`` (P, QRS, T and paced QRS runs) or
+        ``"tokens"`` (the runs of :meth:`tokens`); a dict of ``(rows,)`` numpy arrays, positions in recording
+        samples."""
+        if name == "beats":
+            return beat_table(labels_to_runs(self.beat), fs=self._fs, start=self._start)
+        layer = {"episodes": "rhythm", "waves": "wave", "tokens": "symbols"}.get(name)
+        if layer is None:
+            raise ValueError(f"table={name!r} is not a table; allowed: {', '.join(TABLE_NAMES)}")
+        return run_table(self.runs(layer), fs=self._fs, table=layer, start=self._start,
+                         drop_class=0 if layer == "wave" else None)
+
+    def beats(self) -> dict[str, np.ndarray]:
+        """The beats: ``sample`` (middle of the QRS), ``time`` s, ``class_id``, ``class_name``, ``rr`` s (NaN for
+        the first), ``qrs_start``, ``qrs_end``; see :func:`openecg.tokenizer.annotations.beat_table`."""
+        return self.table("beats")
+
+    def episodes(self) -> dict[str, np.ndarray]:
+        """The rhythm episodes: ``start``, ``end``, ``duration`` s, ``class_id``, ``class_name``, samples."""
+        return self.table("episodes")
+
+    def to_csv(self, path: str | PathLike[str] | None = None, *, table: str = "beats") -> str:
+        """One :meth:`table` as CSV text (NaN as an empty cell), also written to ``path`` when given."""
+        return _written(table_csv(self.table(table)), path)
+
+    def to_json(self, path: str | PathLike[str] | None = None, *, tables: Sequence[str] = ("beats", "episodes")) -> str:
+        """:meth:`get_config` and the named tables as JSON text (NaN as null), also written to ``path``."""
+        return _written(tables_document(self.get_config(), {name: self.table(name) for name in tables}), path)
+
+    def write_annotations(self, record_name: str, *, write_dir: str | PathLike[str] = ".", extension: str = "atr",
+                          rhythm: bool = True) -> Path:
+        """Write the beats (symbols of :data:`~openecg.tokenizer.annotations.WFDB_BEAT_SYMBOLS`) and, with
+        ``rhythm``, a ``+`` rhythm change per episode as the WFDB annotation file
+        ``<write_dir>/<record_name>.<extension>``; ``wfdb.rdann`` reads it back. Needs the ``data`` extra."""
+        return write_wfdb_annotations(self.beats(), self.episodes() if rhythm else None, fs=self._fs,
+                                      record_name=record_name, write_dir=write_dir, extension=extension)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Codec):
             return NotImplemented
@@ -379,6 +421,27 @@ class Codec:
         )
 
 
+def _written(text: str, path: str | PathLike[str] | None) -> str:
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
 def load_codec(path: str | PathLike[str]) -> Codec:
-    """Read a :class:`Codec` saved with :meth:`Codec.save`."""
-    return Codec.load(path)
+    """Read a codec file (``.oecg``, :meth:`Codec.save`) or a stream file (``.oecgs``, ``encode_stream(sink=)``),
+    told apart by their first bytes (also ``openecg.load``).
+
+    A stream file that its writer did not finish (a crash, Ctrl-C) gives the samples written before it
+    stopped, with a warning.
+    """
+    head = b""
+    if Path(path).is_file():
+        with open(path, "rb") as handle:
+            head = handle.read(len(STREAM_MAGIC))
+    if head != STREAM_MAGIC:
+        return Codec.load(path)
+    contents = read_stream(path)
+    if not contents.complete:
+        warnings.warn(f"{path} is an unfinished stream file: read the first {contents.channels.shape[1]} samples "
+                      "written before the writer stopped", stacklevel=2)
+    return Codec(contents.channels, contents.fs, tokens=(contents.symbols, contents.lengths))
