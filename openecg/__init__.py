@@ -7,6 +7,8 @@ from .codec import Codec as Codec
 from .codec import load_codec as load_codec
 from .encode import encode as encode
 from .encode import encode_stream as encode_stream
+from .reports import Report as Report
+from .reports import report as report
 from .signal.io import read as read
 from .signal.recording import Recording as Recording
 
