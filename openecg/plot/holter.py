@@ -6,17 +6,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..reports.beats import S_BEAT, V_BEAT, beat_table
-from ..tokenizer.vocab import RHYTHM_CLASSES
-from .style import colour
+from ..reports.beats import beat_table
+from ..tokenizer.vocab import RHYTHM_CLASSES, class_id
+from .style import colour, new_figure
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from ..codec import Codec
 
 __all__ = ["holter_overview", "time_unit", "ectopy_bins"]
 
+S_BEAT, V_BEAT = class_id("beat", "S"), class_id("beat", "V")
 _BINS_S = (10.0, 60.0, 300.0, 600.0, 3600.0)
 
 
@@ -59,14 +58,12 @@ def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 
     matplotlib.figure.Figure
         Three axes sharing the time axis.
     """
-    from matplotlib.figure import Figure
-
     table = beat_table(codec)
     offset = codec.start / codec.fs
     unit_s, unit = time_unit(codec.duration)
     times = (table.time + offset) / unit_s
     end = (offset + codec.duration) / unit_s
-    figure = Figure(figsize=(width_in, 5.2), layout="constrained")
+    figure = new_figure(figsize=(width_in, 5.2), layout="constrained")
     hr_ax, rhythm_ax, ectopy_ax = figure.subplots(3, 1, sharex=True, height_ratios=(3, 1.6, 1.6))
 
     measured = np.isfinite(table.rr)
@@ -77,7 +74,7 @@ def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 
         sums, _ = np.histogram(table.time[measured], bins=minutes * 60.0, weights=table.rr[measured])
         counts, _ = np.histogram(table.time[measured], bins=minutes * 60.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            hr_ax.stairs(60.0 * counts / sums, (minutes * 60.0 + offset) / unit_s, color="#c0392b", lw=1.2,
+            hr_ax.stairs(60.0 * counts / sums, (minutes * 60.0 + offset) / unit_s, color="#c0392b", lw=1.2, baseline=None,
                          label="1-min mean")
     pauses = measured & (np.nan_to_num(table.rr) > pause_s)
     if pauses.any():
@@ -85,8 +82,8 @@ def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 
     hr_ax.set_ylabel("heart rate (bpm)")
     hr_ax.grid(alpha=0.3)
     if rate.size:
-        hr_ax.set_ylim(max(0.0, np.percentile(rate, 0.5) - 15.0), np.percentile(rate, 99.5) + 15.0)
-    hr_ax.legend(loc="upper right", fontsize=7, markerscale=3, ncols=3)
+        hr_ax.set_ylim(max(0.0, np.percentile(rate, 0.5) - 15.0), min(np.percentile(rate, 99.5) + 15.0, 300.0))
+    hr_ax.legend(loc="upper right", fontsize=7, ncols=3)
     if title:
         hr_ax.set_title(title, loc="left", fontsize=10)
 
@@ -109,7 +106,7 @@ def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 
         ectopy_ax.bar((edges[:-1] + offset) / unit_s, counts, width=bin_s / unit_s, bottom=bottom, align="edge",
                       color=colour("beat", name), label=name, edgecolor="white", lw=0.5)
         bottom += counts
-    label = {3600.0: "hour", 60.0: "min"}.get(bin_s, f"{bin_s:g} s")
+    label = {10.0: "10 s", 60.0: "minute", 300.0: "5 min", 600.0: "10 min", 3600.0: "hour"}[bin_s]
     ectopy_ax.set_ylabel(f"ectopic beats\nper {label}", fontsize=9)
     ectopy_ax.legend(loc="upper right", fontsize=7)
     ectopy_ax.set_xlim(offset / unit_s, end)

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import InputError
+from ..reports.beats import beat_table
 from ..signal.recording import Recording, as_signal, check_fs
 from ..tokenizer.vocab import BEAT_CLASSES, RHYTHM_CLASSES, WAVE_CLASSES
-from .style import GAIN_MM_MV, GRID_MAJOR, GRID_MINOR, MM, SPEED_MM_S, TRACE, colour
+from .style import GAIN_MM_MV, GRID_MAJOR, GRID_MINOR, MM, SPEED_MM_S, TRACE, colour, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
     from ..codec import Codec
 
 __all__ = ["strip", "twelve_lead", "aligned_signal", "STANDARD_LEADS"]
@@ -39,32 +39,32 @@ def aligned_signal(codec: Codec, signal: object, fs: float | None,
         array, rate, names = signal.signal, signal.fs, tuple(signal.lead_names)
     else:
         if fs is None:
-            raise ValueError("fs=None: the sample rate in Hz of signal is required (for example fs=500)")
+            raise InputError("fs=None: the sample rate in Hz of signal is required (for example fs=500)")
         array, rate = as_signal(signal), check_fs(fs)
         array = array[:, None] if array.ndim == 1 else array
         names = tuple(lead_names) if lead_names is not None else tuple(f"lead {k}" for k in range(array.shape[1]))
     if rate != codec.fs:
-        raise ValueError(f"fs={rate} differs from codec.fs={codec.fs}; plot a signal at the rate it was encoded at")
+        raise InputError(f"fs={rate} differs from codec.fs={codec.fs}; plot a signal at the rate it was encoded at")
     if len(array) != codec.n_samples:
-        raise ValueError(
+        raise InputError(
             f"signal has {len(array)} samples but the codec {codec.n_samples}; pass the signal that was encoded "
             "(sliced like the codec)"
         )
     if len(names) != array.shape[1]:
-        raise ValueError(f"lead_names has {len(names)} names for {array.shape[1]} leads")
+        raise InputError(f"lead_names has {len(names)} names for {array.shape[1]} leads")
     return array, names
 
 
 def _window(codec: Codec, start: float, duration: float | None) -> tuple[int, int]:
     if not (np.isfinite(start) and start >= 0):
-        raise ValueError(f"start={start!r} must be seconds >= 0")
+        raise InputError(f"start={start!r} must be seconds >= 0")
     first = int(round(start * codec.fs))
     if first >= codec.n_samples:
-        raise ValueError(f"start={start} s is past the end of the record ({codec.duration:g} s)")
+        raise InputError(f"start={start} s is past the end of the record ({codec.duration:g} s)")
     if duration is None:
         return first, codec.n_samples
     if not (np.isfinite(duration) and duration > 0):
-        raise ValueError(f"duration={duration!r} must be seconds > 0")
+        raise InputError(f"duration={duration!r} must be seconds > 0")
     return first, min(codec.n_samples, first + int(round(duration * codec.fs)))
 
 
@@ -72,10 +72,10 @@ def _lead_index(names: Sequence[str], lead: int | str) -> int:
     if isinstance(lead, str):
         lowered = [n.lower() for n in names]
         if lead.lower() not in lowered:
-            raise ValueError(f"lead={lead!r} is not among the leads {list(names)}")
+            raise InputError(f"lead={lead!r} is not among the leads {list(names)}")
         return lowered.index(lead.lower())
     if not 0 <= lead < len(names):
-        raise ValueError(f"lead={lead!r} is out of range; this signal has leads 0..{len(names) - 1} {list(names)}")
+        raise InputError(f"lead={lead!r} is out of range; this signal has leads 0..{len(names) - 1} {list(names)}")
     return int(lead)
 
 
@@ -107,16 +107,17 @@ def _shade_waves(ax: Axes, codec: Codec, first: int, last: int, y0: float, y1: f
 
 def _beat_labels(ax: Axes, codec: Codec, first: int, last: int, y: float, *, rr: bool, shift: float = 0.0) -> None:
     """Each beat's class character above its QRS centre (and the RR intervals in ms between beats)."""
-    events = codec[first:last].events("beat", drop_class=0)
-    centres = (first + (events[:, 0] + events[:, 1] - 1) / 2) / codec.fs - shift
-    for t, c in zip(centres.tolist(), events[:, 2].tolist(), strict=True):
+    table = beat_table(codec[first:last])
+    centres = table.time + first / codec.fs - shift
+    for t, c in zip(centres.tolist(), table.classes.tolist(), strict=True):
         entry = BEAT_CLASSES[c]
         ax.text(t, y, entry.char, ha="center", va="top", fontsize=8, fontweight="bold",
                 color=colour("beat", entry.name), zorder=4)
     if rr:
-        for a, b in zip(centres[:-1].tolist(), centres[1:].tolist(), strict=True):
-            ax.text((a + b) / 2, y, f"{1000 * (b - a):.0f}", ha="center", va="top", fontsize=6, color="#666666",
-                    zorder=4)
+        for t, interval in zip(centres[1:].tolist(), table.rr[1:].tolist(), strict=True):
+            if np.isfinite(interval):
+                ax.text(t - interval / 2, y, f"{1000 * interval:.0f}", ha="center", va="top", fontsize=6,
+                        color="#666666", zorder=4)
 
 
 def _rhythm_band(ax: Axes, codec: Codec, first: int, last: int) -> None:
@@ -166,8 +167,6 @@ def strip(codec: Codec, signal: object, fs: float | None = None, *, lead: int | 
     matplotlib.figure.Figure
         At paper scale: 25 mm/s, 10 mm/mV.
     """
-    from matplotlib.figure import Figure
-
     array, names = aligned_signal(codec, signal, fs, lead_names)
     index = _lead_index(names, lead)
     first, last = _window(codec, start, duration)
@@ -181,7 +180,7 @@ def strip(codec: Codec, signal: object, fs: float | None = None, *, lead: int | 
     left, right, top, gap, band, bottom = 14.0, 4.0, 8.0 if title else 3.0, 2.0, 5.0, 10.0
     ecg_w, ecg_h = span_s * SPEED_MM_S, (high - low) * GAIN_MM_MV
     width, height = left + ecg_w + right, top + ecg_h + gap + band + bottom
-    figure = Figure(figsize=(width * MM, height * MM))
+    figure = new_figure(figsize=(width * MM, height * MM))
     ax = figure.add_axes((left / width, (bottom + band + gap) / height, ecg_w / width, ecg_h / height))
     paper_grid(ax, first / codec.fs, last / codec.fs, low, high)
     if shade:
@@ -234,8 +233,6 @@ def twelve_lead(codec: Codec, signal: object, fs: float | None = None, *, start:
     matplotlib.figure.Figure
         At paper scale: 25 mm/s, 10 mm/mV.
     """
-    from matplotlib.figure import Figure
-
     array, names = aligned_signal(codec, signal, fs, lead_names)
     first, last = _window(codec, start, duration)
     span_s = (last - first) / codec.fs
@@ -250,7 +247,7 @@ def twelve_lead(codec: Codec, signal: object, fs: float | None = None, *, start:
     left, right, top, gap, band, bottom = 6.0, 4.0, 10.0 if title else 4.0, 2.0, 5.0, 10.0
     page_w, page_h = (x1 - x0) * SPEED_MM_S, n_rows * row_mv * GAIN_MM_MV
     width, height = left + page_w + right, top + page_h + gap + band + bottom
-    figure = Figure(figsize=(width * MM, height * MM))
+    figure = new_figure(figsize=(width * MM, height * MM))
     ax = figure.add_axes((left / width, (bottom + band + gap) / height, page_w / width, page_h / height))
     paper_grid(ax, x0, x1, 0.0, n_rows * row_mv)
     column_s = span_s / max(len(r) for r in rows)

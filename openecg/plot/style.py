@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError, MissingDependencyError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["SPEED_MM_S", "GAIN_MM_MV", "MM", "GRID_MINOR", "GRID_MAJOR", "TRACE", "colour", "save", "SUFFIXES"]
+__all__ = ["new_figure", "SPEED_MM_S", "GAIN_MM_MV", "MM", "GRID_MINOR", "GRID_MAJOR", "TRACE", "colour", "save", "SUFFIXES"]
 
 SPEED_MM_S = 25.0
 """Paper speed: millimetres per second."""
@@ -42,7 +44,18 @@ def colour(layer: str, name: str) -> str:
         return _COLOURS[layer][name]
     except KeyError:
         known = {key: sorted(value) for key, value in _COLOURS.items()}
-        raise ValueError(f"no colour for {layer}={name!r}; known: {known}") from None
+        raise InputError(f"no colour for {layer}={name!r}; known: {known}") from None
+
+
+def new_figure(**options: Any) -> Figure:
+    """A :class:`matplotlib.figure.Figure` (no pyplot, no display), or MissingDependencyError without matplotlib."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise MissingDependencyError(
+            'openecg.plot needs matplotlib: pip install "openecg[plot]"'
+        ) from error
+    return Figure(**options)
 
 
 def save(figure: Figure, path: str | PathLike[str], *, dpi: float = 150.0) -> Path:
@@ -58,6 +71,6 @@ def save(figure: Figure, path: str | PathLike[str], *, dpi: float = 150.0) -> Pa
     """
     target = Path(path)
     if target.suffix.lower() not in SUFFIXES:
-        raise ValueError(f"path={str(path)!r} has suffix {target.suffix!r}; allowed: {', '.join(SUFFIXES)}")
+        raise InputError(f"path={str(path)!r} has suffix {target.suffix!r}; allowed: {', '.join(SUFFIXES)}")
     figure.savefig(target, format=target.suffix.lower()[1:], dpi=dpi, facecolor="white")
     return target

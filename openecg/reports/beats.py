@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..tokenizer.vocab import class_id
+from ..tokenizer.vocab import NOISE, class_id
 
 if TYPE_CHECKING:
     from ..codec import Codec
@@ -29,6 +29,8 @@ N_BEAT = class_id("beat", "N")
 S_BEAT = class_id("beat", "S")
 V_BEAT = class_id("beat", "V")
 
+REFRACTORY_S = 0.2
+"""Beat runs closer than this (centre to centre, seconds) are one beat: no QRS follows another that soon."""
 MIN_CYCLES = 3
 """Consecutive cycles (N-X for bigeminy, N-N-X for trigeminy) that make a bigeminy or trigeminy episode."""
 
@@ -60,25 +62,33 @@ class BeatTable:
         return int(self.time.size)
 
 
-def beat_table(codec: Codec, *, noise_class: int | None = None) -> BeatTable:
+def beat_table(codec: Codec) -> BeatTable:
     """The beats of ``codec`` with their RR intervals.
+
+    Beat runs whose centres lie less than :data:`REFRACTORY_S` apart are one beat (a QRS the decoder split
+    in two): it spans both runs and takes the class of the longer.
 
     Parameters
     ----------
     codec : Codec
-        Label channels at ``codec.fs`` Hz.
-    noise_class : int, optional
-        Rhythm class id of noise; an RR interval that contains a sample of it is NaN. Default: the
-        ``"noise"`` class of the rhythm table.
+        Label channels at ``codec.fs`` Hz. An RR interval that holds a sample of rhythm noise is NaN.
     """
-    noise = class_id("rhythm", "noise") if noise_class is None else noise_class
     events = codec.events("beat", drop_class=0)
+    if len(events) > 1:
+        centres = (events[:, 0] + events[:, 1]) / 2.0
+        group = np.concatenate([[0], np.cumsum(np.diff(centres) >= REFRACTORY_S * codec.fs)])
+        firsts = np.flatnonzero(np.diff(np.concatenate([[-1], group])))
+        lasts = np.concatenate([firsts[1:], [len(events)]]) - 1
+        widths = events[:, 1] - events[:, 0]
+        order = np.lexsort((-np.arange(len(events)), widths, group))
+        longest = order[np.concatenate([firsts[1:], [len(events)]]) - 1]
+        events = np.stack([events[firsts, 0], events[lasts, 1], events[longest, 2]], axis=1)
     onset, offset = events[:, 0], events[:, 1]
     time = (onset + offset - 1) / 2.0 / codec.fs
     rr = np.full(len(events), np.nan)
     if len(events) > 1:
         rr[1:] = np.diff(time)
-        noisy = np.concatenate([[0], np.cumsum(codec.rhythm == noise)])
+        noisy = np.concatenate([[0], np.cumsum(codec.rhythm == NOISE)])
         crossed = noisy[onset[1:]] - noisy[offset[:-1]] > 0
         rr[1:][crossed] = np.nan
     return BeatTable(onset, offset, time, events[:, 2].astype(np.uint8), rr)

@@ -105,8 +105,9 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
         The ``.html`` file to write.
     codec : Codec
         The encoded recording the report was made from.
-    signal : array_like or Recording
-        float mV ``(samples, leads)`` aligned with ``codec`` (for the strips).
+    signal : array_like, Recording or None
+        float mV ``(samples, leads)`` aligned with ``codec`` (for the strips); None lists the findings without
+        strips.
     fs : float, optional
         Sample rate in Hz of an array signal.
     record_name : str
@@ -130,19 +131,20 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
 
     target = Path(path)
     json_target = Path(json_path) if json_path is not None else target.with_suffix(".json")
-    _, names = aligned_signal(codec, signal, fs, lead_names)
+    names = aligned_signal(codec, signal, fs, lead_names)[1] if signal is not None else ()
     report.save(json_target)
 
     overview = _png(holter_overview(codec, pause_s=report.pause_threshold_s))
     strips = []
     offset = codec.start / codec.fs
     for caption, time_s in findings(report, codec):
-        begin = min(max(time_s - offset - STRIP_S / 2, 0.0), max(codec.duration - STRIP_S, 0.0))
-        figure = strip(codec, signal, fs, lead=strip_lead, start=begin, duration=STRIP_S, lead_names=lead_names)
-        strips.append(
-            f"<h3>{escape(caption)} <span class=\"meta\">at {escape(clock(time_s))}</span></h3>"
-            f'<img alt="{escape(caption)}" src="{_png(figure)}">'
-        )
+        strips.append(f"<h3>{escape(caption)} <span class=\"meta\">at {escape(clock(time_s))}</span></h3>")
+        if signal is not None:
+            begin = min(max(time_s - offset - STRIP_S / 2, 0.0), max(codec.duration - STRIP_S, 0.0))
+            figure = strip(codec, signal, fs, lead=strip_lead, start=begin, duration=STRIP_S, lead_names=lead_names)
+            strips.append(f'<img alt="{escape(caption)}" src="{_png(figure)}">')
+    if signal is None:
+        strips.insert(0, '<p class="meta">No signal was given, so the findings are listed without strips.</p>')
 
     summary = _table(("finding", "value"), summary_rows(report))
     episodes = _table(("start", "rhythm", "duration (s)"),
@@ -166,7 +168,7 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
 <title>{escape(title)}</title><style>{_STYLE}</style></head>
 <body>
 <h1>{escape(title)}</h1>
-<p class="meta">{escape(clock(report.duration_s))} at {report.fs:g} Hz, leads: {escape(", ".join(names))};
+<p class="meta">{escape(clock(report.duration_s))} at {report.fs:g} Hz, leads: {escape(", ".join(names) or "not given")};
 generated {generated} by openecg {escape(__version__)}. JSON: <a href="{escape(json_target.name)}">{escape(json_target.name)}</a></p>
 <p class="note">Automated analysis by a machine-learning model; it has not been reviewed by a clinician.</p>
 <section id="summary"><h2>Summary</h2>{summary}</section>

@@ -27,13 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tokenizer.rle import labels_to_runs
-from ..tokenizer.vocab import class_id
+from ..tokenizer.vocab import QRS_CLASSES, class_id
 
-__all__ = ["BeatIntervals", "measure_beats", "median_intervals", "lead_median_intervals", "QRS_CLASSES"]
+__all__ = ["BeatIntervals", "measure_beats", "median_intervals", "lead_median_intervals"]
 
 P_WAVE, T_WAVE = class_id("wave", "P"), class_id("wave", "T")
-QRS_CLASSES = (class_id("wave", "QRS"), class_id("wave", "paced_QRS"))
-"""Wave classes that mark a QRS complex."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..codec import Codec
-from ..tokenizer.vocab import BEAT_CLASSES, RHYTHM_CLASSES, class_id, symbol_id
+from ..errors import InputError
+from ..tokenizer.vocab import BEAT_CLASSES, NOISE, RHYTHM_CLASSES, class_id, symbol_id
 from .beats import N_BEAT, beat_table, find_patterns, find_pauses, rolling_rate
 from .intervals import measure_beats, median_intervals
 
@@ -45,8 +46,6 @@ STREAM_ABOVE_S = 600.0
 """Signals longer than this are encoded with :func:`openecg.encode_stream` instead of :func:`openecg.encode`."""
 
 _PACED_BEAT = class_id("beat", "paced")
-_NOISE = class_id("rhythm", "noise")
-_AF = class_id("rhythm", "AF")
 _PACER = symbol_id("pacer")
 
 
@@ -125,9 +124,9 @@ class Report:
         names = {f.name for f in fields(cls)}
         unknown, missing = set(data) - names, {f.name for f in fields(cls) if f.name not in data} - {"hourly", "version"}
         if unknown or missing:
-            raise ValueError(f"report data has unknown keys {sorted(unknown)} and misses {sorted(missing)}")
+            raise InputError(f"report data has unknown keys {sorted(unknown)} and misses {sorted(missing)}")
         if data.get("version", REPORT_VERSION) != REPORT_VERSION:
-            raise ValueError(f"report version {data['version']} is not {REPORT_VERSION}; upgrade openecg")
+            raise InputError(f"report version {data['version']} is not {REPORT_VERSION}; upgrade openecg")
         return cls(**data)
 
     @classmethod
@@ -194,10 +193,10 @@ def _episodes(codec: Codec, start_s: float) -> list[dict[str, Any]]:
 
 def _burden(codec: Codec) -> dict[str, dict[str, float]]:
     seconds = np.bincount(codec.rhythm, minlength=len(RHYTHM_CLASSES)) / codec.fs
-    readable = seconds.sum() - seconds[_NOISE]
+    readable = seconds.sum() - seconds[NOISE]
     burden = {}
     for entry in RHYTHM_CLASSES:
-        total = seconds.sum() if entry.id == _NOISE else readable
+        total = seconds.sum() if entry.id == NOISE else readable
         percent = 100.0 * seconds[entry.id] / total if total > 0 else 0.0
         burden[entry.name] = {"seconds": round(float(seconds[entry.id]), 2), "percent": round(float(percent), 2)}
     return burden
@@ -219,9 +218,9 @@ def _hourly(times: np.ndarray, rr: np.ndarray, classes: np.ndarray, duration_s: 
 def summarize(codec: Codec, *, pause_s: float = PAUSE_S) -> Report:
     """The :class:`Report` of an encoded recording (see :func:`report`)."""
     if not isinstance(codec, Codec):
-        raise ValueError(f"codec is a {type(codec).__name__}; a Codec is required")
+        raise InputError(f"codec is a {type(codec).__name__}; a Codec is required")
     if not (isinstance(pause_s, (int, float)) and np.isfinite(pause_s) and pause_s > 0):
-        raise ValueError(f"pause_s={pause_s!r} must be a positive number of seconds (default {PAUSE_S})")
+        raise InputError(f"pause_s={pause_s!r} must be a positive number of seconds (default {PAUSE_S})")
     fs, start_s = codec.fs, codec.start / codec.fs
     table = beat_table(codec)
     times = table.time + start_s
@@ -315,7 +314,7 @@ def report(signal_or_codec: object, *, fs: float | None = None, leads: list[str 
         short = False
     else:
         if fs is None:
-            raise ValueError("fs=None: the sample rate in Hz is required for an array (for example fs=500)")
+            raise InputError("fs=None: the sample rate in Hz is required for an array (for example fs=500)")
         short = len(signal_or_codec) / fs <= STREAM_ABOVE_S  # type: ignore[arg-type]
     if short:
         codec = encode(signal_or_codec, fs, **options)
