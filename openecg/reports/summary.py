@@ -116,7 +116,7 @@ class Report:
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The report as a JSON string."""
-        return json.dumps(self.to_dict(), indent=indent)
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
