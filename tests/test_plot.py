@@ -112,7 +112,8 @@ def test_no_pyplot_and_no_display_needed(tmp_path) -> None:
         "from openecg import plot\n"
         "w = np.tile(np.repeat(np.array([0, 1, 0, 2, 0, 3, 0], np.uint8), [20, 25, 25, 25, 50, 40, 65]), 8)\n"
         "c = openecg.Codec(np.stack([w, (w == 2).astype(np.uint8), np.zeros_like(w)]), fs=250)\n"
-        f"plot.save(plot.strip(c, np.sin(np.arange(w.size) / 20).astype(np.float32), 250), {str(tmp_path / 's.png')!r})\n"
+        "x = np.sin(np.arange(w.size) / 20).astype(np.float32)\n"
+        f"plot.save(plot.strip(c, x, 250), {str(tmp_path / 's.png')!r})\n"
         "print('matplotlib.pyplot' in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}

@@ -20,7 +20,8 @@ N, S, V, PACED = (class_id("beat", name) for name in ("N", "S", "V", "paced"))
 FS = 250
 
 
-def synthetic(rr_s: list[float], classes: list[int] | None = None, *, noise: tuple[float, float] | None = None) -> Codec:
+def synthetic(rr_s: list[float], classes: list[int] | None = None, *,
+              noise: tuple[float, float] | None = None) -> Codec:
     """Beats (P 40 ms, PR 160 ms, QRS 100 ms, QT 400 ms) at the given RR intervals, first QRS at 1 s."""
     onsets = np.rint(np.concatenate([[1.0], 1.0 + np.cumsum(rr_s)]) * FS).astype(int)
     n = onsets[-1] + 2 * FS

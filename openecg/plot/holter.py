@@ -70,12 +70,13 @@ def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 
     rate = 60.0 / table.rr[measured]
     hr_ax.plot(times[measured], rate, ".", ms=1.5, color="#9a9a9a", rasterized=True, label="each beat")
     if rate.size:
-        minutes = np.arange(np.floor(table.time[measured].min() / 60.0), np.floor(table.time[measured].max() / 60.0) + 2)
+        seconds = table.time[measured]
+        minutes = np.arange(np.floor(seconds.min() / 60.0), np.floor(seconds.max() / 60.0) + 2)
         sums, _ = np.histogram(table.time[measured], bins=minutes * 60.0, weights=table.rr[measured])
         counts, _ = np.histogram(table.time[measured], bins=minutes * 60.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            hr_ax.stairs(60.0 * counts / sums, (minutes * 60.0 + offset) / unit_s, color="#c0392b", lw=1.2, baseline=None,
-                         label="1-min mean")
+            hr_ax.stairs(60.0 * counts / sums, (minutes * 60.0 + offset) / unit_s, color="#c0392b", lw=1.2,
+                         baseline=None, label="1-min mean")
     pauses = measured & (np.nan_to_num(table.rr) > pause_s)
     if pauses.any():
         hr_ax.plot(times[pauses], 60.0 / table.rr[pauses], "v", color="#000000", ms=4, label=f"pause > {pause_s:g} s")

@@ -15,7 +15,8 @@ from ..errors import InputError, MissingDependencyError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "SPEED_MM_S", "GAIN_MM_MV", "MM", "GRID_MINOR", "GRID_MAJOR", "TRACE", "colour", "save", "SUFFIXES"]
+__all__ = ["new_figure", "SPEED_MM_S", "GAIN_MM_MV", "MM", "GRID_MINOR", "GRID_MAJOR", "TRACE", "colour", "save",
+           "SUFFIXES"]
 
 SPEED_MM_S = 25.0
 """Paper speed: millimetres per second."""

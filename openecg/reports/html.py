@@ -54,8 +54,9 @@ def findings(report: Report, codec: Codec) -> list[tuple[str, float]]:
     found: list[tuple[str, float]] = []
     hr = report.heart_rate
     if hr["max_at_s"] is not None:
-        found.append((f"Fastest heart rate: {hr['max_bpm']:.0f} bpm ({hr['window_beats']}-beat average)", hr["max_at_s"]))
-        found.append((f"Slowest heart rate: {hr['min_bpm']:.0f} bpm ({hr['window_beats']}-beat average)", hr["min_at_s"]))
+        window = f"({hr['window_beats']}-beat average)"
+        found.append((f"Fastest heart rate: {hr['max_bpm']:.0f} bpm {window}", hr["max_at_s"]))
+        found.append((f"Slowest heart rate: {hr['min_bpm']:.0f} bpm {window}", hr["min_at_s"]))
     seen = set()
     for pattern in report.patterns:
         if pattern["kind"] not in seen:
@@ -161,6 +162,7 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
         hourly = "<h2>Per hour</h2>" + _table(keys, [[row[k] for k in keys] for row in report.hourly], limit=48)
     comments = "\n".join(str(c) for c in header_comments)
     title = f"Holter report: {record_name}" if record_name else "Holter report"
+    leads, json_name = escape(", ".join(names) or "not given"), escape(json_target.name)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     document = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -168,8 +170,8 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
 <title>{escape(title)}</title><style>{_STYLE}</style></head>
 <body>
 <h1>{escape(title)}</h1>
-<p class="meta">{escape(clock(report.duration_s))} at {report.fs:g} Hz, leads: {escape(", ".join(names) or "not given")};
-generated {generated} by openecg {escape(__version__)}. JSON: <a href="{escape(json_target.name)}">{escape(json_target.name)}</a></p>
+<p class="meta">{escape(clock(report.duration_s))} at {report.fs:g} Hz, leads: {leads};
+generated {generated} by openecg {escape(__version__)}. JSON: <a href="{json_name}">{json_name}</a></p>
 <p class="note">Automated analysis by a machine-learning model; it has not been reviewed by a clinician.</p>
 <section id="summary"><h2>Summary</h2>{summary}</section>
 <section id="overview"><h2>Overview</h2><img alt="heart rate, rhythm and ectopy over time" src="{overview}"></section>

@@ -122,7 +122,8 @@ class Report:
     def from_dict(cls, data: dict[str, Any]) -> Report:
         """Rebuild a report from :meth:`to_dict` output."""
         names = {f.name for f in fields(cls)}
-        unknown, missing = set(data) - names, {f.name for f in fields(cls) if f.name not in data} - {"hourly", "version"}
+        optional = {"hourly", "version"}
+        unknown, missing = set(data) - names, {f.name for f in fields(cls) if f.name not in data} - optional
         if unknown or missing:
             raise InputError(f"report data has unknown keys {sorted(unknown)} and misses {sorted(missing)}")
         if data.get("version", REPORT_VERSION) != REPORT_VERSION:
@@ -186,7 +187,8 @@ def _hrv(rr: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
 
 def _episodes(codec: Codec, start_s: float) -> list[dict[str, Any]]:
     return [
-        {"rhythm": RHYTHM_CLASSES[c].name, "start_s": round(start_s + a / codec.fs, 3), "duration_s": round((b - a) / codec.fs, 3)}
+        {"rhythm": RHYTHM_CLASSES[c].name, "start_s": round(start_s + a / codec.fs, 3),
+         "duration_s": round((b - a) / codec.fs, 3)}
         for a, b, c in codec.events("rhythm").tolist()
     ]
 

@@ -73,8 +73,10 @@ def summary_text(report: Report) -> str:
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {text}" for label, text in rows]
     sections = (
-        ("Rhythm episodes", [f"{clock(e['start_s'])}  {e['rhythm']} for {e['duration_s']:.1f} s" for e in report.rhythm_episodes]),
-        ("Ectopic patterns", [f"{clock(p['start_s'])}  {p['kind'].replace('_', ' ')} ({p['beats']})" for p in report.patterns]),
+        ("Rhythm episodes",
+         [f"{clock(e['start_s'])}  {e['rhythm']} for {e['duration_s']:.1f} s" for e in report.rhythm_episodes]),
+        ("Ectopic patterns",
+         [f"{clock(p['start_s'])}  {p['kind'].replace('_', ' ')} ({p['beats']})" for p in report.patterns]),
         ("Pauses", [f"{clock(p['start_s'])}  {p['duration_s']:.2f} s" for p in report.pauses]),
     )
     for title, items in sections:
