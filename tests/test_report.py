@@ -101,6 +101,15 @@ def test_json_round_trip_and_summary() -> None:
         Report.from_dict({**result.to_dict(), "extra": 1})
 
 
+def test_no_beats_or_all_noise() -> None:
+    empty = openecg.report(Codec(np.zeros((3, 2500), np.uint8), fs=FS))
+    assert empty.beats["total"] == 0 and empty.heart_rate["mean_bpm"] is None and empty.intervals["qrs_ms"] is None
+    assert "no measured RR interval" in empty.summary()
+    noisy = openecg.report(synthetic([0.8] * 5, noise=(0.0, 10.0)))
+    assert noisy.rr["n"] == 0 and noisy.hrv["n_nn"] == 0 and noisy.signal_quality["readable_s"] == 0.0
+    assert Report.from_json(noisy.to_json()) == noisy
+
+
 def test_refusals() -> None:
     with pytest.raises(InputError, match="fs=None"):
         openecg.report(np.zeros(5000, np.float32))

@@ -170,9 +170,8 @@ def _heart_rate(rr: np.ndarray, times: np.ndarray) -> dict[str, Any]:
 
 
 def _hrv(rr: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
-    nn_mask = np.isfinite(rr) & (classes == N_BEAT)
+    nn_mask = np.isfinite(rr) & (classes == N_BEAT)  # rr[0] is NaN: the first beat has no interval
     nn_mask[1:] &= classes[:-1] == N_BEAT
-    nn_mask[0] = False
     nn = rr[nn_mask] * 1000.0
     adjacent = nn_mask[1:] & nn_mask[:-1]
     successive = np.diff(rr)[adjacent] * 1000.0

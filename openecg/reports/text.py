@@ -48,7 +48,7 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
         ("Duration", clock(report.duration_s)),
         ("Heart rate (mean, min, max)",
          f"{value(hr['mean_bpm'], 'bpm')}, {value(hr['min_bpm'])}\u2013{value(hr['max_bpm'])} bpm "
-         f"({hr['window_beats']}-beat averages)"),
+         f"({hr['window_beats']}-beat averages)" if hr["mean_bpm"] is not None else "no measured RR interval"),
         ("Beats", f"{beats['total']} (N {beats['N']['count']})"),
         ("Ectopic and paced beats", ectopy),
         ("Ectopic patterns", patterns),
