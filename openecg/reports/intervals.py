@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tokenizer.rle import labels_to_runs
+from ..tokenizer.rle import label_runs
 from ..tokenizer.vocab import QRS_CLASSES, class_id
 
 __all__ = ["BeatIntervals", "measure_beats", "median_intervals", "lead_median_intervals"]
@@ -69,11 +69,9 @@ def measure_beats(wave: np.ndarray, *, fs: float, mask: np.ndarray | None = None
         bool ``(n,)``: where ``wave`` is known (an annotated span). A QRS run that touches an unknown sample is
         left out; a P or T run (or the stretch to it) that does is treated as missing.
     """
-    runs = labels_to_runs(wave)
-    ends = np.cumsum(runs.lengths)
-    starts = ends - runs.lengths
-    waves = runs.symbols != 0
-    symbols, starts, ends = runs.symbols[waves], starts[waves], ends[waves]
+    starts, lengths, symbols = label_runs(wave)
+    waves = symbols != 0
+    symbols, starts, ends = symbols[waves], starts[waves], (starts + lengths)[waves]
     known = np.ones(len(wave) + 1, np.int64) if mask is None else np.concatenate([[0], np.cumsum(~mask)])
 
     def inside(a: np.ndarray, b: np.ndarray) -> np.ndarray:
