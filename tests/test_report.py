@@ -170,3 +170,12 @@ def test_intervals_against_ludb_cardiologists(data_dir, record) -> None:
     for key, tolerance in (("pr_ms", 20.0), ("qrs_ms", 20.0), ("qt_ms", 30.0)):
         assert reference[key] is not None and result.intervals[key] is not None, key
         assert abs(result.intervals[key] - reference[key]) <= tolerance, (key, result.intervals[key], reference[key])
+
+
+def test_report_is_a_top_level_function_not_a_module() -> None:
+    import types
+
+    import openecg.reports
+
+    assert callable(openecg.report) and not isinstance(openecg.report, types.ModuleType)
+    assert openecg.report is openecg.reports.report and openecg.Report is openecg.reports.Report
