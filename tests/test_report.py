@@ -142,6 +142,8 @@ def test_report_beats_against_mitdb_reference(mitdb_119) -> None:
         assert abs(result.pattern_counts.get(kind, 0) - expected[kind]) <= 1, kind
     assert 55 <= result.heart_rate["mean_bpm"] <= 75
     assert result.rhythm_burden["sinus"]["percent"] > 90
+    chunks = (signal[k:k + 10_000] for k in range(0, len(signal), 10_000))
+    assert openecg.report(chunks, fs=fs) == result, "streamed chunk by chunk, the report is the same"
 
 
 def test_report_paced_share_against_mitdb_reference(data_dir) -> None:

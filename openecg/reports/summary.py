@@ -216,12 +216,8 @@ def _hourly(times: np.ndarray, rr: np.ndarray, classes: np.ndarray, duration_s: 
     return rows
 
 
-def summarize(codec: Codec, *, pause_s: float = PAUSE_S) -> Report:
+def _summarize(codec: Codec, *, pause_s: float = PAUSE_S) -> Report:
     """The :class:`Report` of an encoded recording (see :func:`report`)."""
-    if not isinstance(codec, Codec):
-        raise InputError(f"codec is a {type(codec).__name__}; a Codec is required")
-    if not (isinstance(pause_s, (int, float)) and np.isfinite(pause_s) and pause_s > 0):
-        raise InputError(f"pause_s={pause_s!r} must be a positive number of seconds (default {PAUSE_S})")
     fs, start_s = codec.fs, codec.start / codec.fs
     table = beat_table(codec)
     times = table.time + start_s
@@ -285,11 +281,11 @@ def report(signal_or_codec: object, *, fs: float | None = None, leads: list[str 
 
     Parameters
     ----------
-    signal_or_codec : Codec, Recording, array_like, str or pathlib.Path
+    signal_or_codec : Codec, Recording, array_like, str, pathlib.Path or iterable of arrays
         An encoded recording, or anything :func:`openecg.encode_stream` reads (float mV ``(samples,)`` or
-        ``(samples, leads)``, a Recording, a WFDB record or EDF path), which is encoded first: with
-        :func:`openecg.encode` up to 10 minutes, chunk by chunk with :func:`openecg.encode_stream` beyond
-        that and for files.
+        ``(samples, leads)``, a Recording, a WFDB record or EDF path, an iterator of chunks), which is encoded
+        first: with :func:`openecg.encode` up to 10 minutes, chunk by chunk with :func:`openecg.encode_stream`
+        beyond that and for files and iterators.
     fs : float, optional
         Sample rate in Hz of an array (not used for a Codec, a Recording or a file).
     leads, model
@@ -303,22 +299,24 @@ def report(signal_or_codec: object, *, fs: float | None = None, leads: list[str 
     -------
     Report
     """
+    if isinstance(pause_s, bool) or not (isinstance(pause_s, (int, float)) and np.isfinite(pause_s) and pause_s > 0):
+        raise InputError(f"pause_s={pause_s!r} must be a positive number of seconds (default {PAUSE_S})")
     if isinstance(signal_or_codec, Codec):
-        return summarize(signal_or_codec, pause_s=pause_s)
+        return _summarize(signal_or_codec, pause_s=pause_s)
     from ..encode import encode, encode_stream
-    from ..signal.recording import Recording
+    from ..signal.recording import Recording, check_fs
 
     options: dict[str, Any] = {"leads": leads, "model": model}
     if isinstance(signal_or_codec, Recording):
         short = signal_or_codec.duration <= STREAM_ABOVE_S
-    elif isinstance(signal_or_codec, (str, PathLike)):
+    elif isinstance(signal_or_codec, (str, PathLike)) or not hasattr(signal_or_codec, "__len__"):
         short = False
     else:
         if fs is None:
             raise InputError("fs=None: the sample rate in Hz is required for an array (for example fs=500)")
-        short = len(signal_or_codec) / fs <= STREAM_ABOVE_S  # type: ignore[arg-type]
+        short = len(signal_or_codec) / check_fs(fs) <= STREAM_ABOVE_S  # type: ignore[arg-type]
     if short:
         codec = encode(signal_or_codec, fs, **options)
     else:
         codec = encode_stream(signal_or_codec, fs, progress=progress, **options)
-    return summarize(codec, pause_s=pause_s)  # type: ignore[arg-type]
+    return _summarize(codec, pause_s=pause_s)  # type: ignore[arg-type]
