@@ -88,9 +88,13 @@ def beat_table(codec: Codec) -> BeatTable:
     rr = np.full(len(events), np.nan)
     if len(events) > 1:
         rr[1:] = np.diff(time)
-        noisy = np.concatenate([[0], np.cumsum(codec.rhythm == NOISE)])
-        crossed = noisy[onset[1:]] - noisy[offset[:-1]] > 0
-        rr[1:][crossed] = np.nan
+        noise = codec.events("rhythm")
+        noise = noise[noise[:, 2] == NOISE]
+        # an interval [offset of one beat, onset of the next) crosses noise when a noise run starts before its
+        # end and ends after its start
+        first_ending_after = np.searchsorted(noise[:, 1], offset[:-1], side="right")
+        starts_before = np.searchsorted(noise[:, 0], onset[1:], side="left")
+        rr[1:][starts_before > first_ending_after] = np.nan
     return BeatTable(onset, offset, time, events[:, 2].astype(np.uint8), rr)
 
 

@@ -72,10 +72,10 @@ def measure_beats(wave: np.ndarray, *, fs: float, mask: np.ndarray | None = None
     starts, lengths, symbols = label_runs(wave)
     waves = symbols != 0
     symbols, starts, ends = symbols[waves], starts[waves], (starts + lengths)[waves]
-    known = np.ones(len(wave) + 1, np.int64) if mask is None else np.concatenate([[0], np.cumsum(~mask)])
+    unknown = None if mask is None else np.concatenate([[0], np.cumsum(~mask)])
 
     def inside(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return known[b] - known[a] == 0 if mask is not None else np.ones(len(a), bool)
+        return np.ones(len(a), bool) if unknown is None else unknown[b] - unknown[a] == 0
 
     qrs = np.flatnonzero(np.isin(symbols, QRS_CLASSES))
     qrs = qrs[inside(starts[qrs], ends[qrs])]

@@ -193,7 +193,8 @@ def _episodes(codec: Codec, start_s: float) -> list[dict[str, Any]]:
 
 
 def _burden(codec: Codec) -> dict[str, dict[str, float]]:
-    seconds = np.bincount(codec.rhythm, minlength=len(RHYTHM_CLASSES)) / codec.fs
+    runs = codec.runs("rhythm")
+    seconds = np.bincount(runs.symbols, weights=runs.lengths, minlength=len(RHYTHM_CLASSES)) / codec.fs
     readable = seconds.sum() - seconds[NOISE]
     burden = {}
     for entry in RHYTHM_CLASSES:
