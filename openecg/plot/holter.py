@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 __all__ = ["holter_overview", "time_unit", "ectopy_bins"]
 
 S_BEAT, V_BEAT = class_id("beat", "S"), class_id("beat", "V")
+DOTS_UP_TO = 20_000
+"""Beats up to which the heart-rate trend shows every beat; beyond, the range of each minute."""
 _BINS_S = (10.0, 60.0, 300.0, 600.0, 3600.0)
 
 
@@ -40,7 +42,8 @@ def ectopy_bins(duration_s: float) -> float:
 
 def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 2.0,
                     width_in: float = 11.0) -> Figure:
-    """Heart-rate trend (every measured RR and its per-minute mean), rhythm timeline (one row per rhythm
+    """Heart-rate trend (every measured RR, or the range of each minute on long records, and the per-minute
+    mean), rhythm timeline (one row per rhythm
     class present) and V / S beats per period (per hour on long records).
 
     Parameters
@@ -68,15 +71,24 @@ def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 
 
     measured = np.isfinite(table.rr)
     rate = 60.0 / table.rr[measured]
-    hr_ax.plot(times[measured], rate, ".", ms=1.5, color="#9a9a9a", rasterized=True, label="each beat")
     if rate.size:
         seconds = table.time[measured]
-        minutes = np.arange(np.floor(seconds.min() / 60.0), np.floor(seconds.max() / 60.0) + 2)
-        sums, _ = np.histogram(table.time[measured], bins=minutes * 60.0, weights=table.rr[measured])
-        counts, _ = np.histogram(table.time[measured], bins=minutes * 60.0)
+        first_minute = np.floor(seconds.min() / 60.0)
+        edges = np.arange(first_minute, np.floor(seconds.max() / 60.0) + 2) * 60.0
+        where = ((edges + offset) / unit_s)
+        minute = (np.floor(seconds / 60.0) - first_minute).astype(np.int64)
+        sums = np.bincount(minute, weights=table.rr[measured], minlength=len(edges) - 1)
+        counts = np.bincount(minute, minlength=len(edges) - 1)
+        if rate.size > DOTS_UP_TO:
+            low, high = np.full(len(edges) - 1, np.nan), np.full(len(edges) - 1, np.nan)
+            np.fmin.at(low, minute, rate)
+            np.fmax.at(high, minute, rate)
+            hr_ax.stairs(high, where, baseline=low, fill=True, color="#c8c8c8", label="1-min range")
+        else:
+            hr_ax.plot(times[measured], rate, ".", ms=1.5, color="#9a9a9a", rasterized=True, label="each beat")
         with np.errstate(invalid="ignore", divide="ignore"):
-            hr_ax.stairs(60.0 * counts / sums, (minutes * 60.0 + offset) / unit_s, color="#c0392b", lw=1.2,
-                         baseline=None, label="1-min mean")
+            hr_ax.stairs(60.0 * counts / sums, where, color="#c0392b", lw=1.0, baseline=None, label="1-min mean",
+                         zorder=3)
     pauses = measured & (np.nan_to_num(table.rr) > pause_s)
     if pauses.any():
         hr_ax.plot(times[pauses], 60.0 / table.rr[pauses], "v", color="#000000", ms=4, label=f"pause > {pause_s:g} s")
