@@ -142,7 +142,8 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
         strips.append(f"<h3>{escape(caption)} <span class=\"meta\">at {escape(clock(time_s))}</span></h3>")
         if signal is not None:
             begin = min(max(time_s - offset - STRIP_S / 2, 0.0), max(codec.duration - STRIP_S, 0.0))
-            figure = strip(codec, signal, fs, lead=strip_lead, start=begin, duration=STRIP_S, lead_names=lead_names)
+            figure = strip(codec, signal, fs, lead=strip_lead, start=begin, duration=STRIP_S, lead_names=lead_names,
+                           mark=time_s - offset)
             strips.append(f'<img alt="{escape(caption)}" src="{_png(figure)}">')
     if signal is None:
         strips.insert(0, '<p class="meta">No signal was given, so the findings are listed without strips.</p>')
