@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 import openecg
@@ -100,6 +101,19 @@ def test_html_report_without_signal_lists_findings(mitdb_119, tmp_path) -> None:
     assert any("without strips" in t for t in page.text)
 
 
+def test_hourly_table_on_long_records(tmp_path) -> None:
+    beats = np.zeros(2 * 3600 * 50, np.uint8)
+    beats[10::50] = 1
+    codec = openecg.Codec(np.stack([beats * 2, beats, np.zeros_like(beats)]), fs=50)
+    report = openecg.report(codec)
+    path = write_html(report, tmp_path / "long.html", codec=codec, signal=None)
+    page = Page(path.read_text(encoding="utf-8"))
+    assert [row["beats"] for row in report.hourly] == [3600, 3600]
+    hourly = page.text[page.text.index("Per hour"):]
+    assert hourly[1:1 + 10] == ["hour", "beats", "mean_bpm", "min_bpm", "max_bpm", "S", "V", "F", "Q", "paced"]
+    assert hourly[11:14] == ["0", "3600", "60.0"]
+
+
 def command(name: str) -> ModuleType:
     """``openecg.cli.<name>``; until the CLI package is merged, loaded from its file."""
     try:
@@ -141,7 +155,7 @@ def test_cli_report_writes_html_and_json(data_dir, tmp_path, capsys) -> None:
 
 
 def test_cli_report_and_plot_from_a_result(mitdb_119, tmp_path) -> None:
-    codec, _, _ = mitdb_119
+    codec, signal, fs = mitdb_119
     codec.save(tmp_path / "119.oecg")
     assert run(["report", str(tmp_path / "119.oecg")]) == 0
     assert (tmp_path / "119.html").is_file() and (tmp_path / "119.json").is_file()
@@ -149,6 +163,12 @@ def test_cli_report_and_plot_from_a_result(mitdb_119, tmp_path) -> None:
     assert (tmp_path / "o.svg").stat().st_size > 10_000
     with pytest.raises(InputError, match="does not hold"):
         run(["plot", str(tmp_path / "119.oecg"), "-o", str(tmp_path / "s.png")])
+    from openecg.tokenizer.streamfile import read_stream
+
+    openecg.encode_stream(signal, fs, sink=tmp_path / "119.oecgs")
+    assert read_stream(tmp_path / "119.oecgs").complete
+    assert run(["report", str(tmp_path / "119.oecgs"), "-o", str(tmp_path / "s.html")]) == 0
+    assert Report.from_json((tmp_path / "s.json").read_text()) == Report.from_json((tmp_path / "119.json").read_text())
 
 
 def test_cli_plot_strip_and_page(data_dir, tmp_path) -> None:
