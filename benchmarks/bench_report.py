@@ -9,10 +9,11 @@ the 12 annotated leads the median interval over its annotated beats, then the me
 :func:`openecg.reports.intervals.lead_median_intervals`). openecg: ``openecg.report(recording).intervals``,
 from the one wave channel the encoder builds from all 12 leads, on its N beats (paced beats on a paced
 record). Baseline in the same run: NeuroKit2 DWT delineation of each lead, measured with the reference's rule.
-A second reference, the union over leads (earliest onset to latest offset: the global 12-lead measurement), is
-printed for comparison. Prints each record, then per interval the records where both have a value, the median and mean absolute
-error, the median signed error (openecg minus reference) and the 90th percentile of the absolute error, in ms,
-and the records where only one of the two finds the interval (for example a P wave in atrial fibrillation).
+A second reference, the union over leads (earliest onset to latest offset: the global 12-lead measurement),
+is printed for comparison. Prints each record, then per interval the records where both have a value, the
+median and mean absolute error, the median signed error (openecg minus reference) and the 90th percentile of
+the absolute error, in ms, and the records where only one of the two finds the interval (for example a P wave
+in atrial fibrillation).
 """
 
 from __future__ import annotations
