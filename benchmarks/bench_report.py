@@ -4,7 +4,7 @@ Usage (one core is enough)::
 
     OPENECG_DATA=<folder of databases> python benchmarks/bench_report.py [--no-baseline] [--limit N]
 
-Records: the ``val`` list of ``data/splits/ludb.json`` (never trained on). Reference per record: for each of
+Records: the ``val`` list of ``openecg/data/splits/ludb.json`` (never trained on). Reference per record: for each of
 the 12 annotated leads the median interval over its annotated beats, then the median over leads (the rule of
 :func:`openecg.reports.intervals.lead_median_intervals`). openecg: ``openecg.report(recording).intervals``,
 from the one wave channel the encoder builds from all 12 leads, on its N beats (paced beats on a paced

@@ -13,7 +13,7 @@ import pytest
 
 import openecg
 from openecg.errors import InputError
-from openecg.reports.beats import beat_table
+from openecg.reports.sequence import beat_sequence
 
 pytest.importorskip("matplotlib")
 
@@ -47,7 +47,7 @@ def test_strip_png_has_grid_trace_labels_and_rhythm(mitdb_119, tmp_path) -> None
     codec, signal, fs = mitdb_119
     figure = plot.strip(codec, signal, fs, start=5.0, duration=10.0, lead_names=("MLII", "V1"), title="119")
     ecg, band = figure.axes
-    beats = beat_table(codec[int(5 * fs):int(15 * fs)])
+    beats = beat_sequence(codec[int(5 * fs):int(15 * fs)])
     letters = [t.get_text() for t in ecg.texts if t.get_text() in "NSVFQ/"]
     assert len(letters) == len(beats) > 8
     assert "V" in letters
@@ -55,7 +55,7 @@ def test_strip_png_has_grid_trace_labels_and_rhythm(mitdb_119, tmp_path) -> None
     assert [t.get_text() for t in band.texts] == ["sinus"]
     width_mm = figure.get_figwidth() * 25.4 * ecg.get_position().width
     assert width_mm == pytest.approx(250.0, rel=1e-6), "25 mm/s: 10 s is 250 mm of paper"
-    path = plot.save(figure, tmp_path / "strip.png")
+    path = plot.save_figure(figure, tmp_path / "strip.png")
     assert path.stat().st_size > 30_000
     assert 0.2 < drawn_share(path) < 0.95
 
@@ -66,11 +66,11 @@ def test_twelve_lead_page_svg_and_pdf(ludb_1, tmp_path) -> None:
     assert len(figure.axes) == 2
     texts = {t.get_text() for t in figure.axes[0].texts}
     assert set(plot.paper.STANDARD_LEADS) <= texts
-    svg = plot.save(figure, tmp_path / "page.svg")
+    svg = plot.save_figure(figure, tmp_path / "page.svg")
     assert svg.read_text()[:200].lstrip().startswith("<?xml") and "<svg" in svg.read_text()[:2000]
-    pdf = plot.save(figure, tmp_path / "page.pdf")
+    pdf = plot.save_figure(figure, tmp_path / "page.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
-    png = plot.save(figure, tmp_path / "page.png")
+    png = plot.save_figure(figure, tmp_path / "page.png")
     assert drawn_share(png) > 0.3
 
 
@@ -87,8 +87,8 @@ def test_holter_overview(mitdb_119, tmp_path) -> None:
     hr, rhythm, ectopy = figure.axes
     assert [t.get_text() for t in rhythm.get_yticklabels()] == ["sinus"]
     heights = [p.get_height() for p in ectopy.patches]
-    assert sum(heights) == int((beat_table(codec).classes == 3).sum())
-    path = plot.save(figure, tmp_path / "overview.png")
+    assert sum(heights) == int((beat_sequence(codec).classes == 3).sum())
+    path = plot.save_figure(figure, tmp_path / "overview.png")
     assert path.stat().st_size > 20_000 and drawn_share(path) > 0.05
 
 
@@ -103,7 +103,7 @@ def test_refusals(mitdb_119, tmp_path) -> None:
     with pytest.raises(InputError, match="start="):
         plot.strip(codec, signal, fs, start=1000.0)
     with pytest.raises(InputError, match="suffix"):
-        plot.save(plot.holter_overview(codec), tmp_path / "x.jpg")
+        plot.save_figure(plot.holter_overview(codec), tmp_path / "x.jpg")
 
 
 def test_no_pyplot_and_no_display_needed(tmp_path) -> None:
@@ -114,7 +114,7 @@ def test_no_pyplot_and_no_display_needed(tmp_path) -> None:
         "w = np.tile(np.repeat(np.array([0, 1, 0, 2, 0, 3, 0], np.uint8), [20, 25, 25, 25, 50, 40, 65]), 8)\n"
         "c = openecg.Codec(np.stack([w, (w == 2).astype(np.uint8), np.zeros_like(w)]), fs=250)\n"
         "x = np.sin(np.arange(w.size) / 20).astype(np.float32)\n"
-        f"plot.save(plot.strip(c, x, 250), {str(tmp_path / 's.png')!r})\n"
+        f"plot.save_figure(plot.strip(c, x, 250), {str(tmp_path / 's.png')!r})\n"
         "print('matplotlib.pyplot' in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}

@@ -12,7 +12,7 @@ import pytest
 import openecg
 from openecg import Codec, Report
 from openecg.errors import InputError
-from openecg.reports.beats import beat_table, find_patterns
+from openecg.reports.sequence import beat_sequence, find_patterns
 from openecg.reports.intervals import lead_median_intervals
 from openecg.tokenizer.vocab import class_id
 
@@ -78,7 +78,7 @@ def test_split_qrs_counts_as_one_beat() -> None:
     channels = codec.channels.copy()
     channels[1, 250 + 10:250 + 13] = 0
     assert len(Codec(channels, fs=FS).events("beat", drop_class=0)) == 7
-    assert len(beat_table(Codec(channels, fs=FS))) == 6
+    assert len(beat_sequence(Codec(channels, fs=FS))) == 6
 
 
 def test_hourly_rows_on_long_records() -> None:
@@ -160,7 +160,7 @@ def test_report_paced_share_against_mitdb_reference(data_dir) -> None:
 
 @pytest.mark.parametrize("record", ["1", "7", "16", "19"])
 def test_intervals_against_ludb_cardiologists(data_dir, record) -> None:
-    """The first four LUDB validation records (data/splits/ludb.json); reference: per lead the median of the
+    """The first four LUDB validation records (openecg/data/splits/ludb.json); reference: per lead the median of the
     annotated beats, then the median over the 12 leads. Tolerance per record: 20 ms for PR and QRS, 30 ms for
     QT (IEC 60601-2-51 allows mean differences of 10, 10 and 25 ms over a database)."""
     from openecg.data import load_record, load_split

@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..codec import Codec
     from ..encode import encode, encode_stream
-    from ..plot import holter_overview, save, strip, twelve_lead
+    from ..plot import holter_overview, save_figure, strip, twelve_lead
     from ..plot.style import SUFFIXES
 
     out = output_path(args.input, args.out, suffix=Path(args.out).suffix.lower() if args.out else ".png",
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             figure = strip(codec, piece, fs, lead=lead, **options)
         else:
             figure = twelve_lead(codec, piece, fs, **options)
-    save(figure, out)
+    save_figure(figure, out)
     if not getattr(args, "quiet", False):
         print(f"wrote {out} ({args.kind}) in {time.perf_counter() - began:.1f} s")
     return 0

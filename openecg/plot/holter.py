@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..reports.beats import beat_table
+from ..reports.sequence import beat_sequence
 from ..tokenizer.vocab import RHYTHM_CLASSES, class_id
-from .style import colour, new_figure
+from .style import class_colour, new_figure
 
 if TYPE_CHECKING:
     from ..codec import Codec
@@ -61,7 +61,7 @@ def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 
     matplotlib.figure.Figure
         Three axes sharing the time axis.
     """
-    table = beat_table(codec)
+    table = beat_sequence(codec)
     offset = codec.start / codec.fs
     unit_s, unit = time_unit(codec.duration)
     times = (table.time + offset) / unit_s
@@ -105,7 +105,7 @@ def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 
         name = RHYTHM_CLASSES[c].name
         spans = [((offset + a / codec.fs) / unit_s, (b - a) / codec.fs / unit_s)
                  for a, b, k in codec.events("rhythm").tolist() if k == c]
-        rhythm_ax.broken_barh(spans, (row + 0.1, 0.8), color=colour("rhythm", name), lw=0)
+        rhythm_ax.broken_barh(spans, (row + 0.1, 0.8), color=class_colour("rhythm", name), lw=0)
     rhythm_ax.set_yticks(np.arange(len(present)) + 0.5, [RHYTHM_CLASSES[c].name for c in present], fontsize=8)
     rhythm_ax.set_ylim(0, max(len(present), 1))
     rhythm_ax.invert_yaxis()
@@ -117,7 +117,7 @@ def holter_overview(codec: Codec, *, title: str | None = None, pause_s: float = 
     for name, beat in (("V", V_BEAT), ("S", S_BEAT)):
         counts, _ = np.histogram(table.time[table.classes == beat], bins=edges)
         ectopy_ax.bar((edges[:-1] + offset) / unit_s, counts, width=bin_s / unit_s, bottom=bottom, align="edge",
-                      color=colour("beat", name), label=name, edgecolor="white", lw=0.5)
+                      color=class_colour("beat", name), label=name, edgecolor="white", lw=0.5)
         bottom += counts
     label = {10.0: "10 s", 60.0: "minute", 300.0: "5 min", 600.0: "10 min", 3600.0: "hour"}[bin_s]
     ectopy_ax.set_ylabel(f"ectopic beats\nper {label}", fontsize=9)

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
-from ..reports.beats import beat_table
+from ..reports.sequence import beat_sequence
 from ..signal.recording import Recording, as_signal, check_fs
 from ..tokenizer.vocab import BEAT_CLASSES, RHYTHM_CLASSES, WAVE_CLASSES
-from .style import GAIN_MM_MV, GRID_MAJOR, GRID_MINOR, MM, SPEED_MM_S, TRACE, colour, new_figure
+from .style import GAIN_MM_MV, GRID_MAJOR, GRID_MINOR, MM, SPEED_MM_S, TRACE, class_colour, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -102,17 +102,17 @@ def _shade_waves(ax: Axes, codec: Codec, first: int, last: int, y0: float, y1: f
     for entry in WAVE_CLASSES[1:]:
         chosen = events[events[:, 2] == entry.id]
         spans = [((first + a) / codec.fs - shift, (b - a) / codec.fs) for a, b, _ in chosen.tolist()]
-        ax.broken_barh(spans, (y0, y1 - y0), color=colour("wave", entry.name), alpha=0.22, lw=0, zorder=1)
+        ax.broken_barh(spans, (y0, y1 - y0), color=class_colour("wave", entry.name), alpha=0.22, lw=0, zorder=1)
 
 
 def _beat_labels(ax: Axes, codec: Codec, first: int, last: int, y: float, *, rr: bool, shift: float = 0.0) -> None:
     """Each beat's class character above its QRS centre (and the RR intervals in ms between beats)."""
-    table = beat_table(codec[first:last])
+    table = beat_sequence(codec[first:last])
     centres = table.time + first / codec.fs - shift
     for t, c in zip(centres.tolist(), table.classes.tolist(), strict=True):
         entry = BEAT_CLASSES[c]
         ax.text(t, y, entry.char, ha="center", va="top", fontsize=8, fontweight="bold",
-                color=colour("beat", entry.name), zorder=4)
+                color=class_colour("beat", entry.name), zorder=4)
     if rr:
         for t, interval in zip(centres[1:].tolist(), table.rr[1:].tolist(), strict=True):
             if np.isfinite(interval):
@@ -123,7 +123,7 @@ def _beat_labels(ax: Axes, codec: Codec, first: int, last: int, y: float, *, rr:
 def _rhythm_band(ax: Axes, codec: Codec, first: int, last: int) -> None:
     for a, b, c in codec[first:last].events("rhythm").tolist():
         name = RHYTHM_CLASSES[c].name
-        ax.broken_barh([((first + a) / codec.fs, (b - a) / codec.fs)], (0, 1), color=colour("rhythm", name), lw=0)
+        ax.broken_barh([((first + a) / codec.fs, (b - a) / codec.fs)], (0, 1), color=class_colour("rhythm", name), lw=0)
         ax.text((first + a) / codec.fs + 0.05, 0.5, name, va="center", ha="left", fontsize=7, clip_on=True)
     ax.set_xlim(first / codec.fs, last / codec.fs)
     ax.set_ylim(0, 1)

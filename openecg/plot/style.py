@@ -1,7 +1,7 @@
 """Colours and paper scale shared by every openecg figure, and saving a figure by its file suffix.
 
 Colours are keyed by class name of the tables in :mod:`openecg.tokenizer.vocab`, so a new class fails loudly
-in :func:`colour` rather than being drawn in a default colour.
+in :func:`class_colour` rather than being drawn in a default colour.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ..errors import InputError, MissingDependencyError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "SPEED_MM_S", "GAIN_MM_MV", "MM", "GRID_MINOR", "GRID_MAJOR", "TRACE", "colour", "save",
+__all__ = ["new_figure", "SPEED_MM_S", "GAIN_MM_MV", "MM", "GRID_MINOR", "GRID_MAJOR", "TRACE", "class_colour", "save",
            "SUFFIXES"]
 
 SPEED_MM_S = 25.0
@@ -36,10 +36,10 @@ _COLOURS: dict[str, dict[str, str]] = {
 }
 
 SUFFIXES = (".png", ".svg", ".pdf")
-"""File types :func:`save` writes, chosen by the suffix of the path."""
+"""File types :func:`save_figure` writes, chosen by the suffix of the path."""
 
 
-def colour(layer: str, name: str) -> str:
+def class_colour(layer: str, name: str) -> str:
     """The colour of class ``name`` of ``layer`` (``"wave"``, ``"beat"`` or ``"rhythm"``)."""
     try:
         return _COLOURS[layer][name]
@@ -59,7 +59,7 @@ def new_figure(**options: Any) -> Figure:
     return Figure(**options)
 
 
-def save(figure: Figure, path: str | PathLike[str], *, dpi: float = 150.0) -> Path:
+def save_figure(figure: Figure, path: str | PathLike[str], *, dpi: float = 150.0) -> Path:
     """Write ``figure`` to ``path`` as PNG, SVG or PDF according to its suffix.
 
     Parameters

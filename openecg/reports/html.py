@@ -20,8 +20,8 @@ import numpy as np
 
 from .._version import __version__
 from ..tokenizer.vocab import BEAT_CLASSES
-from .beats import S_BEAT, V_BEAT, beat_table
-from .text import clock, summary_rows
+from .sequence import S_BEAT, V_BEAT, beat_sequence
+from .formatting import clock, summary_rows
 
 if TYPE_CHECKING:
     from ..codec import Codec
@@ -71,7 +71,7 @@ def findings(report: Report, codec: Codec) -> list[tuple[str, float]]:
         total = report.rhythm_burden[rhythm]["seconds"]
         found.append((f"{rhythm} episode at {clock(episode['start_s'])} ({total:.0f} s in all)",
                       episode["start_s"] + min(episode["duration_s"] / 2, 3.0)))
-    table = beat_table(codec)
+    table = beat_sequence(codec)
     for beat in (V_BEAT, S_BEAT):
         hits = np.flatnonzero(table.classes == beat)
         if hits.size:

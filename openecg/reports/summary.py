@@ -32,7 +32,7 @@ import numpy as np
 from ..codec import Codec
 from ..errors import InputError
 from ..tokenizer.vocab import BEAT_CLASSES, NOISE, RHYTHM_CLASSES, class_id, symbol_id
-from .beats import N_BEAT, beat_table, find_patterns, find_pauses, rolling_rate
+from .sequence import N_BEAT, beat_sequence, find_patterns, find_pauses, rolling_rate
 from .intervals import measure_beats, median_intervals
 
 __all__ = ["Report", "report", "PAUSE_S", "HR_WINDOW_BEATS", "REPORT_VERSION"]
@@ -142,7 +142,7 @@ class Report:
 
     def summary(self) -> str:
         """A readable multi-line text summary."""
-        from .text import summary_text
+        from .formatting import summary_text
 
         return summary_text(self)
 
@@ -220,7 +220,7 @@ def _hourly(times: np.ndarray, rr: np.ndarray, classes: np.ndarray, duration_s: 
 def _summarize(codec: Codec, *, pause_s: float = PAUSE_S) -> Report:
     """The :class:`Report` of an encoded recording (see :func:`report`)."""
     fs, start_s = codec.fs, codec.start / codec.fs
-    table = beat_table(codec)
+    table = beat_sequence(codec)
     times = table.time + start_s
     classes, rr = table.classes, table.rr
     measured = rr[np.isfinite(rr)]

@@ -1,12 +1,13 @@
 """The readable text summary of a :class:`~openecg.reports.Report`, and the formatting helpers it shares
-with the HTML report."""
+with the HTML report.
+
+The functions read the report's fields only (typed ``Any`` here: :mod:`openecg.reports.summary` imports this
+module for :meth:`Report.summary`, so this one does not import it back).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .summary import Report
+from typing import Any
 
 __all__ = ["summary_text", "clock", "value", "summary_rows"]
 
@@ -27,7 +28,7 @@ def value(number: Any, unit: str = "", *, digits: int = 0) -> str:
     return f"{number:.{digits}f}{' ' + unit if unit else ''}"
 
 
-def summary_rows(report: Report) -> list[tuple[str, str]]:
+def summary_rows(report: Any) -> list[tuple[str, str]]:
     """(label, value) rows of the main findings, shared by the text summary and the HTML table."""
     hr, hrv, iv, sq = report.heart_rate, report.hrv, report.intervals, report.signal_quality
     beats = report.beats
@@ -67,7 +68,7 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
     ]
 
 
-def summary_text(report: Report) -> str:
+def summary_text(report: Any) -> str:
     """Multi-line text: the summary rows, then the rhythm episodes, patterns and pauses (first 10 of each)."""
     rows = summary_rows(report)
     width = max(len(label) for label, _ in rows)

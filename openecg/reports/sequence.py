@@ -1,4 +1,5 @@
-"""Beats from a :class:`~openecg.Codec`: their times and classes, RR intervals, ectopic runs and pauses.
+"""The beat sequence of a :class:`~openecg.Codec`: beat times and classes, RR intervals, ectopic patterns and
+pauses.
 
 A beat is one run of the beat channel with a class other than "none" (the decoder gives every QRS run one
 class). Its time is the centre of that run. Positions are in samples of the codec (add ``codec.start`` for
@@ -23,7 +24,7 @@ from ..tokenizer.vocab import NOISE, class_id
 if TYPE_CHECKING:
     from ..codec import Codec
 
-__all__ = ["BeatTable", "Pattern", "beat_table", "find_patterns", "find_pauses", "rolling_rate"]
+__all__ = ["BeatSequence", "Pattern", "beat_sequence", "find_patterns", "find_pauses", "rolling_rate"]
 
 N_BEAT = class_id("beat", "N")
 S_BEAT = class_id("beat", "S")
@@ -36,7 +37,7 @@ MIN_CYCLES = 3
 
 
 @dataclass(frozen=True)
-class BeatTable:
+class BeatSequence:
     """The beats of a codec.
 
     Attributes
@@ -62,7 +63,7 @@ class BeatTable:
         return int(self.time.size)
 
 
-def beat_table(codec: Codec) -> BeatTable:
+def beat_sequence(codec: Codec) -> BeatSequence:
     """The beats of ``codec`` with their RR intervals.
 
     Beat runs whose centres lie less than :data:`REFRACTORY_S` apart are one beat (a QRS the decoder split
@@ -95,7 +96,7 @@ def beat_table(codec: Codec) -> BeatTable:
         first_ending_after = np.searchsorted(noise[:, 1], offset[:-1], side="right")
         starts_before = np.searchsorted(noise[:, 0], onset[1:], side="left")
         rr[1:][starts_before > first_ending_after] = np.nan
-    return BeatTable(onset, offset, time, events[:, 2].astype(np.uint8), rr)
+    return BeatSequence(onset, offset, time, events[:, 2].astype(np.uint8), rr)
 
 
 def rolling_rate(rr: np.ndarray, *, beats: int = 8) -> np.ndarray:
@@ -178,6 +179,6 @@ def find_patterns(classes: np.ndarray) -> list[Pattern]:
     return sorted(patterns, key=lambda p: (p.start, p.kind))
 
 
-def find_pauses(table: BeatTable, *, threshold_s: float) -> np.ndarray:
+def find_pauses(table: BeatSequence, *, threshold_s: float) -> np.ndarray:
     """Indices of the beats that end a pause: a measured RR interval longer than ``threshold_s`` seconds."""
     return np.flatnonzero(np.nan_to_num(table.rr, nan=0.0) > threshold_s)
