@@ -73,7 +73,7 @@ def test_html_report_sections_images_and_json(mitdb_119, tmp_path) -> None:
     captions = [c for c in ("V bigeminy", "V trigeminy", "Fastest heart rate", "Slowest heart rate")
                 if any(c in t for t in page.text)]
     assert len(captions) == 4
-    assert len(page.images) == 1 + len(openecg.reports.html.findings(report, codec))
+    assert len(page.images) == 1 + len(openecg.reports.html.findings(report, codec)), "60 s: no two share a strip"
     assert page.links == ["119.json"]
     assert Report.from_json((tmp_path / "119.json").read_text()) == report
     assert any("69 F 1209" in t for t in page.text)
@@ -146,6 +146,7 @@ def test_cli_report_writes_html_and_json(data_dir, tmp_path, capsys) -> None:
     assert str(out) in capsys.readouterr().out
     page = Page(out.read_text(encoding="utf-8"))
     assert page.sections == list(SECTIONS)
+    assert len(page.images) == 2, "a 10-s record: the overview and one strip for all its findings"
     report = Report.from_json((tmp_path / "ludb1.json").read_text())
     assert report == openecg.report(openecg.read(data_dir / "ludb" / "data" / "1"))
     assert report.duration_s == 10.0 and report.beats["total"] > 0

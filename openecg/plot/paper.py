@@ -141,7 +141,7 @@ def _time_ticks(ax: Axes, x0: float, x1: float, offset_s: float) -> None:
 
 def strip(codec: Codec, signal: object, fs: float | None = None, *, lead: int | str = 0, start: float = 0.0,
           duration: float | None = 10.0, lead_names: Sequence[str] | None = None, title: str | None = None,
-          shade: bool = True, rr: bool = True, mark: float | None = None) -> Figure:
+          shade: bool = True, rr: bool = True, mark: float | Sequence[float] | None = None) -> Figure:
     """One lead on ECG paper with its P/QRS/T waves shaded, beat labels above each QRS and rhythm below.
 
     Parameters
@@ -161,8 +161,8 @@ def strip(codec: Codec, signal: object, fs: float | None = None, *, lead: int | 
     title : str, optional
     shade, rr : bool
         Shade the waves; print each RR interval (ms) beside the beat labels.
-    mark : float, optional
-        Seconds from the codec's first sample to point at with a triangle above the strip (a finding).
+    mark : float or sequence of float, optional
+        Seconds from the codec's first sample to point at with triangles above the strip (findings).
 
     Returns
     -------
@@ -191,7 +191,8 @@ def strip(codec: Codec, signal: object, fs: float | None = None, *, lead: int | 
     _beat_labels(ax, codec, first, last, high - 0.05, rr=rr)
     ax.set_ylabel(names[index], rotation=0, ha="right", va="center", fontsize=9)
     if mark is not None:
-        ax.plot([mark], [high + 0.12], "v", color="#000000", ms=6, clip_on=False, zorder=5)
+        marks = np.atleast_1d(np.asarray(mark, dtype=float))
+        ax.plot(marks, np.full(marks.size, high + 0.12), "v", color="#000000", ms=6, clip_on=False, zorder=5)
     if title:
         ax.set_title(title, fontsize=9, loc="left")
     ax.text(1.0, 1.0, f"{SPEED_MM_S:g} mm/s  {GAIN_MM_MV:g} mm/mV", transform=ax.transAxes, ha="right", va="bottom",

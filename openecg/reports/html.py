@@ -136,15 +136,19 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
     report.save(json_target)
 
     overview = _png(holter_overview(codec, pause_s=report.pause_threshold_s))
-    strips = []
     offset = codec.start / codec.fs
+    windows: dict[float, list[tuple[str, float]]] = {}  # findings that share one strip (short records)
     for caption, time_s in findings(report, codec):
-        strips.append(f"<h3>{escape(caption)} <span class=\"meta\">at {escape(clock(time_s))}</span></h3>")
+        begin = min(max(time_s - offset - STRIP_S / 2, 0.0), max(codec.duration - STRIP_S, 0.0))
+        windows.setdefault(round(begin, 3), []).append((caption, time_s))
+    strips = []
+    for begin, shown in windows.items():
+        strips += [f"<h3>{escape(caption)} <span class=\"meta\">at {escape(clock(time_s))}</span></h3>"
+                   for caption, time_s in shown]
         if signal is not None:
-            begin = min(max(time_s - offset - STRIP_S / 2, 0.0), max(codec.duration - STRIP_S, 0.0))
             figure = strip(codec, signal, fs, lead=strip_lead, start=begin, duration=STRIP_S, lead_names=lead_names,
-                           mark=time_s - offset)
-            strips.append(f'<img alt="{escape(caption)}" src="{_png(figure)}">')
+                           mark=[time_s - offset for _, time_s in shown])
+            strips.append(f'<img alt="{escape("; ".join(c for c, _ in shown))}" src="{_png(figure)}">')
     if signal is None:
         strips.insert(0, '<p class="meta">No signal was given, so the findings are listed without strips.</p>')
 
