@@ -195,11 +195,11 @@ def strip(codec: Codec, signal: object, fs: float | None = None, *, lead: int | 
         ax.plot(marks, np.full(marks.size, high + 0.12), "v", color="#000000", ms=6, clip_on=False, zorder=5)
     if title:
         ax.set_title(title, fontsize=9, loc="left")
-    ax.text(1.0, 1.0, f"{SPEED_MM_S:g} mm/s  {GAIN_MM_MV:g} mm/mV", transform=ax.transAxes, ha="right", va="bottom",
-            fontsize=6, color="#555555")
     band_ax = figure.add_axes((left / width, bottom / height, ecg_w / width, band / height))
     _rhythm_band(band_ax, codec, first, last)
     _time_ticks(band_ax, first / codec.fs, last / codec.fs, codec.start / codec.fs)
+    band_ax.text(1.0, -1.6, f"{SPEED_MM_S:g} mm/s  {GAIN_MM_MV:g} mm/mV", transform=band_ax.transAxes, ha="right",
+                 va="top", fontsize=6, color="#555555")
     return figure
 
 

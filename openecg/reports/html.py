@@ -95,7 +95,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, limit: int =
 
 def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signal: object, fs: float | None = None,
                record_name: str = "", header_comments: Sequence[str] = (), lead_names: Sequence[str] | None = None,
-               strip_lead: int | str = 0, json_path: str | PathLike[str] | None = None) -> Path:
+               strip_lead: int | str | None = None, json_path: str | PathLike[str] | None = None) -> Path:
     """Write the HTML Holter report of ``report`` to ``path`` and its JSON beside it.
 
     Parameters
@@ -117,8 +117,8 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
         Free text from the record header, shown verbatim (escaped).
     lead_names : sequence of str, optional
         Names of an array's leads (escaped).
-    strip_lead : int or str
-        Lead drawn in the finding strips.
+    strip_lead : int or str, optional
+        Lead drawn in the finding strips; default lead II (or MLII) when there is one, else the first.
     json_path : str or os.PathLike, optional
         Where the JSON goes; default ``path`` with the suffix ``.json``.
 
@@ -133,6 +133,9 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
     target = Path(path)
     json_target = Path(json_path) if json_path is not None else target.with_suffix(".json")
     names = aligned_signal(codec, signal, fs, lead_names)[1] if signal is not None else ()
+    if strip_lead is None:
+        lowered = [name.lower() for name in names]
+        strip_lead = next((lowered.index(n) for n in ("ii", "mlii") if n in lowered), 0)
     report.save(json_target)
 
     overview = _png(holter_overview(codec, pause_s=report.pause_threshold_s))
