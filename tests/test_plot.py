@@ -52,7 +52,7 @@ def test_strip_png_has_grid_trace_labels_and_rhythm(mitdb_119, tmp_path) -> None
     assert len(letters) == len(beats) > 8
     assert "V" in letters
     assert ecg.get_xlim() == pytest.approx((5.0, 15.0))
-    assert [t.get_text() for t in band.texts] == ["sinus"]
+    assert [t.get_text() for t in band.texts] == ["sinus", "25 mm/s  10 mm/mV"]
     width_mm = figure.get_figwidth() * 25.4 * ecg.get_position().width
     assert width_mm == pytest.approx(250.0, rel=1e-6), "25 mm/s: 10 s is 250 mm of paper"
     path = plot.save_figure(figure, tmp_path / "strip.png")
