@@ -59,6 +59,16 @@ def test_hrv_uses_only_nn_intervals() -> None:
     assert result.beats["V"]["count"] == 1
 
 
+def test_hrv_leaves_out_atrial_fibrillation() -> None:
+    codec = synthetic([0.8, 0.6, 1.1, 0.7] * 10)
+    channels = codec.channels.copy()
+    channels[2, int(12 * FS):] = class_id("rhythm", "AF")
+    result = openecg.report(Codec(channels, fs=FS))
+    onsets = np.rint((1.0 + np.cumsum([0.8, 0.6, 1.1, 0.7] * 10)) * FS)
+    assert result.hrv["n_nn"] == int((onsets < 12 * FS).sum()), "intervals ending in AF are not N-N"
+    assert result.beats["N"]["count"] == 41 and result.rhythm_burden["AF"]["seconds"] > 20
+
+
 def test_pauses_patterns_and_noise() -> None:
     rr = [0.8] * 10 + [2.6] + [0.8] * 10
     classes = [N, V, N, V, N, V, N, N, V, V, N, N, V, V, V, N, N, S, S, N, N, N]

@@ -35,13 +35,16 @@ from ..tokenizer.vocab import BEAT_CLASSES, NOISE, RHYTHM_CLASSES, class_id, sym
 from .sequence import N_BEAT, beat_sequence, find_patterns, find_pauses, rolling_rate
 from .intervals import measure_beats, median_intervals
 
-__all__ = ["Report", "report", "PAUSE_S", "HR_WINDOW_BEATS", "REPORT_VERSION"]
+__all__ = ["Report", "report", "PAUSE_S", "HR_WINDOW_BEATS", "SINUS_DRIVEN", "REPORT_VERSION"]
 
 REPORT_VERSION = 1
 PAUSE_S = 2.0
 """Default pause threshold: an RR interval longer than this many seconds."""
 HR_WINDOW_BEATS = 8
 """Minimum and maximum heart rate are taken over averages of this many consecutive RR intervals."""
+SINUS_DRIVEN = tuple(class_id("rhythm", name) for name in ("sinus", "AV_block", "BBB"))
+"""Rhythm classes whose N beats are conducted from the sinus node: the N-N intervals of HRV lie in them (atrial
+fibrillation, paced and ventricular rhythms are left out)."""
 STREAM_ABOVE_S = 600.0
 """Signals longer than this are encoded with :func:`openecg.encode_stream` instead of :func:`openecg.encode`."""
 
@@ -61,8 +64,9 @@ class Report:
         ``mean_bpm`` (beats over measured RR time), ``min_bpm`` / ``max_bpm`` (over
         :data:`HR_WINDOW_BEATS`-interval averages) with ``min_at_s`` / ``max_at_s``, ``window_beats``.
     hrv : dict
-        Time-domain HRV on N-N intervals (both beats N, no noise between): ``n_nn``, ``mean_nn_ms``,
-        ``sdnn_ms``, ``rmssd_ms``, ``pnn50_percent``; None when fewer than 2 (3 for RMSSD and pNN50).
+        Time-domain HRV on N-N intervals (both beats N, in a rhythm of :data:`SINUS_DRIVEN`, no noise between):
+        ``n_nn``, ``mean_nn_ms``, ``sdnn_ms``, ``rmssd_ms``, ``pnn50_percent``; None when fewer than 2 (3 for
+        RMSSD and pNN50).
     rr : dict
         All measured RR intervals: ``n``, ``mean_s``, ``min_s``, ``max_s``.
     intervals : dict
@@ -169,9 +173,10 @@ def _heart_rate(rr: np.ndarray, times: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _hrv(rr: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
-    nn_mask = np.isfinite(rr) & (classes == N_BEAT)  # rr[0] is NaN: the first beat has no interval
-    nn_mask[1:] &= classes[:-1] == N_BEAT
+def _hrv(rr: np.ndarray, classes: np.ndarray, rhythm: np.ndarray) -> dict[str, Any]:
+    normal = (classes == N_BEAT) & np.isin(rhythm, SINUS_DRIVEN)
+    nn_mask = np.isfinite(rr) & normal  # rr[0] is NaN: the first beat has no interval
+    nn_mask[1:] &= normal[:-1]
     nn = rr[nn_mask] * 1000.0
     adjacent = nn_mask[1:] & nn_mask[:-1]
     successive = np.diff(rr)[adjacent] * 1000.0
@@ -249,7 +254,7 @@ def _summarize(codec: Codec, *, pause_s: float = PAUSE_S) -> Report:
         start_s=round(start_s, 6),
         duration_s=round(codec.duration, 6),
         heart_rate=_heart_rate(rr, times),
-        hrv=_hrv(rr, classes),
+        hrv=_hrv(rr, classes, codec.rhythm[table.onset]),
         rr={"n": int(measured.size), "mean_s": _round(measured.mean(), 4) if measured.size else None,
             "min_s": _round(measured.min(), 4) if measured.size else None,
             "max_s": _round(measured.max(), 4) if measured.size else None},
