@@ -92,6 +92,17 @@ def test_input_text_is_escaped(mitdb_119, tmp_path) -> None:
     assert any(HOSTILE in t for t in page.text), "the text is shown, as text"
 
 
+def test_html_report_reads_strips_from_the_record_file(data_dir, mitdb_119, tmp_path) -> None:
+    record = data_dir / "mitdb" / "119"
+    codec = openecg.encode_stream(record, leads=["V1"])
+    path = write_html(openecg.report(codec), tmp_path / "r.html", codec=codec, signal=record, leads=["V1"])
+    page = Page(path.read_text(encoding="utf-8"))
+    assert len(page.images) > 3 and any("leads: V1" in t for t in page.text)
+    short, _, _ = mitdb_119
+    with pytest.raises(InputError, match="give the file that was encoded"):
+        write_html(openecg.report(short), tmp_path / "s.html", codec=short, signal=record)
+
+
 def test_html_report_without_signal_lists_findings(mitdb_119, tmp_path) -> None:
     codec, _, _ = mitdb_119
     path = write_html(openecg.report(codec), tmp_path / "r.html", codec=codec, signal=None)

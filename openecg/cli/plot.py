@@ -1,8 +1,8 @@
 """``openecg plot INPUT -o OUT.png|svg|pdf [--kind strip|12lead|overview] [--start S] [--duration S]``.
 
-A strip or a 12-lead page of a record encodes only the shown stretch, with 10 s of context on each side
-(clipped at the record's ends); the overview encodes the whole record. An encoded result (``.oecg`` /
-``.oecgs``) holds no signal, so it gives the overview only.
+A strip or a 12-lead page of a record reads and encodes only the shown stretch, with 10 s of context on each
+side (clipped at the record's ends); the overview encodes the whole record, chunk by chunk. An encoded result
+(``.oecg`` / ``.oecgs``) holds no signal, so it gives the overview only.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError
-from .report import output_path, read_input
+from .report import lead_list, load_result, output_path
 
 __all__ = ["register", "run", "KINDS", "CONTEXT_S"]
 
@@ -44,39 +44,39 @@ def run(args: argparse.Namespace) -> int:
     from ..encode import encode, encode_stream
     from ..plot import holter_overview, save_figure, strip, twelve_lead
     from ..plot.style import SUFFIXES
+    from ..signal.io import open_file, read_window
 
     out = output_path(args.input, args.out, suffix=Path(args.out).suffix.lower() if args.out else ".png",
                       force=args.force)
     if out.suffix.lower() not in SUFFIXES:
         raise InputError(f"--out {out} must end in {', '.join(SUFFIXES)}")
     began = time.perf_counter()
-    codec, recording = read_input(args.input, fs=args.fs, leads=args.leads)
-    title = Path(args.input).name
+    codec, leads, title = load_result(args.input), lead_list(args.leads), Path(args.input).name
     if args.kind == "overview":
-        figure = holter_overview(codec if codec is not None else encode_stream(recording, model=args.model),
-                                 title=title)
-    elif recording is None:
+        figure = holter_overview(codec if codec is not None else
+                                 encode_stream(args.input, args.fs, leads=leads, model=args.model), title=title)
+    elif codec is not None:
         raise InputError(f"--kind {args.kind} draws the signal, which {args.input} does not hold; give the record "
                          "or use --kind overview")
     else:
-        if not 0 <= args.start < recording.duration:
-            raise InputError(f"--start {args.start} is outside the record (0 to {recording.duration:g} s)")
+        source = open_file(args.input, args.fs, leads)
+        fs, length = source.fs, source.n_samples
+        if not 0 <= args.start < length / fs:
+            raise InputError(f"--start {args.start} is outside the record (0 to {length / fs:g} s)")
         if args.duration <= 0:
             raise InputError(f"--duration {args.duration} must be > 0 seconds")
-        fs = recording.fs
         first = max(int(round((args.start - CONTEXT_S) * fs)), 0)
-        last = min(int(round((args.start + args.duration + CONTEXT_S) * fs)), recording.n_samples)
-        piece = recording.signal[first:last]
-        encoded = encode(piece, fs, model=args.model)
-        codec = Codec(encoded.channels, fs, start=first, tokens=encoded.tokens(), recording_length=recording.n_samples)
-        shown = min(args.duration, recording.duration - args.start)
-        options = dict(lead_names=recording.lead_names, start=args.start - first / fs, duration=shown,
-                       title=f"{title}, from {args.start:g} s")
+        last = min(int(round((args.start + args.duration + CONTEXT_S) * fs)), length)
+        piece = read_window(args.input, start=first, stop=last, fs=args.fs, leads=leads)
+        encoded = encode(piece, model=args.model)
+        codec = Codec(encoded.channels, fs, start=first, tokens=encoded.tokens(), recording_length=length)
+        shown = min(args.duration, length / fs - args.start)
+        options = dict(start=args.start - first / fs, duration=shown, title=f"{title}, from {args.start:g} s")
         if args.kind == "strip":
             lead = int(args.lead) if args.lead.isdigit() else args.lead
-            figure = strip(codec, piece, fs, lead=lead, **options)
+            figure = strip(codec, piece, lead=lead, **options)
         else:
-            figure = twelve_lead(codec, piece, fs, **options)
+            figure = twelve_lead(codec, piece, **options)
     save_figure(figure, out)
     if not getattr(args, "quiet", False):
         print(f"wrote {out} ({args.kind}) in {time.perf_counter() - began:.1f} s")

@@ -1,7 +1,8 @@
 """``openecg report INPUT [-o OUT.html]``: the HTML Holter report of a record (and its JSON beside it).
 
-INPUT is a record (WFDB, EDF, ``.npy`` or CSV with ``--fs``), encoded first, or an encoded result (``.oecg``
-or ``.oecgs``), reported without strips since it holds no signal.
+INPUT is a record (WFDB, EDF, ``.npy`` or CSV with ``--fs``), encoded first chunk by chunk (only the strips'
+windows are read again), or an encoded result (``.oecg`` or ``.oecgs``), reported without strips since it holds
+no signal.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 
-__all__ = ["register", "run", "RESULT_SUFFIXES", "output_path", "read_input"]
+if TYPE_CHECKING:
+    from ..codec import Codec
+
+__all__ = ["register", "run", "RESULT_SUFFIXES", "output_path", "load_result", "lead_list"]
 
 RESULT_SUFFIXES = (".oecg", ".oecgs")
 _REPLACED = (".hea", ".dat", ".edf", ".bdf", ".npy", ".csv", ".oecg", ".oecgs")
@@ -48,20 +53,24 @@ def output_path(source: str, out: str | None, *, suffix: str, force: bool) -> Pa
     return target
 
 
-def read_input(source: str, *, fs: float | None, leads: str | None) -> tuple[object, object | None]:
-    """``(codec, None)`` for an ``.oecg``/``.oecgs`` result, ``(None, recording)`` for a record."""
+def load_result(source: str) -> Codec | None:
+    """The codec of an ``.oecg``/``.oecgs`` result, or None when ``source`` is a record."""
     from ..codec import Codec
-    from ..signal.io import read
 
     path = Path(source)
     if path.suffix.lower() == ".oecg":
-        return Codec.load(path), None
+        return Codec.load(path)
     if path.suffix.lower() == ".oecgs":
         from ..tokenizer.streamfile import read_stream
 
         contents = read_stream(path)
-        return Codec(contents.channels, contents.fs, tokens=(contents.symbols, contents.lengths)), None
-    return None, read(path, fs=fs, leads=leads.split(",") if leads else None)
+        return Codec(contents.channels, contents.fs, tokens=(contents.symbols, contents.lengths))
+    return None
+
+
+def lead_list(leads: str | None) -> list[str] | None:
+    """``--leads I,II`` as a list of names."""
+    return [name.strip() for name in leads.split(",")] if leads else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,13 +83,15 @@ def run(args: argparse.Namespace) -> int:
     if json_out.exists() and not args.force:
         raise InputError(f"output {json_out} exists; pass --force to overwrite it")
     began = time.perf_counter()
-    codec, recording = read_input(args.input, fs=args.fs, leads=args.leads)
+    codec, signal, comments, leads = load_result(args.input), None, [], lead_list(args.leads)
     if codec is None:
-        codec = encode_stream(recording, model=args.model)
+        from ..signal.io import open_file
+
+        comments = open_file(args.input, args.fs, leads).meta.get("comments", [])
+        codec, signal = encode_stream(args.input, args.fs, leads=leads, model=args.model), args.input
     result = report(codec, pause_s=args.pause)
-    meta = getattr(recording, "meta", {}) or {}
-    write_html(result, out, codec=codec, signal=recording, record_name=Path(args.input).name,
-               header_comments=meta.get("comments", []), json_path=json_out)
+    write_html(result, out, codec=codec, signal=signal, fs=args.fs, leads=leads, record_name=Path(args.input).name,
+               header_comments=comments, json_path=json_out)
     if not getattr(args, "quiet", False):
         hr = result.heart_rate["mean_bpm"]
         print(f"wrote {out} and {json_out.name} in {time.perf_counter() - began:.1f} s: "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from html import escape
 from os import PathLike
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._version import __version__
+from ..errors import InputError
 from ..tokenizer.vocab import BEAT_CLASSES
 from .sequence import S_BEAT, V_BEAT, beat_sequence
 from .formatting import clock, summary_rows
@@ -93,9 +94,29 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, limit: int =
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 
+def _signal_reader(codec: Codec, signal: object, fs: float | None, lead_names: Sequence[str] | None,
+                   leads: Sequence[str] | None) -> tuple[tuple[str, ...], Callable[[int, int], np.ndarray]]:
+    """Lead names and ``read(a, b)``: float32 mV ``(b - a, leads)`` of the codec's samples ``a:b``."""
+    if isinstance(signal, (str, PathLike)):
+        from ..signal.io import open_file
+
+        source = open_file(signal, fs, None if leads is None else list(leads))
+        if source.fs != codec.fs or source.n_samples != codec.recording_length:
+            raise InputError(
+                f"signal={str(signal)!r} holds {source.n_samples} samples at {source.fs} Hz but the codec covers a "
+                f"recording of {codec.recording_length} samples at {codec.fs} Hz; give the file that was encoded"
+            )
+        return source.names, lambda a, b: source.read(codec.start + a, codec.start + b).astype(np.float32)
+    from ..plot.paper import aligned_signal
+
+    array, names = aligned_signal(codec, signal, fs, lead_names)
+    return names, lambda a, b: array[a:b]
+
+
 def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signal: object, fs: float | None = None,
                record_name: str = "", header_comments: Sequence[str] = (), lead_names: Sequence[str] | None = None,
-               strip_lead: int | str | None = None, json_path: str | PathLike[str] | None = None) -> Path:
+               leads: Sequence[str] | None = None, strip_lead: int | str | None = None,
+               json_path: str | PathLike[str] | None = None) -> Path:
     """Write the HTML Holter report of ``report`` to ``path`` and its JSON beside it.
 
     Parameters
@@ -106,17 +127,20 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
         The ``.html`` file to write.
     codec : Codec
         The encoded recording the report was made from.
-    signal : array_like, Recording or None
-        float mV ``(samples, leads)`` aligned with ``codec`` (for the strips); None lists the findings without
-        strips.
+    signal : array_like, Recording, str, os.PathLike or None
+        For the strips: float mV ``(samples, leads)`` aligned with ``codec``, or the record file that was
+        encoded (WFDB, EDF, ``.npy``, CSV), of which only the strips' windows are read. None lists the findings
+        without strips.
     fs : float, optional
-        Sample rate in Hz of an array signal.
+        Sample rate in Hz of an array signal (or of a ``.npy``/CSV file).
     record_name : str
         Shown in the title (escaped).
     header_comments : sequence of str
         Free text from the record header, shown verbatim (escaped).
     lead_names : sequence of str, optional
         Names of an array's leads (escaped).
+    leads : sequence of str, optional
+        The leads read from a record file (those that were encoded); all by default.
     strip_lead : int or str, optional
         Lead drawn in the finding strips; default lead II (or MLII) when there is one, else the first.
     json_path : str or os.PathLike, optional
@@ -128,11 +152,10 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
         The HTML file.
     """
     from ..plot import holter_overview, strip
-    from ..plot.paper import aligned_signal
 
     target = Path(path)
     json_target = Path(json_path) if json_path is not None else target.with_suffix(".json")
-    names = aligned_signal(codec, signal, fs, lead_names)[1] if signal is not None else ()
+    names, read = _signal_reader(codec, signal, fs, lead_names, leads) if signal is not None else ((), None)
     if strip_lead is None:
         lowered = [name.lower() for name in names]
         strip_lead = next((lowered.index(n) for n in ("ii", "mlii") if n in lowered), 0)
@@ -148,11 +171,13 @@ def write_html(report: Report, path: str | PathLike[str], *, codec: Codec, signa
     for begin, shown in windows.items():
         strips += [f"<h3>{escape(caption)} <span class=\"meta\">at {escape(clock(time_s))}</span></h3>"
                    for caption, time_s in shown]
-        if signal is not None:
-            figure = strip(codec, signal, fs, lead=strip_lead, start=begin, duration=STRIP_S, lead_names=lead_names,
-                           mark=[time_s - offset for _, time_s in shown])
+        if read is not None:
+            first = int(round(begin * codec.fs))
+            last = min(first + int(round(STRIP_S * codec.fs)), codec.n_samples)
+            figure = strip(codec[first:last], read(first, last), codec.fs, lead=strip_lead, duration=None,
+                           lead_names=names, mark=[time_s - offset - first / codec.fs for _, time_s in shown])
             strips.append(f'<img alt="{escape("; ".join(c for c, _ in shown))}" src="{_png(figure)}">')
-    if signal is None:
+    if read is None:
         strips.insert(0, '<p class="meta">No signal was given, so the findings are listed without strips.</p>')
 
     summary = _table(("finding", "value"), summary_rows(report))
