@@ -132,10 +132,11 @@ def _rhythm_band(ax: Axes, codec: Codec, first: int, last: int) -> None:
 
 
 def _time_ticks(ax: Axes, x0: float, x1: float, offset_s: float) -> None:
+    """Ticks at whole seconds of the recording (``offset_s`` + x) over x in ``[x0, x1]``."""
     step = 1.0 if x1 - x0 <= 20 else 5.0 if x1 - x0 <= 100 else 30.0
-    ticks = np.arange(np.ceil(x0 / step), np.floor(x1 / step) + 1) * step
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{t + offset_s:g}" for t in ticks], fontsize=7)
+    ticks = np.arange(np.ceil((x0 + offset_s) / step - 1e-9), np.floor((x1 + offset_s) / step + 1e-9) + 1) * step
+    ax.set_xticks(ticks - offset_s)
+    ax.set_xticklabels([f"{t:g}" for t in ticks], fontsize=7)
     ax.set_xlabel("time (s)", fontsize=7)
 
 
