@@ -123,3 +123,12 @@ def test_no_pyplot_and_no_display_needed(tmp_path) -> None:
     assert result.stdout.split() == ["False", "False"], "matplotlib only when a figure is made; pyplot never"
     assert (tmp_path / "s.png").stat().st_size > 5_000
     assert np.isfinite(drawn_share(tmp_path / "s.png"))
+
+
+def test_strip_of_a_slice_keeps_recording_time(mitdb_119) -> None:
+    codec, signal, fs = mitdb_119
+    first, last = int(12.3 * fs), int(22.3 * fs)
+    band = plot.strip(codec[first:last], signal[first:last], fs, duration=None).axes[1]
+    labels = [t.get_text() for t in band.get_xticklabels()]
+    assert labels == [str(s) for s in range(13, 23)]
+    assert band.get_xticks()[0] == pytest.approx(13 - first / fs)
