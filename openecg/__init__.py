@@ -9,6 +9,8 @@ from .encode import encode as encode
 from .encode import encode_stream as encode_stream
 from .codec import load_codec as load
 from .examples import example as example
+from .reports import Report as Report
+from .reports import report as report
 from .signal.io import read as read
 from .signal.recording import Recording as Recording
 
