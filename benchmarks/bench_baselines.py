@@ -1,4 +1,4 @@
-"""NeuroKit2 DWT delineation on the LUDB and QTDB validation records, scored by ``openecg.eval.waves``.
+"""NeuroKit2 DWT delineation on the LUDB and QTDB validation records, scored by ``openecg.eval.boundaries``.
 
 Usage (one core is enough)::
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from openecg.data import iter_records  # noqa: E402
 from openecg.eval.baseline import neurokit_wave_labels  # noqa: E402
-from openecg.eval.waves import BOUNDARIES, wave_metrics  # noqa: E402
+from openecg.eval.boundaries import BOUNDARIES, wave_metrics  # noqa: E402
 
 _MARGIN_S = 5.0
 

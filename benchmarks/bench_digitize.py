@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from openecg.digitize.digitizer import digitize
-from openecg.digitize.metrics import pearson, score_2025, snr_2024
-from openecg.digitize.render import render
+from openecg.paper.digitizer import digitize
+from openecg.paper.metrics import pearson, score_2025, snr_2024
+from openecg.paper.printout import render
 from openecg.signal import Recording
 
 CONDITIONS = {"clean": None, "scan": "scan", "photo": "photo"}
@@ -44,7 +44,7 @@ def _records(data: Path, count: int | None) -> list[Path]:
 
 def _wave_f1(pairs: list[tuple[np.ndarray, np.ndarray]], fs: float) -> str:
     """Macro wave-boundary F1 of labels(digitized lead II) against labels(original lead II)."""
-    from openecg.eval.waves import wave_metrics
+    from openecg.eval.boundaries import wave_metrics
 
     try:
         from openecg import encode  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ Prints, on the committed ``val`` splits (``data/splits/``), with :mod:`openecg.e
   QRS Se/P+ and Se/P+/F1 per AAMI class;
 - rhythm: per-sample AF F1 over the MIT-BIH and CPSC 2021 validation records (inside their rhythm masks),
   record-level AF F1 on the short CPSC 2021 records, and the number of predicted episodes shorter than the
-  documented minimum (``openecg.postprocess.MIN_EPISODE_S``) away from the record ends.
+  documented minimum (``openecg.stream.decoder.MIN_EPISODE_S``) away from the record ends.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from openecg import encode_stream
 from openecg.data import iter_records, load_split
 from openecg.eval.beats import beat_metrics, beats_from_labels
 from openecg.eval.rhythm import af_record_f1, episodes, rhythm_metrics
-from openecg.eval.waves import BOUNDARIES, wave_metrics
-from openecg.postprocess import MIN_EPISODE_S
+from openecg.eval.boundaries import BOUNDARIES, wave_metrics
+from openecg.stream.decoder import MIN_EPISODE_S
 from openecg.tokenizer.vocab import class_id
 
 AF = class_id("rhythm", "AF")

@@ -12,10 +12,10 @@ from .signal.recording import Recording as Recording
 
 
 def digitize(image_or_path: object, *, layout: str = "auto", fs: float = 500.0, **options: object) -> Recording:
-    """Digitize a paper ECG image into a Recording; see :func:`openecg.digitize.digitizer.digitize`.
+    """Digitize a paper ECG image into a Recording; see :func:`openecg.paper.digitizer.digitize`.
 
     opencv is imported only when this is called.
     """
-    from .digitize.digitizer import digitize as _digitize
+    from .paper.digitizer import digitize as _digitize
 
     return _digitize(image_or_path, layout=layout, fs=fs, **options)  # type: ignore[arg-type]

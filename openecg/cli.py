@@ -54,8 +54,8 @@ def _encode(args: argparse.Namespace) -> int:
 
 
 def _add_render_parser(subparsers: argparse._SubParsersAction) -> None:
-    from .digitize.degrade import PRESETS
-    from .digitize.paper import GRID_COLOURS, PAGES_MM
+    from .paper.degrade import PRESETS
+    from .paper.page import GRID_COLOURS, PAGES_MM
 
     p = subparsers.add_parser("render", help="render ECG printout images with annotations from a WFDB folder")
     p.add_argument("source", help="folder of WFDB records (.hea/.dat), searched recursively")
@@ -85,8 +85,8 @@ def _render_command(args: argparse.Namespace) -> int:
     import numpy as np
     import wfdb
 
-    from .digitize.annotate import trace_masks, yolo_labels
-    from .digitize.render import render
+    from .paper.annotate import trace_masks, yolo_labels
+    from .paper.printout import render
     from .signal.recording import Recording
 
     source, output = Path(args.source), Path(args.output)

@@ -41,7 +41,7 @@ import numpy as np
 from .signal.recording import check_fs
 from .tokenizer._tables import check_ids, table_entries
 from .tokenizer.container import Container, dumps, loads
-from .tokenizer.render import render_compact, render_timed
+from .tokenizer.text import render_compact, render_timed
 from .tokenizer.rle import Runs, as_runs, as_uint8, concatenate_runs, labels_to_runs, runs_to_labels, slice_runs
 from .tokenizer.vocab import LAYERS
 

@@ -1,9 +1,9 @@
 """``encode`` and ``encode_stream``: any ECG in, the three label channels and the wave-symbol runs out.
 
-Both run the same engine (:mod:`openecg.stream`): the input is resampled to the model's rate window by
+Both run the same engine (:mod:`openecg.stream.engine`): the input is resampled to the model's rate window by
 window, every lead runs through the single-lead model, the leads' probabilities are averaged per sample
 (leads that are gaps or flat lines there left out: a consensus across leads), stitched with the 2-s edge
-guard, decoded (:mod:`openecg.postprocess`) and mapped back to the input rate, so the result has one value
+guard, decoded (:mod:`openecg.stream.decoder`) and mapped back to the input rate, so the result has one value
 per input sample.
 """
 
@@ -15,13 +15,13 @@ from typing import BinaryIO
 
 import numpy as np
 
-from . import stream
+from .stream import engine as stream
 from .codec import Codec
 from .runtime import Predictor, get_predictor
 from .signal.recording import Recording, as_signal, check_fs
-from .sources import Source, open_source
-from .streamfile import StreamWriter
-from .waves import merge_runs
+from .stream.sources import Source, open_source
+from .tokenizer.streamfile import StreamWriter
+from .tokenizer.wavestream import merge_runs
 
 __all__ = ["encode", "encode_stream", "encode_arrays"]
 
@@ -126,7 +126,7 @@ def encode_stream(source: object, fs: float | None = None, *, leads: Sequence[st
     sink : str, pathlib.Path or binary file, optional
         Write the runs to this stream file as they are produced (see ``docs/format.md``) instead of keeping
         the labels in memory; memory then stays bounded by the batch. If the stream fails, the file holds
-        every chunk finished before the failure, readable with :func:`openecg.streamfile.read_stream`.
+        every chunk finished before the failure, readable with :func:`openecg.tokenizer.streamfile.read_stream`.
 
     Returns
     -------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from openecg.digitize.render import STANDARD_LEADS
+from openecg.paper.printout import STANDARD_LEADS
 from openecg.signal import Recording
 
 

@@ -55,7 +55,7 @@ class EchoOracle:
 
 
 def echo_decode(features: np.ndarray, fs: float) -> np.ndarray:
-    """Stand-in for :func:`openecg.postprocess.decode_frames` that passes the echo through: (3, samples) uint8 of
+    """Stand-in for :func:`openecg.stream.decoder.decode_frames` that passes the echo through: (3, samples) uint8 of
     code, index low byte, index second byte."""
     return features[:, :3].T.astype(np.uint8)
 

@@ -9,7 +9,7 @@ from oracles import LevelOracle, level_signal
 import openecg
 from openecg.cli import main
 from openecg.runtime import register_predictor
-from openecg.streamfile import read_stream
+from openecg.tokenizer.streamfile import read_stream
 
 
 @pytest.fixture(autouse=True)

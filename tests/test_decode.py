@@ -6,10 +6,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openecg.postprocess import MIN_EPISODE_S, N_FEATURES, EpisodeState, decode, episodes, runs
+from openecg.stream.decoder import MIN_EPISODE_S, N_FEATURES, EpisodeState, decode, episodes
+from openecg.tokenizer.rle import label_runs
 from openecg.tokenizer.rle import runs_to_labels
 from openecg.tokenizer.vocab import class_id, symbol_id
-from openecg.waves import merge_runs, wave_tokens
+from openecg.tokenizer.wavestream import merge_runs, wave_tokens
 
 FS = 250.0
 
@@ -50,7 +51,7 @@ def test_one_beat_class_per_qrs():
 def test_rhythm_episodes_are_never_shorter_than_the_minimum(segments):
     rhythm = np.concatenate([np.full(length, cls) for cls, length in segments])
     out = decode(features(np.zeros(len(rhythm), int), rhythm=rhythm), FS)[2]
-    _, lengths, _ = runs(out)
+    _, lengths, _ = label_runs(out)
     if len(lengths) > 1:
         assert lengths.min() >= MIN_EPISODE_S * FS
 
@@ -114,7 +115,7 @@ def test_merge_runs_keeps_the_labels(pairs):
 
 def episodes_reference(rhythm: np.ndarray, min_len: int) -> np.ndarray:
     """The episode rule on a whole array at once (vectorised), for comparison with the streaming filter."""
-    _, lengths, values = runs(rhythm)
+    _, lengths, values = label_runs(rhythm)
     long = (lengths >= min_len) | (values == class_id("rhythm", "noise"))
     if not long.any():
         counts = np.bincount(values, weights=lengths)

@@ -10,8 +10,8 @@ import pytest
 
 import openecg
 from ecg_synth import synthetic_ecg
-from openecg.digitize.metrics import pearson, score_2025
-from openecg.digitize.render import render
+from openecg.paper.metrics import pearson, score_2025
+from openecg.paper.printout import render
 from openecg.signal import Recording
 
 REC = synthetic_ecg()
@@ -109,7 +109,7 @@ def test_bad_inputs_say_what_was_found(tmp_path):
 
 
 def test_resample_follows_the_curve_between_columns_without_overshoot():
-    from openecg.digitize.digitizer import _resample
+    from openecg.paper.digitizer import _resample
 
     # columns 2.54 samples apart (200 dpi, 25 mm/s, 500 Hz) across a narrow peak, as on a QRS
     times = np.arange(200) / 500

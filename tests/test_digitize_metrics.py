@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from openecg.digitize.metrics import image_powers, pearson, score_2025, snr_2024
+from openecg.paper.metrics import image_powers, pearson, score_2025, snr_2024
 
 FS = 500
 

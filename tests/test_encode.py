@@ -10,7 +10,7 @@ from oracles import LevelOracle, level_signal
 
 import openecg
 from openecg.runtime import get_predictor, register_predictor
-from openecg.streamfile import read_stream
+from openecg.tokenizer.streamfile import read_stream
 from openecg.tokenizer.vocab import class_id
 
 NOISE = class_id("rhythm", "noise")
@@ -190,7 +190,7 @@ def test_rhythm_episodes_across_block_seams():
     """10 min of rhythm flicker: the stream (60-s decode blocks) gives the whole-record episode rule."""
     from oracles import RhythmOracle, rhythm_signal
 
-    from openecg.postprocess import MIN_EPISODE_S
+    from openecg.stream.decoder import MIN_EPISODE_S
 
     x = rhythm_signal(600.0, seed=5)
     codec = openecg.encode_stream(x, 250.0, model=RhythmOracle(), chunk_size=7000, batch_size=5)

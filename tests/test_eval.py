@@ -8,7 +8,7 @@ import pytest
 from openecg.eval.beats import beat_metrics, beats_from_labels
 from openecg.eval.matching import match_events
 from openecg.eval.rhythm import af_record_f1, episodes, rhythm_metrics
-from openecg.eval.waves import BOUNDARIES, wave_boundaries, wave_metrics
+from openecg.eval.boundaries import BOUNDARIES, wave_boundaries, wave_metrics
 
 FS = 500  # 2 ms per sample: P/QRS/T-on/T-off tolerances are 25/20/25/50 samples
 

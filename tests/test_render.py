@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ecg_synth import synthetic_ecg
-from openecg.digitize.annotate import lead_crops, trace_masks, yolo_labels
-from openecg.digitize.render import layout_rows, render
+from openecg.paper.annotate import lead_crops, trace_masks, yolo_labels
+from openecg.paper.printout import layout_rows, render
 from openecg.signal import Recording
 
 REC = synthetic_ecg()

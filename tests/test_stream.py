@@ -8,15 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracles import FS, GUARD, WINDOW, EchoOracle, echo_decode, ramp
 
-import openecg.postprocess as postprocess
-import openecg.stream as stream
-from openecg.windows import Geometry, plan
+import openecg.stream.decoder as decoder
+import openecg.stream.engine as stream
+from openecg.stream.geometry import Geometry, plan
 
 
 @pytest.fixture
 def echo(monkeypatch):
     monkeypatch.setattr(stream, "decode_frames", echo_decode)
-    monkeypatch.setattr(postprocess, "MIN_EPISODE_S", 0.0)
+    monkeypatch.setattr(decoder, "MIN_EPISODE_S", 0.0)
 
 
 def run_echo(n: int, *, chunk: int | None = None, batch_size: int = 8, x: np.ndarray | None = None):
@@ -145,8 +145,8 @@ def test_chunk_with_other_lead_count():
     batch_size=st.integers(1, 40),
 )
 def test_any_chunking_gives_the_exact_stitch(n, chunks, batch_size):
-    saved = stream.decode_frames, postprocess.MIN_EPISODE_S
-    stream.decode_frames, postprocess.MIN_EPISODE_S = echo_decode, 0.0
+    saved = stream.decode_frames, decoder.MIN_EPISODE_S
+    stream.decode_frames, decoder.MIN_EPISODE_S = echo_decode, 0.0
     try:
         oracle = EchoOracle(n)
         state = stream.start(oracle, fs=FS, n_leads=1, batch_size=batch_size)
@@ -157,5 +157,5 @@ def test_any_chunking_gives_the_exact_stitch(n, chunks, batch_size):
             i, k = i + step, k + 1
         pieces += stream.finish(state)
     finally:
-        stream.decode_frames, postprocess.MIN_EPISODE_S = saved
+        stream.decode_frames, decoder.MIN_EPISODE_S = saved
     check_echo(pieces, n)

@@ -10,8 +10,8 @@ from .container import save as save
 from .packed import MAX_RUN_LENGTH as MAX_RUN_LENGTH
 from .packed import pack as pack
 from .packed import unpack as unpack
-from .render import render_compact as render_compact
-from .render import render_timed as render_timed
+from .text import render_compact as render_compact
+from .text import render_timed as render_timed
 from .rle import Runs as Runs
 from .rle import concatenate_runs as concatenate_runs
 from .rle import labels_to_runs as labels_to_runs

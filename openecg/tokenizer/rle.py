@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-__all__ = ["Runs", "labels_to_runs", "runs_to_labels", "slice_runs", "concatenate_runs"]
+__all__ = ["Runs", "labels_to_runs", "label_runs", "runs_to_labels", "slice_runs", "concatenate_runs"]
 
 
 class Runs(NamedTuple):
@@ -161,6 +161,16 @@ def labels_to_runs(labels: object) -> Runs:
     if k:
         _fill_runs(array, symbols, lengths)
     return Runs(symbols, lengths)
+
+
+def label_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run-length form of a 1-D uint8 label array with run starts: ``(starts, lengths, values)``, each ``(k,)``.
+
+    >>> [a.tolist() for a in label_runs(np.array([0, 0, 2, 2, 2, 0], np.uint8))]
+    [[0, 2, 5], [2, 3, 1], [0, 2, 0]]
+    """
+    values, lengths = labels_to_runs(labels)
+    return np.cumsum(lengths) - lengths, lengths, values
 
 
 def runs_to_labels(symbols: object, lengths: object) -> np.ndarray:

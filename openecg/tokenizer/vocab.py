@@ -31,6 +31,9 @@ __all__ = [
     "class_id",
     "tables",
     "tables_json",
+    "OTHER",
+    "QRS_CLASSES",
+    "NOISE",
 ]
 
 VOCAB_VERSION = 1
@@ -136,3 +139,8 @@ def tables() -> dict[str, object]:
 def tables_json(*, indent: int | None = 2) -> str:
     """The tables as a JSON string (written into model configs, container headers and stores)."""
     return json.dumps(tables(), indent=indent)
+
+
+OTHER = class_id("wave", "other")
+QRS_CLASSES = (class_id("wave", "QRS"), class_id("wave", "paced_QRS"))
+NOISE = class_id("rhythm", "noise")

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .signal.resample import _ratio
+from ..signal.resample import _ratio
 
 __all__ = ["Geometry", "plan", "input_ratio", "input_span", "extract"]
 

@@ -31,15 +31,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .tokenizer.rle import labels_to_runs
-from .tokenizer.vocab import WAVE_CLASSES, class_id
+from ..tokenizer.rle import label_runs
+from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES, WAVE_CLASSES, class_id
 
 __all__ = [
     "decode",
     "decode_frames",
     "episodes",
     "EpisodeState",
-    "runs",
     "N_FEATURES",
     "MIN_WAVE_S",
     "MIN_EPISODE_S",
@@ -58,23 +57,10 @@ MIN_WAVE_S: dict[int, float] = {
 MAX_FILL_S = 0.012
 RHYTHM_SMOOTH_S = 2.0
 MIN_EPISODE_S = 3.0
-OTHER = class_id("wave", "other")
-QRS_CLASSES = (class_id("wave", "QRS"), class_id("wave", "paced_QRS"))
-NOISE = class_id("rhythm", "noise")
-
-
-def runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run-length form of a 1-D uint8 label array with run starts: ``(starts, lengths, values)``, each ``(k,)``.
-
-    >>> [a.tolist() for a in runs(np.array([0, 0, 2, 2, 2, 0], np.uint8))]
-    [[0, 2, 5], [2, 3, 1], [0, 2, 0]]
-    """
-    values, lengths = labels_to_runs(labels)
-    return np.cumsum(lengths) - lengths, lengths, values
 
 
 def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:
-    starts, lengths, values = runs(wave)
+    starts, lengths, values = label_runs(wave)
     minimum = np.zeros(len(WAVE_CLASSES), np.int64)
     for cls, seconds in MIN_WAVE_S.items():
         minimum[cls] = int(round(seconds * fs))
@@ -88,7 +74,7 @@ def _clean_waves(wave: np.ndarray, fs: float) -> np.ndarray:
 
 
 def _beats(wave: np.ndarray, beat_probs: np.ndarray) -> np.ndarray:
-    starts, lengths, values = runs(wave)
+    starts, lengths, values = label_runs(wave)
     qrs = np.isin(values, QRS_CLASSES)
     per_run = np.zeros(len(values), np.uint8)
     if qrs.any():
@@ -145,7 +131,7 @@ def episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndar
             out.append((value, state.run_len))
             state.run_long, state.last_long = True, value
 
-    _, lengths, values = runs(np.asarray(rhythm, np.uint8))
+    _, lengths, values = label_runs(np.asarray(rhythm, np.uint8))
     for value, length in zip(values.tolist(), lengths.tolist()):
         if value != state.run_class:
             close()

@@ -11,7 +11,7 @@ import numpy as np
 from ..signal.recording import Recording, check_fs
 from . import grid as grid_mod
 from .layout import Row, choose_layout, find_baselines, line_width, measure_row
-from .render import GAINS, SPEEDS, STANDARD_LEADS, TRACE_MM
+from .printout import GAINS, SPEEDS, STANDARD_LEADS, TRACE_MM
 from .trace import column_runs, drop_strays, follow_trace, run_darkness, run_values
 
 __all__ = ["digitize"]
@@ -40,7 +40,7 @@ def digitize(
     image_or_path : str, os.PathLike or numpy.ndarray
         An image file, or uint8/float RGB ``(height, width, 3)`` / grey ``(height, width)`` pixels.
     layout : str
-        ``"auto"`` or a layout of :func:`openecg.digitize.render.layout_rows` (``"3x4+1"``, ``"6x2"``, ...).
+        ``"auto"`` or a layout of :func:`openecg.paper.printout.layout_rows` (``"3x4+1"``, ``"6x2"``, ...).
     fs : float
         Output sample rate in Hz.
     speed, gain : float or None

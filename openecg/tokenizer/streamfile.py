@@ -34,10 +34,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .tokenizer.container import Container, dumps, loads
-from .tokenizer.rle import Runs, labels_to_runs, runs_to_labels
-from .tokenizer.vocab import LAYERS, tables
-from .waves import merge_runs
+from .container import Container, dumps, loads
+from .rle import Runs, labels_to_runs, runs_to_labels
+from .vocab import LAYERS, tables
+from .wavestream import merge_runs
 
 __all__ = ["MAGIC", "VERSION", "StreamWriter", "StreamContents", "read_stream"]
 

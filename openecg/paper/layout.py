@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grid import GridScale
-from .render import LAYOUTS, STANDARD_LEADS, layout_rows
+from .printout import LAYOUTS, STANDARD_LEADS, layout_rows
 
 __all__ = ["Row", "line_width", "find_baselines", "measure_row", "choose_layout"]
 

@@ -31,13 +31,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import postprocess
-from .postprocess import N_FEATURES, NOISE, OTHER, QRS_CLASSES, EpisodeState, decode_frames, episodes
-from .runtime import OUTPUT_CLASSES, Predictor
+from . import decoder
+from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES
+from .decoder import N_FEATURES, EpisodeState, decode_frames, episodes
+from ..runtime import OUTPUT_CLASSES, Predictor
 from .sources import as_chunk
-from .waves import wave_tokens
-from .signal.resample import map_index, resampled_length
-from .windows import Geometry, extract, input_ratio, input_span, plan
+from ..tokenizer.wavestream import wave_tokens
+from ..signal.resample import map_index, resampled_length
+from .geometry import Geometry, extract, input_ratio, input_span, plan
 
 __all__ = ["StreamState", "Piece", "start", "feed", "finish", "GUARD_S", "BLOCK_S", "CONTEXT_S", "FLAT_MV"]
 
@@ -136,7 +137,7 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
         ratio=input_ratio(fs, predictor.fs),
         block=int(round(BLOCK_S * predictor.fs)),
         context=int(round(CONTEXT_S * predictor.fs)),
-        rhythm_filter=EpisodeState(min_len=int(round(postprocess.MIN_EPISODE_S * predictor.fs))),
+        rhythm_filter=EpisodeState(min_len=int(round(decoder.MIN_EPISODE_S * predictor.fs))),
     )
     state.buf = np.zeros((0, n_leads), np.float32)
     state.bad = np.zeros((0, n_leads), bool)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..signal.recording import Recording
-from . import paper
+from . import page
 
 __all__ = ["STANDARD_LEADS", "LAYOUTS", "layout_rows", "canonical_lead", "Segment", "RenderResult", "render"]
 
@@ -212,11 +212,11 @@ def render(
     paper_size : str
         ``"letter"`` or ``"a4"``, landscape.
     grid : str
-        A key of :data:`openecg.digitize.paper.GRID_COLOURS`.
+        A key of :data:`openecg.paper.page.GRID_COLOURS`.
     start : float or None
         Record time in seconds printed first; None draws it from ``seed``.
     degradation : str or None
-        None, or a preset of :func:`openecg.digitize.degrade.degrade` (``"scan"``, ``"photo"``, ...).
+        None, or a preset of :func:`openecg.paper.degrade.degrade` (``"scan"``, ``"photo"``, ...).
     seed : int
         Seed of every random choice; the same arguments and seed give the same image.
     labels, separators, header : bool
@@ -236,10 +236,10 @@ def render(
     names = tuple(canonical_lead(n) for n in recording.lead_names)
     rows = layout_rows(layout, names, rhythm_leads=rhythm_leads)
     rng = np.random.default_rng(seed)
-    image = paper.blank_page(paper=paper_size, dpi=dpi)
-    scale = paper.px_per_mm(dpi)
+    image = page.blank_page(paper=paper_size, dpi=dpi)
+    scale = page.px_per_mm(dpi)
     fs = recording.fs
-    page_w, page_h = paper.PAGES_MM[paper_size]
+    page_w, page_h = page.PAGES_MM[paper_size]
     grid_w = np.floor((page_w - 2 * MARGIN_MM) / 5) * 5
     grid_h = np.floor((page_h - HEADER_MM - BOTTOM_MM) / 5) * 5
     lead_in = PULSE_AT_MM + 3 + 0.2 * speed
@@ -250,7 +250,7 @@ def render(
         raise ValueError(f"start={start!r} is outside the record; allowed: 0 to {latest:g} s for {row_seconds:g} s rows")
     begin = round(begin * fs) / fs
     left, top = (page_w - grid_w) / 2, HEADER_MM
-    paper.draw_grid(image, box=(left * scale, top * scale, (left + grid_w) * scale, (top + grid_h) * scale), scale=scale, style=grid)
+    page.draw_grid(image, box=(left * scale, top * scale, (left + grid_w) * scale, (top + grid_h) * scale), scale=scale, style=grid)
     width = line_width_mm * scale
     spacing = grid_h / len(rows)
     px_per_s, px_per_mv = speed * scale, gain * scale
@@ -259,7 +259,7 @@ def render(
     for r, cells in enumerate(rows):
         base = (top + (r + 0.6) * spacing) * scale
         pulse = np.array([0, 1, 1, 1 + 0.2 * speed, 1 + 0.2 * speed, 2 + 0.2 * speed]) + left + PULSE_AT_MM
-        paper.draw_polyline(image, pulse * scale, base - np.array([0, 0, 1, 1, 0, 0]) * px_per_mv, width=width, colour=(0, 0, 0))
+        page.draw_polyline(image, pulse * scale, base - np.array([0, 0, 1, 1, 0, 0]) * px_per_mv, width=width, colour=(0, 0, 0))
         cell_s = row_seconds / len(cells)
         for c, lead in enumerate(cells):
             t0 = begin + c * cell_s
@@ -269,20 +269,20 @@ def render(
             x0 = trace_x + c * cell_s * px_per_s
             segments.append(Segment(lead, r, c, t0, t0 + cell_s, x0, base, px_per_s, px_per_mv, values, fs))
             xs, ys = segments[-1].points()
-            paper.draw_polyline(image, xs, ys, width=width, colour=(0, 0, 0))
+            page.draw_polyline(image, xs, ys, width=width, colour=(0, 0, 0))
             finite = np.isfinite(ys)
             if finite.any():
                 boxes.append({"kind": "lead", "lead": lead, "segment": len(segments) - 1,
                               "box": (xs[0] - width, ys[finite].min() - width, xs[-1] + width, ys[finite].max() + width)})
             if separators and c > 0:
-                paper.draw_polyline(image, np.array([x0, x0]), base + np.array([-2.5, 2.5]) * scale, width=width, colour=(0, 0, 0))
+                page.draw_polyline(image, np.array([x0, x0]), base + np.array([-2.5, 2.5]) * scale, width=width, colour=(0, 0, 0))
             if labels:
-                box = paper.draw_text(image, lead, x=x0 + 1.0 * scale, y=base - 0.42 * spacing * scale, height=2.5 * scale)
+                box = page.draw_text(image, lead, x=x0 + 1.0 * scale, y=base - 0.42 * spacing * scale, height=2.5 * scale)
                 boxes.append({"kind": "label", "lead": lead, "segment": len(segments) - 1, "box": box})
     if header:
         text = f"openecg render   {speed:g} mm/s   {gain:g} mm/mV   {fs:g} Hz   seed {seed}"
-        paper.draw_text(image, text, x=left * scale, y=8 * scale, height=3 * scale)
-        paper.draw_text(image, f"{layout}   start {begin:.3f} s   {', '.join(names)}", x=left * scale, y=14 * scale, height=2.5 * scale)
+        page.draw_text(image, text, x=left * scale, y=8 * scale, height=3 * scale)
+        page.draw_text(image, f"{layout}   start {begin:.3f} s   {', '.join(names)}", x=left * scale, y=14 * scale, height=2.5 * scale)
     page_px = [int(image.shape[1]), int(image.shape[0])]
     homography = np.eye(3)
     if degradation is not None:

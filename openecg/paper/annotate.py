@@ -1,6 +1,6 @@
 """Annotations of a rendered printout: YOLO box labels, per-lead trace masks, and lead crops with overlaps.
 
-Masks are redrawn from each :class:`~openecg.digitize.render.Segment` alone with the same pen as the
+Masks are redrawn from each :class:`~openecg.paper.printout.Segment` alone with the same pen as the
 printout and mapped through the render's homography, so a mask pixel is a pixel the trace darkened, and a
 lead's mask stays clean where a neighbouring lead's trace crosses it.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import paper
-from .render import RenderResult, warp_box
+from . import page
+from .printout import RenderResult, warp_box
 
 __all__ = ["yolo_labels", "trace_masks", "lead_crops"]
 
@@ -27,7 +27,7 @@ def yolo_labels(result: RenderResult, *, kind: str = "lead") -> str:
     --------
     >>> import numpy as np
     >>> from openecg.signal import Recording
-    >>> from openecg.digitize.render import render
+    >>> from openecg.paper.printout import render
     >>> result = render(Recording(np.zeros((5000, 2)), fs=500), layout="2x1", dpi=100, header=False)
     >>> yolo_labels(result).splitlines()[0].split()[0]
     '0'
@@ -62,7 +62,7 @@ def trace_masks(result: RenderResult) -> np.ndarray:
     for i, segment in enumerate(result.segments):
         canvas = np.zeros((page_h, page_w), np.uint8)
         x, y = segment.points()
-        paper.draw_polyline(canvas, x, y, width=result.info["line_width_px"], colour=255)
+        page.draw_polyline(canvas, x, y, width=result.info["line_width_px"], colour=255)
         if warp:
             canvas = cv2.warpPerspective(canvas, result.homography, (width, height), flags=cv2.INTER_LINEAR)
         masks[i] = canvas >= 128

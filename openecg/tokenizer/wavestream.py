@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .postprocess import NOISE, OTHER, QRS_CLASSES, runs
-from .tokenizer.vocab import SYMBOLS, class_id, symbol_id
+from .rle import label_runs
+from .vocab import NOISE, OTHER, QRS_CLASSES, SYMBOLS, class_id, symbol_id
 
 __all__ = ["wave_tokens", "merge_runs", "WIDE_QRS_S", "PACER_SLOPE", "SYMBOLS"]
 
@@ -121,7 +121,7 @@ def wave_tokens(
     done : int
         Samples covered, ``lengths.sum()``; the caller passes ``[done, n)`` again with what follows.
     """
-    starts, lengths, values = runs(wave)
+    starts, lengths, values = label_runs(wave)
     done = len(wave)
     continued = len(values) > 0 and values[0] == open_wide
     if not final and len(values) and values[-1] in QRS_CLASSES and lengths[-1] <= WIDE_QRS_S * fs:
@@ -135,7 +135,7 @@ def wave_tokens(
                 symbols[start:start + length] = WIDE
             else:
                 symbols[start:start + length] = _qrs_symbols(signal[start:start + length], fs, value == PACED)
-    _, token_lengths, token_symbols = runs(symbols)
+    _, token_lengths, token_symbols = label_runs(symbols)
     return token_symbols.astype(np.uint8), token_lengths.astype(np.int64), done
 
 
