@@ -7,9 +7,12 @@ small summary. ``dask.distributed`` is imported only by the Dask engine.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
+
+from ..errors import InputError
 
 __all__ = ["ENGINES", "run"]
 
@@ -31,7 +34,7 @@ def _dask(batches: Sequence[Sequence[object]], work: Work, on_done: Done, *, sch
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs="error")
+                               dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
         client = Client(scheduler)
@@ -64,8 +67,8 @@ def run(engine: str, batches: Sequence[Sequence[object]], work: Work, on_done: D
         Where the Dask engine prints its worker count and dashboard link (default stderr).
     """
     if engine not in ENGINES:
-        raise ValueError(f"engine={engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
+        raise InputError(f"engine={engine!r} is not an engine; allowed: {', '.join(ENGINES)}")
     if scheduler is not None and engine != "dask":
-        raise ValueError(f"scheduler={scheduler!r} needs engine='dask' (engine={engine!r} runs in this process)")
+        raise InputError(f"scheduler={scheduler!r} needs engine='dask' (engine={engine!r} runs in this process)")
     runner = _local if engine == "local" else _dask
     runner(batches, work, on_done, scheduler=scheduler, n_workers=n_workers, log=log or sys.stderr)

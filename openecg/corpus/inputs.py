@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError
+
 __all__ = ["Item", "collect", "SIGNAL_SUFFIXES", "IMAGE_SUFFIXES", "MANIFEST_SUFFIXES"]
 
 SIGNAL_SUFFIXES: tuple[str, ...] = (".hea", ".edf", ".bdf", ".npy", ".csv")
@@ -71,7 +73,7 @@ def _manifest_rows(path: Path) -> list[dict[str, object]]:
 def _from_manifest(path: Path) -> list[Item]:
     rows = _manifest_rows(path)
     if rows and "path" not in rows[0]:
-        raise ValueError(f"manifest={str(path)!r} has columns {list(rows[0])}; a 'path' column is required "
+        raise InputError(f"manifest={str(path)!r} has columns {list(rows[0])}; a 'path' column is required "
                          "(optional: id, fs, leads)")
     items = []
     for number, row in enumerate(rows, start=1):
@@ -118,16 +120,16 @@ def collect(inputs: Iterable[str | os.PathLike[str]], *, manifest: str | os.Path
         elif path.is_file() or path.with_name(path.name + ".hea").is_file():
             items.append(Item(_strip(os.path.normpath(str(given))), str(given)))
         else:
-            raise ValueError(f"inputs has {str(given)!r}, which does not exist; give folders, files or manifest=")
+            raise InputError(f"inputs has {str(given)!r}, which does not exist; give folders, files or manifest=")
     if manifest is not None:
         table = Path(manifest)
         if table.suffix.lower() not in MANIFEST_SUFFIXES or not table.is_file():
-            raise ValueError(f"manifest={str(manifest)!r} must be an existing {' or '.join(MANIFEST_SUFFIXES)} file")
+            raise InputError(f"manifest={str(manifest)!r} must be an existing {' or '.join(MANIFEST_SUFFIXES)} file")
         items.extend(_from_manifest(table))
     seen: dict[str, str] = {}
     for item in items:
         if item.id in seen:
-            raise ValueError(f"record id {item.id!r} is given twice ({seen[item.id]!r} and {item.path!r}); "
+            raise InputError(f"record id {item.id!r} is given twice ({seen[item.id]!r} and {item.path!r}); "
                              "give each record once, or ids in a manifest 'id' column")
         seen[item.id] = item.path
     return sorted(items, key=lambda item: item.id)

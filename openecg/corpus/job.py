@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from ..errors import InputError
 from .._version import __version__
 from ..tokenizer.ids import IDS_VERSION
 from ..tokenizer.vocab import VOCAB_VERSION, tables
@@ -64,7 +65,7 @@ def _check_writable(store: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
-        raise PermissionError(
+        raise InputError(
             f"store={str(store)!r} is not writable ({error.strerror or error}); choose a folder you can write to"
         ) from None
 
@@ -75,15 +76,15 @@ def _open_root(store: Path, attrs: dict[str, object]) -> None:
     if (store / "zarr.json").is_file():
         found = dict(zarr.open_group(store, mode="r").attrs).get("openecg")
         if not isinstance(found, dict):
-            raise ValueError(f"store={str(store)!r} is a zarr group but not an openecg corpus store; choose another folder")
+            raise InputError(f"store={str(store)!r} is a zarr group but not an openecg corpus store; choose another folder")
         differ = [key for key in _CHECKED if found.get(key) != attrs[key]]
         if differ:
             detail = "; ".join(f"{key}: store has {found.get(key)!r}, this job {attrs[key]!r}" for key in differ)
-            raise ValueError(f"store={str(store)!r} was written with other settings ({detail}); rerun with the "
+            raise InputError(f"store={str(store)!r} was written with other settings ({detail}); rerun with the "
                              "store's settings or write to a new store: one store never mixes them")
         return
     if any(p for p in store.iterdir() if not p.name.startswith(".")):
-        raise ValueError(f"store={str(store)!r} is a folder with other files in it; give a new or empty folder")
+        raise InputError(f"store={str(store)!r} is a folder with other files in it; give a new or empty folder")
     group = zarr.open_group(store, mode="w", zarr_format=3)
     group.attrs["openecg"] = attrs
 
@@ -159,7 +160,7 @@ def tokenize(
     """
     stream = log or sys.stderr
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r} must be a positive number of records per task")
+        raise InputError(f"batch_size={batch_size!r} must be a positive number of records per task")
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     root = Path(store)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..tokenizer.vocab import LAYERS
 from .records import RAGGED, Result
 
@@ -214,7 +215,7 @@ class CorpusStore:
         self.path = Path(path)
         name = current_generation(self.path)
         if name is None:
-            raise ValueError(f"store={str(path)!r} holds no finished generation yet; run openecg.corpus.tokenize on it")
+            raise InputError(f"store={str(path)!r} holds no finished generation yet; run openecg.corpus.tokenize on it")
         self.attrs: dict[str, object] = dict(zarr.open_group(self.path, mode="r").attrs).get("openecg", {})  # type: ignore[assignment]
         self.group = zarr.open_group(self.path / name, mode="r")
 
@@ -251,7 +252,7 @@ class CorpusStore:
 
         fs = float(self.group["records/fs"][index])
         if not fs:
-            raise ValueError(f"record {index} is an error ({self.group['records/reason'][index]}); it has no codec")
+            raise InputError(f"record {index} is an error ({self.group['records/reason'][index]}); it has no codec")
         channels = np.stack([runs_to_labels(*self.runs(index, layer)) for layer in LAYERS])
         return Codec(channels, fs, tokens=self.runs(index, "symbols"))
 

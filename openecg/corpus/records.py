@@ -136,6 +136,9 @@ def _sha256(item: Item) -> str:
 def _read(item: Item, options: JobOptions) -> object:
     import openecg
 
+    path = Path(item.path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise ValueError(f"the file is empty (0 bytes): {item.path}")
     if Path(item.path).suffix.lower() in IMAGE_SUFFIXES:
         recording = openecg.digitize(item.path)
     else:
