@@ -94,7 +94,7 @@ def write_part(parts: Path, results: Sequence[Result]) -> Path:
     name = "part-" + uuid.uuid5(uuid.NAMESPACE_URL, "\n".join(r.id for r in results)).hex + ".npz"
     path = parts / name
     columns = _columns(results)
-    _atomic_write(path, lambda handle: np.savez(handle, **columns))
+    _atomic_write(path, lambda handle: np.savez_compressed(handle, **columns))
     return path
 
 
