@@ -10,6 +10,7 @@ batches in flight; rerunning it finishes the rest and builds the same store.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import sys
 import time
@@ -28,7 +29,7 @@ from .layout import CHUNK, LAYOUT_VERSION, SHARD, TABLE_CHUNK, ZSTD_LEVEL, Corpu
 from .layout import read_part, write_generation, write_part
 from .records import JobOptions, model_identity, process
 
-__all__ = ["tokenize", "run_batch", "store_attrs"]
+__all__ = ["tokenize", "run_batch", "store_attrs", "plan_batches", "BATCH_BYTES"]
 
 
 def run_batch(items: Sequence[Item], *, options: dict[str, object], parts: str, threads: int) -> dict[str, object]:
@@ -38,6 +39,32 @@ def run_batch(items: Sequence[Item], *, options: dict[str, object], parts: str, 
     write_part(Path(parts), results)
     return {"records": len(results), "errors": sum(r.status == "error" for r in results),
             "seconds": sum(r.duration_s for r in results)}
+
+
+BATCH_BYTES = 1 << 21
+"""A batch stops growing at this many bytes of source files (2 MiB: about 30 min of 2-lead 360-Hz WFDB)."""
+
+
+def _source_bytes(item: Item) -> int:
+    path = Path(item.path)
+    signal = path.with_suffix(".dat") if path.suffix.lower() == ".hea" else path
+    return signal.stat().st_size if signal.is_file() else 0
+
+
+def plan_batches(items: Sequence[Item], *, batch_size: int) -> list[list[Item]]:
+    """Group ``items`` into tasks, largest source files first: at most ``batch_size`` records and about
+    :data:`BATCH_BYTES` of source each, so long recordings get a task of their own and the last tasks of a
+    job are short ones (no worker waits on a long tail). The store's order does not depend on this."""
+    batches: list[list[Item]] = []
+    size = 0
+    for item in sorted(items, key=_source_bytes, reverse=True):
+        item_bytes = _source_bytes(item)
+        if not batches or len(batches[-1]) >= batch_size or size + item_bytes > BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += item_bytes
+    return batches
 
 
 def store_attrs(options: JobOptions) -> dict[str, object]:
@@ -177,7 +204,7 @@ def tokenize(
     committed = sorted(parts.glob("part-*.npz"))
     done = {record for part in committed for record in part_ids(part)}
     pending = [item for item in items if item.id not in done]
-    batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+    batches = plan_batches(pending, batch_size=batch_size)
     bar = _progress(len(pending), progress, stream)
     seconds = 0.0
 
@@ -192,7 +219,7 @@ def tokenize(
     engines.run(engine, batches, work, on_done, scheduler=scheduler, n_workers=n_workers, log=stream)
     bar.close()  # type: ignore[attr-defined]
     committed = sorted(parts.glob("part-*.npz"))
-    built = {"parts": [p.name for p in committed]}
+    built = hashlib.sha256("\n".join(p.name for p in committed).encode()).hexdigest()
     generation = current_generation(root)
     if generation is None or CorpusStore(root).group.attrs.get("built_from") != built:
         results = {}

@@ -163,15 +163,10 @@ def _select(recording: object, leads: tuple[str, ...]) -> object:
 
 def _encode(item: Item, options: JobOptions, threads: int) -> Result:
     from openecg import encode
-    from openecg.signal.recording import as_signal
 
     recording = _read(item, options)
     signal, fs, names = recording.signal, recording.fs, tuple(recording.lead_names)  # type: ignore[attr-defined]
     result = Result(item.id, item.path, fs=float(fs), lead_names=names, n_samples=int(len(signal)))
-    if signal.ndim != 2 or signal.shape[1] > 16:
-        raise ValueError(f"the record has {signal.shape[1]} channels; an ECG has at most 16 leads "
-                         "(name the ECG leads in a manifest 'leads' column or with leads=)")
-    as_signal(signal)
     readable = np.isfinite(signal).any(axis=0)
     if not readable.any():
         raise ValueError("no readable lead: every lead holds only NaN or inf")
