@@ -140,7 +140,7 @@ def main() -> None:
         two = ok & (leads == 2)
         print(f"tokens per 10 s, 12-lead consensus (LUDB): {per_10s(table['n_tokens'][twelve], table['duration_s'][twelve])}")
         print(f"tokens per 10 s, 2-lead consensus (Holter): {per_10s(table['n_tokens'][two], table['duration_s'][two])}")
-        single = [r for r in records if "/ludb/" in r][:20]
+        single = [str(p) for p in sorted((root / "ludb" / "data").glob("*.hea"))[:20]]
         tokenize(single, work / "leads", per_lead=True, progress=False, threads=1)
         lead_store = CorpusStore(work / "leads")
         lengths = np.diff(lead_store.group["leads/ids/offsets"][:])

@@ -55,6 +55,7 @@ def write_bad_inputs(folder: Path, data_dir: Path) -> Path:
                 d_signal=rng.integers(-500, 500, (512, 64)).astype(np.int16), fmt=["16"] * 64, adc_gain=[1.0] * 64,
                 baseline=[0] * 64, write_dir=str(folder))
     (folder / "notes.xyz").write_text("not an ecg")
+    (folder / "scan.png").write_bytes(b"\x89PNG garbage, not an image")
     arrays = folder.parent / "arrays"
     arrays.mkdir()
     np.save(arrays / "nan.npy", np.full((1500, 2), np.nan, np.float32))
@@ -72,7 +73,8 @@ def built(tmp_path_factory, data_dir):
     manifest = write_bad_inputs(root / "bad", data_dir)
     inputs = [*ludb(data_dir), str(root / "bad"), str(root / "bad" / "notes.xyz")]
     log = io.StringIO()
-    store = tokenize(inputs, root / "store", manifest=manifest, per_lead=True, batch_size=3, log=log)
+    store = tokenize(inputs, root / "store", manifest=manifest, per_lead=True, batch_size=3, log=log,
+                     suffixes=(".hea", ".npy", ".png"))
     return root, store, inputs, manifest, log.getvalue()
 
 
@@ -118,6 +120,7 @@ BAD = {
     "short": "Samples were not loaded correctly",
     "eeg64": "64 leads",
     "notes.xyz": "suffix '.xyz'",
+    "scan": "not a readable image",
     "nan": "no readable lead",
     "missing": "missing.npy",
 }
@@ -130,7 +133,7 @@ def test_bad_input_goes_to_the_error_table(built, name):
     matches = [i for i, record in enumerate(errors["id"].tolist()) if record.split("/")[-1] == name]
     assert len(matches) == 1, errors["id"]
     assert BAD[name] in str(errors["reason"][matches[0]]), errors["reason"][matches[0]]
-    assert store.n_records == 12
+    assert store.n_records == 13
 
 
 def test_lead_without_samples_is_left_out_and_named(built):
@@ -156,8 +159,8 @@ def test_rerun_skips_finished_records_and_other_options_refuse(built, data_dir):
     root, _, inputs, manifest, _ = built
     generation = (root / "store" / "CURRENT").read_text()
     log = io.StringIO()
-    tokenize(inputs, root / "store", manifest=manifest, per_lead=True, log=log)
-    assert "0 records (0.00 h of ECG)" in log.getvalue() and "12 already done" in log.getvalue()
+    tokenize(inputs, root / "store", manifest=manifest, per_lead=True, log=log, suffixes=(".hea", ".npy", ".png"))
+    assert "0 records (0.00 h of ECG)" in log.getvalue() and "13 already done" in log.getvalue()
     assert (root / "store" / "CURRENT").read_text() == generation
     with pytest.raises(InputError, match="other settings.*per_lead"):
         tokenize(inputs, root / "store", manifest=manifest, per_lead=False, progress=False)
@@ -221,3 +224,24 @@ def test_parquet_manifest(tmp_path, data_dir):
     store = tokenize([], tmp_path / "s", manifest=tmp_path / "m.parquet", progress=False)
     assert store.records()["id"].tolist() == ["rec-a"] and store.records()["lead_names"][0] == "I,II,III"
 
+
+
+def test_importing_the_corpus_package_stays_light():
+    code = ("import sys, openecg.corpus, openecg.tokenizer.ids, openecg.tokenizer.hf; "
+            "print(sorted(m for m in ('torch', 'zarr', 'dask', 'distributed', 'transformers', 'tokenizers') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)},
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_lead_subset_and_order(tmp_path, data_dir):
+    store = tokenize(ludb(data_dir)[:1], tmp_path / "s", per_lead=True, leads=["V2", "i"], progress=False)
+    assert store.records()["lead_names"][0] == "v2,i"
+    assert [name for name, _ in store.lead_streams(0)] == ["v2", "i"]
+    signal = openecg.read(ludb(data_dir)[0]).signal
+    assert store.codec(0) == openecg.encode(signal[:, [7, 0]], 500)
+    extended = tokenize(ludb(data_dir)[1:2], tmp_path / "s", per_lead=True, leads=["V2", "i"], progress=False)
+    assert extended.n_records == 2 and extended.codec(0) == store.codec(0)  # a later job adds records
+    store = tokenize(ludb(data_dir)[:1], tmp_path / "t", leads=["V7"], progress=False)
+    assert "V7" in str(store.errors()["reason"][0])

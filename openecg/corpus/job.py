@@ -164,8 +164,10 @@ def tokenize(
         ``"local"`` (this process) or ``"dask"`` (a ``LocalCluster`` of ``n_workers``, or ``scheduler``).
     scheduler : str, optional
         Address of an existing Dask scheduler, for example ``"tcp://10.0.0.5:8786"``.
+    n_workers : int
+        Worker processes of the ``LocalCluster`` when ``engine="dask"`` and no ``scheduler`` is given.
     batch_size : int
-        Records per task and per part file.
+        At most this many records per task and per part file (see :func:`plan_batches`).
     threads : int
         Inference threads per worker process.
     progress : bool
