@@ -5,7 +5,7 @@ Usage (one core is enough)::
     OPENECG_DATA=<folder of databases> python benchmarks/bench_baselines.py [--limit N]
 
 Prints, per dataset and lead set, Se / P+ / F1 and the signed error (mean +- SD, ms) per boundary, and the
-macro-F1 over the six boundaries. Records are the ``val`` list of ``data/splits/<dataset>.json``; every
+macro-F1 over the six boundaries. Records are the ``val`` list of ``openecg/data/splits/<dataset>.json``; every
 later model is compared with these figures on the same records. QTDB is scored only where ``.q1c`` labels
 exist (the wave mask).
 """

@@ -3,7 +3,7 @@
 ``python benchmarks/eval_model.py --model default [--backend onnx|litert] [--json out.json]``
 ``python benchmarks/eval_model.py --model runs/stage2-small/best``   (a torch checkpoint folder)
 
-Prints, on the committed ``val`` splits (``data/splits/``), with :mod:`openecg.eval`:
+Prints, on the committed ``val`` splits (``openecg/data/splits/``), with :mod:`openecg.eval`:
 
 - waves: LUDB lead II and all 12 leads (each lead encoded on its own), QTDB both leads: F1 per boundary at the
   Martinez tolerances, macro-F1, and the median absolute boundary error;

@@ -39,16 +39,14 @@ from typing import Any
 import numpy as np
 
 from .signal.recording import check_fs
-from .tokenizer._tables import check_ids, table_entries
+from .stream.geometry import GUARD_S as EDGE_GUARD_S
 from .tokenizer.container import Container, dumps, loads
 from .tokenizer.text import render_compact, render_timed
 from .tokenizer.rle import Runs, as_runs, as_uint8, concatenate_runs, labels_to_runs, runs_to_labels, slice_runs
-from .tokenizer.vocab import LAYERS
+from .tokenizer.vocab import LAYERS, check_ids, table_entries
 
 __all__ = ["Codec", "EDGE_GUARD_S", "load_codec"]
 
-EDGE_GUARD_S = 2.0
-"""Seconds at each end of a recording that are not evaluated (the streaming edge guard)."""
 
 
 def _check_index(value: object, *, name: str) -> int:

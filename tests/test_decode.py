@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openecg.stream.decoder import MIN_EPISODE_S, N_FEATURES, EpisodeState, decode, episodes
+from openecg.stream.decoder import MIN_EPISODE_S, N_FEATURES, EpisodeState, absorb_short_episodes, decode
 from openecg.tokenizer.rle import label_runs
 from openecg.tokenizer.rle import runs_to_labels
 from openecg.tokenizer.vocab import class_id, symbol_id
@@ -135,8 +135,8 @@ def test_streaming_episodes_equal_the_whole_array_rule(segments, cuts, min_len):
     rhythm = np.concatenate([np.full(n, c, np.uint8) for c, n in segments])
     state = EpisodeState(min_len=min_len)
     bounds = sorted({min(c, len(rhythm)) for c in cuts} | {0, len(rhythm)})
-    pieces = [episodes(rhythm[a:b], state, final=False) for a, b in zip(bounds, bounds[1:])]
-    pieces.append(episodes(rhythm[:0], state, final=True))
+    pieces = [absorb_short_episodes(rhythm[a:b], state, final=False) for a, b in zip(bounds, bounds[1:])]
+    pieces.append(absorb_short_episodes(rhythm[:0], state, final=True))
     np.testing.assert_array_equal(np.concatenate(pieces), episodes_reference(rhythm, min_len))
 
 

@@ -1,7 +1,7 @@
 """Dataset loaders (LUDB, QTDB, MIT-BIH, NSTDB, CPSC 2021, any WFDB folder) with per-layer labels and masks."""
 
 from .labeled import LabeledRecord as LabeledRecord
-from .physionet import nstdb_noise as nstdb_noise
+from .noise import nstdb_noise as nstdb_noise
 from .records import DATASETS as DATASETS
 from .records import dataset_root as dataset_root
 from .records import iter_records as iter_records

@@ -1,19 +1,22 @@
-"""The committed train/validation splits: ``data/splits/<name>.json`` (a copy ships inside the package)."""
+"""The committed train/validation splits, shipped inside the package: ``openecg/data/splits/<name>.json``.
+
+They are written by ``python -m openecg.data.make_splits`` (seeded; see that module for the rules).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-__all__ = ["load_split", "split_paths"]
+__all__ = ["load_split", "split_path", "SPLITS_DIR"]
 
-_PACKAGE_COPY = Path(__file__).resolve().parent / "splits"
-_REPO_COPY = Path(__file__).resolve().parents[2] / "data" / "splits"
+SPLITS_DIR = Path(__file__).resolve().parent / "splits"
+"""The folder of the committed split manifests."""
 
 
-def split_paths(name: str) -> list[Path]:
-    """Where the split of ``name`` is looked for: the repository's ``data/splits`` then the package copy."""
-    return [_REPO_COPY / f"{name}.json", _PACKAGE_COPY / f"{name}.json"]
+def split_path(name: str) -> Path:
+    """The manifest file of dataset ``name`` (it may not exist)."""
+    return SPLITS_DIR / f"{name}.json"
 
 
 def load_split(name: str) -> dict:
@@ -24,8 +27,8 @@ def load_split(name: str) -> dict:
     dict
         ``{"dataset", "seed", "train": [...], "val": [...], "folds": [[...], ...]}`` with record names.
     """
-    for path in split_paths(name):
-        if path.is_file():
-            return json.loads(path.read_text())
-    known = sorted({p.stem for d in (_REPO_COPY, _PACKAGE_COPY) if d.is_dir() for p in d.glob("*.json")})
+    path = split_path(name)
+    if path.is_file():
+        return json.loads(path.read_text())
+    known = sorted(p.stem for p in SPLITS_DIR.glob("*.json"))
     raise ValueError(f"name={name!r} has no committed split; known: {', '.join(known) or 'none'}")

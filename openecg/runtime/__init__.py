@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .base import OUTPUT_CLASSES as OUTPUT_CLASSES
 from .base import Predictor as Predictor
+from .heads import HEADS as HEADS
+from .heads import OUTPUT_CLASSES as OUTPUT_CLASSES
 
-__all__ = ["Predictor", "OUTPUT_CLASSES", "get_predictor", "register_predictor", "registered_predictors"]
+__all__ = ["Predictor", "HEADS", "OUTPUT_CLASSES", "get_predictor", "register_predictor", "registered_predictors"]
 
 _REGISTRY: dict[str, Callable[[], Predictor]] = {}
 

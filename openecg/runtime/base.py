@@ -6,10 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Predictor", "OUTPUT_CLASSES"]
-
-OUTPUT_CLASSES: dict[str, int] = {"wave": 5, "beat": 7, "rhythm": 7}
-"""Number of classes of each output head, in the order of the tables in :mod:`openecg.tokenizer.vocab`."""
+__all__ = ["Predictor"]
 
 
 @runtime_checkable
@@ -39,7 +36,7 @@ class Predictor(Protocol):
         Returns
         -------
         dict of str to numpy.ndarray
-            float32 probabilities ``"wave"`` ``(B, window, 5)``, ``"beat"`` ``(B, window, 7)`` and
-            ``"rhythm"`` ``(B, window, 7)``, classes as in :mod:`openecg.tokenizer.vocab`.
+            float32 probabilities per head of :data:`openecg.runtime.heads.HEADS`: ``"wave"``
+            ``(B, window, 5)``, ``"beat"`` ``(B, window, 7)`` and ``"rhythm"`` ``(B, window, 7)``.
         """
         ...

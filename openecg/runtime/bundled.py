@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..signal.normalize import normalize_windows
+from .heads import HEAD_NAMES
 
 __all__ = [
     "MODELS_DIR", "bundled_models", "model_file", "model_config", "OnnxPredictor", "LiteRTSession", "LiteRTPredictor",
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-OUTPUTS = ("wave", "beat", "rhythm")
+"""Where bundled models live (one folder each); :mod:`openecg.stage2.export` writes new ones here."""
 
 
 def bundled_models() -> tuple[str, ...]:
@@ -64,7 +65,7 @@ def model_config(name: str) -> dict:
 def per_sample(outputs: list[np.ndarray], window: int) -> dict[str, np.ndarray]:
     """Repeat each head's rows to one row per input sample: ``(B, t, C)`` -> ``(B, window, C)``."""
     result = {}
-    for key, probs in zip(OUTPUTS, outputs):
+    for key, probs in zip(HEAD_NAMES, outputs):
         factor = -(-window // probs.shape[1])
         result[key] = np.repeat(probs, factor, axis=1)[:, :window].astype(np.float32, copy=False)
     return result
@@ -131,7 +132,7 @@ class LiteRTSession:
         for detail in interp.get_output_details():
             by_width[detail["shape"][1]] = interp.get_tensor(detail["index"]).astype(np.float32)
         widths = sorted(by_width, reverse=True)
-        return dict(zip(OUTPUTS, (by_width[w] for w in widths)))
+        return dict(zip(HEAD_NAMES, (by_width[w] for w in widths)))
 
 
 class LiteRTPredictor:
@@ -147,7 +148,7 @@ class LiteRTPredictor:
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
         out = self._session.run(normalize_windows(x))
-        return per_sample([out[k] for k in OUTPUTS], self.window)
+        return per_sample([out[k] for k in HEAD_NAMES], self.window)
 
 
 def cached_predictor(name: str, backend: str = "onnx") -> OnnxPredictor | LiteRTPredictor:

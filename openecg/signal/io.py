@@ -17,7 +17,7 @@ import numpy as np
 
 from .recording import Recording, check_fs
 
-__all__ = ["read", "read_wfdb", "read_window", "iter_chunks", "FORMATS"]
+__all__ = ["read", "read_wfdb", "read_window", "iter_chunks", "open_file", "FORMATS"]
 
 FORMATS: tuple[str, ...] = (".hea", ".edf", ".bdf", ".npy", ".csv")
 """File suffixes :func:`read` dispatches on (a WFDB record may also be named without ``.hea``)."""
@@ -152,7 +152,8 @@ def _csv_source(path: Path, fs: float, leads: list[str] | None) -> _Source:
     return _Source(fs, names, max(length, 0), read_range, {"path": str(path)})
 
 
-def _open(path: str | os.PathLike, fs: float | None, leads: list[str] | None) -> _Source:
+def open_file(path: str | os.PathLike, fs: float | None, leads: list[str] | None) -> _Source:
+    """Open ``path`` for reading by sample range, without loading it: rate, lead names, length, ``read(a, b)``."""
     file = Path(path)
     suffix = file.suffix.lower()
     if suffix == ".hea" or (suffix not in FORMATS and file.with_name(file.name + ".hea").is_file()):
@@ -205,7 +206,7 @@ def read(path: str | os.PathLike, *, fs: float | None = None, leads: list[str] |
     >>> rec.lead_names, rec.signal.shape
     (('I', 'II'), (3, 2))
     """
-    source = _open(path, fs, leads)
+    source = open_file(path, fs, leads)
     if source.n_samples == 0:
         raise ValueError(f"path={str(path)!r} holds no samples; a non-empty recording is required")
     return _recording(source, 0, source.n_samples)
@@ -220,7 +221,7 @@ def read_window(
     path: str | os.PathLike, *, start: int, stop: int, fs: float | None = None, leads: list[str] | None = None
 ) -> Recording:
     """Read samples ``start:stop`` of a file without loading the rest (``meta["start_sample"]`` = ``start``)."""
-    source = _open(path, fs, leads)
+    source = open_file(path, fs, leads)
     if not (0 <= start < stop <= source.n_samples):
         raise ValueError(f"start={start}, stop={stop} must satisfy 0 <= start < stop <= {source.n_samples} (the length)")
     return _recording(source, start, stop)
@@ -235,6 +236,6 @@ def iter_chunks(
     """
     if not isinstance(chunk, (int, np.integer)) or chunk <= 0:
         raise ValueError(f"chunk={chunk!r} must be a positive number of samples")
-    source = _open(path, fs, leads)
+    source = open_file(path, fs, leads)
     for start in range(0, source.n_samples, int(chunk)):
         yield _recording(source, start, min(start + int(chunk), source.n_samples))

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Recording", "as_signal"]
+__all__ = ["Recording", "as_signal", "MAX_LEADS"]
 
-_MAX_LEADS = 16
+MAX_LEADS = 16
+"""Most leads a recording may have; a wider array is taken to be leads-first (the fix: pass ``signal.T``)."""
 
 
 def as_signal(signal: object, *, name: str = "signal") -> np.ndarray:
@@ -48,12 +49,12 @@ def as_signal(signal: object, *, name: str = "signal") -> np.ndarray:
     samples, leads = array.shape
     if samples == 0 or leads == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); at least one sample of one lead is required")
-    if leads > _MAX_LEADS and samples <= _MAX_LEADS:
+    if leads > MAX_LEADS and samples <= MAX_LEADS:
         raise ValueError(
             f"{name} has shape {array.shape}, which looks leads-first; openecg takes (samples, leads): pass {name}.T"
         )
-    if leads > _MAX_LEADS:
-        raise ValueError(f"{name} has {leads} leads (shape {array.shape}); at most {_MAX_LEADS} are supported")
+    if leads > MAX_LEADS:
+        raise ValueError(f"{name} has {leads} leads (shape {array.shape}); at most {MAX_LEADS} are supported")
     if samples < leads:
         raise ValueError(
             f"{name} has shape {array.shape}, which looks leads-first; openecg takes (samples, leads): pass {name}.T"

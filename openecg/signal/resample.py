@@ -20,25 +20,30 @@ import numpy as np
 
 from .recording import as_signal, check_fs
 
-__all__ = ["resample", "resample_labels", "map_index", "resampled_length"]
+__all__ = ["resample", "resample_labels", "map_index", "resampled_length", "rate_ratio"]
 
 _MAX_DENOMINATOR = 1000
 
 
-def _ratio(fs_from: float, fs_to: float) -> Fraction:
+def rate_ratio(fs_from: float, fs_to: float) -> Fraction:
+    """``fs_to / fs_from`` as the exact fraction every index map here uses (denominator at most 1000).
+
+    >>> rate_ratio(360, 250)
+    Fraction(25, 36)
+    """
     fs_from, fs_to = check_fs(fs_from, name="fs_from"), check_fs(fs_to, name="fs_to")
     return Fraction(fs_to / fs_from).limit_denominator(_MAX_DENOMINATOR)
 
 
 def resampled_length(n: int, *, fs_from: float, fs_to: float) -> int:
     """Number of samples ``resample`` returns for ``n`` input samples: ``ceil(n * fs_to / fs_from)``."""
-    ratio = _ratio(fs_from, fs_to)
+    ratio = rate_ratio(fs_from, fs_to)
     return -(-n * ratio.numerator // ratio.denominator)
 
 
 def map_index(index: np.ndarray, *, fs_from: float, fs_to: float) -> np.ndarray:
     """int64 indices at ``fs_to`` of the samples ``index`` at ``fs_from`` (rounded to the nearest sample)."""
-    ratio = _ratio(fs_from, fs_to)
+    ratio = rate_ratio(fs_from, fs_to)
     idx = np.asarray(index, dtype=np.int64)
     return (2 * idx * ratio.numerator + ratio.denominator) // (2 * ratio.denominator)
 
@@ -52,7 +57,7 @@ def resample(signal: np.ndarray, *, fs_from: float, fs_to: float) -> np.ndarray:
     from scipy.signal import resample_poly
 
     x = as_signal(signal)
-    ratio = _ratio(fs_from, fs_to)
+    ratio = rate_ratio(fs_from, fs_to)
     if ratio == 1:
         return x.copy()
     gap = ~np.isfinite(x)

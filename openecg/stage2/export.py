@@ -24,12 +24,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..runtime.bundled import MODELS_DIR
+from ..runtime.heads import HEAD_NAMES as OUTPUT_NAMES
 from .model import OpenECGModel
 
 __all__ = ["ProbabilityModel", "export_onnx", "write_manifest", "agreement"]
-
-MODELS_DIR = Path(__file__).resolve().parents[1] / "runtime" / "models"
-OUTPUT_NAMES = ("wave", "beat", "rhythm")
 
 
 class ProbabilityModel(torch.nn.Module):

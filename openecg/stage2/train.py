@@ -3,7 +3,7 @@
 Seeded; logs the training losses every 50 steps and the validation figures every ``eval_every`` steps to
 ``<out>/log.jsonl``; checkpoints to ``<out>/last.pt`` after each evaluation and resumes from it when run again
 with the same ``--out``; writes the best model (lowest validation loss) with ``save_pretrained`` to
-``<out>/best``. Validation uses the committed ``val`` split of each database (``data/splits/``).
+``<out>/best``. Validation uses the committed ``val`` split of each database (``openecg/data/splits/``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Decode stitched class probabilities into the three label channels (wave, beat, rhythm).
 
-All functions work at the model's sample rate on ``(samples, 20)`` feature arrays: 5 wave, 7 beat and 7
-rhythm probabilities (classes of :mod:`openecg.tokenizer.vocab`) and, last, the fraction of leads that were
-readable there (0 where every lead is a gap or a flat line).
+All functions work at the model's sample rate on ``(samples, N_FEATURES)`` feature arrays laid out by
+:data:`openecg.runtime.heads.HEADS`: 5 wave, 7 beat and 7 rhythm probabilities and, last (column ``VALID``),
+the fraction of leads that were readable there (0 where every lead is a gap or a flat line).
 
 The rules, in order:
 
@@ -14,12 +14,13 @@ The rules, in order:
 * **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax, then episodes
   shorter than ``MIN_EPISODE_S`` (3 s) are absorbed by the episode before them (the first one by the
   episode after it). Unreadable samples are "noise" whatever their length. :func:`decode_frames` stops
-  before this filter, :func:`episodes` runs it piece by piece for streams, :func:`decode` does all.
+  before this filter, :func:`absorb_short_episodes` runs it piece by piece for streams, :func:`decode` does all.
 
 Examples
 --------
->>> f = np.zeros((1000, 20), np.float32); f[:, 19] = 1; f[:, 0] = f[:, 5] = f[:, 12] = 1
->>> f[400:425, 2] = 2; f[400:425, 6] = 2               # a 100-ms QRS, beat class N
+>>> f = np.zeros((1000, N_FEATURES), np.float32); f[:, VALID] = 1     # every lead readable
+>>> f[:, [head.columns.start for head in HEADS]] = 1                  # class 0 of each head
+>>> f[400:425, WAVE_SLICE.start + 2] = 2; f[400:425, BEAT_SLICE.start + 1] = 2   # a 100-ms QRS, beat N
 >>> labels = decode(f, 250.0)
 >>> np.unique(labels[0]).tolist(), int(labels[1, 410]), int(labels[1, 300]), np.unique(labels[2]).tolist()
 ([0, 2], 1, 0, [0])
@@ -31,13 +32,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..runtime.heads import HEADS, N_FEATURES, VALID
 from ..tokenizer.rle import label_runs
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES, WAVE_CLASSES, class_id
 
 __all__ = [
     "decode",
     "decode_frames",
-    "episodes",
+    "absorb_short_episodes",
     "EpisodeState",
     "N_FEATURES",
     "MIN_WAVE_S",
@@ -45,8 +47,7 @@ __all__ = [
     "RHYTHM_SMOOTH_S",
 ]
 
-N_FEATURES = 5 + 7 + 7 + 1
-WAVE_SLICE, BEAT_SLICE, RHYTHM_SLICE, VALID = slice(0, 5), slice(5, 12), slice(12, 19), 19
+WAVE_SLICE, BEAT_SLICE, RHYTHM_SLICE = (head.columns for head in HEADS)
 
 MIN_WAVE_S: dict[int, float] = {
     class_id("wave", "P"): 0.040,
@@ -85,7 +86,7 @@ def _beats(wave: np.ndarray, beat_probs: np.ndarray) -> np.ndarray:
 
 @dataclass
 class EpisodeState:
-    """What :func:`episodes` carries between calls: the class of the latest long episode (-1 before the
+    """What :func:`absorb_short_episodes` carries between calls: the class of the latest long episode (-1 before the
     first), the open run (class, length, whether already known to be long) and the runs before the first
     long episode, which wait for its class."""
 
@@ -97,7 +98,7 @@ class EpisodeState:
     prefix: list[tuple[int, int]] = field(default_factory=list)
 
 
-def episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndarray:
+def absorb_short_episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndarray:
     """Streaming episode filter: runs shorter than ``state.min_len`` (noise excepted) take the class of the
     latest long episode before them (runs before the first one take its class; with no long episode at all,
     the majority class). Returns the samples now final, in order; feeding a rhythm in any pieces gives the
@@ -105,8 +106,8 @@ def episodes(rhythm: np.ndarray, state: EpisodeState, *, final: bool) -> np.ndar
     first long episode.
 
     >>> state = EpisodeState(min_len=3)
-    >>> np.r_[episodes(np.array([0, 0, 0, 1, 0], np.uint8), state, final=False),
-    ...       episodes(np.array([0, 2, 2], np.uint8), state, final=True)].tolist()
+    >>> np.r_[absorb_short_episodes(np.array([0, 0, 0, 1, 0], np.uint8), state, final=False),
+    ...       absorb_short_episodes(np.array([0, 2, 2], np.uint8), state, final=True)].tolist()
     [0, 0, 0, 0, 0, 0, 0, 0]
     """
     out: list[tuple[int, int]] = []
@@ -174,7 +175,7 @@ def decode(features: np.ndarray, fs: float) -> np.ndarray:
     Parameters
     ----------
     features : numpy.ndarray
-        float32 ``(samples, 20)`` at ``fs`` (see the module docstring for the layout).
+        float32 ``(samples, N_FEATURES)`` at ``fs`` (see the module docstring for the layout).
     fs : float
         The model's sample rate in Hz.
 
@@ -184,5 +185,5 @@ def decode(features: np.ndarray, fs: float) -> np.ndarray:
         uint8 ``(3, samples)``: wave, beat and rhythm classes.
     """
     labels = decode_frames(features, fs)
-    labels[2] = episodes(labels[2], EpisodeState(min_len=int(round(MIN_EPISODE_S * fs))), final=True)
+    labels[2] = absorb_short_episodes(labels[2], EpisodeState(min_len=int(round(MIN_EPISODE_S * fs))), final=True)
     return labels

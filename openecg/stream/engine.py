@@ -33,16 +33,15 @@ import numpy as np
 
 from . import decoder
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES
-from .decoder import N_FEATURES, EpisodeState, decode_frames, episodes
+from .decoder import N_FEATURES, EpisodeState, absorb_short_episodes, decode_frames
 from ..runtime import OUTPUT_CLASSES, Predictor
 from .sources import as_chunk
 from ..tokenizer.wavestream import wave_tokens
 from ..signal.resample import map_index, resampled_length
-from .geometry import Geometry, extract, input_ratio, input_span, plan
+from .geometry import GUARD_S, Geometry, extract, input_ratio, input_span, plan
 
-__all__ = ["StreamState", "Piece", "start", "feed", "finish", "GUARD_S", "BLOCK_S", "CONTEXT_S", "FLAT_MV"]
+__all__ = ["StreamState", "Piece", "start", "feed", "finish", "BLOCK_S", "CONTEXT_S", "FLAT_MV"]
 
-GUARD_S = 2.0
 BLOCK_S = 60.0
 CONTEXT_S = 10.0
 FLAT_S = 2.0
@@ -206,7 +205,7 @@ def _run_queue(state: StreamState, *, final: bool) -> None:
 
 def _settle_rhythm(state: StreamState, raw: np.ndarray, *, final: bool) -> None:
     """Run the episode filter over newly decoded rhythm; its final samples overwrite ``lab[2]`` in order."""
-    settled = episodes(raw, state.rhythm_filter, final=final)
+    settled = absorb_short_episodes(raw, state.rhythm_filter, final=final)
     at = state.rhythm_end - state.lab_start
     state.lab[2, at:at + len(settled)] = settled
     state.rhythm_end += len(settled)

@@ -23,9 +23,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..signal.resample import _ratio
+from ..signal.resample import rate_ratio
 
-__all__ = ["Geometry", "plan", "input_ratio", "input_span", "extract"]
+__all__ = ["GUARD_S", "Geometry", "plan", "input_ratio", "input_span", "extract"]
+
+GUARD_S = 2.0
+"""The edge guard in seconds: every output sample comes from a window where it had at least this much
+context on both sides (except at the recording's own ends); :class:`openecg.Codec` leaves the same span at
+each end of a recording out of evaluation."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def input_ratio(fs_in: float, fs_model: float) -> Fraction:
     >>> input_ratio(360, 250)
     Fraction(36, 25)
     """
-    return 1 / _ratio(fs_in, fs_model)
+    return 1 / rate_ratio(fs_in, fs_model)
 
 
 def _lowpass(ratio: Fraction) -> np.ndarray:

@@ -17,11 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..signal.recording import Recording, as_signal, check_fs
+from ..signal.recording import MAX_LEADS, Recording, as_signal, check_fs
 
 __all__ = ["Source", "open_source", "check_shape", "as_chunk", "MAX_LEADS"]
-
-MAX_LEADS = 16
 
 
 @dataclass
@@ -100,9 +98,9 @@ def _array_chunks(array: np.ndarray, cols: list[int], chunk_size: int) -> Iterat
 
 
 def _file_source(path: Path, fs: float | None, leads: Sequence[str | int] | None, chunk_size: int) -> Source:
-    from ..signal.io import _open
+    from ..signal.io import open_file
 
-    opened = _open(path, fs, None)
+    opened = open_file(path, fs, None)
     cols = _select(opened.names, leads, where=str(path))
 
     def chunks() -> Iterator[np.ndarray]:

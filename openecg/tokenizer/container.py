@@ -1,15 +1,7 @@
 """The versioned container: runs of one or more layers, packed, with a JSON header and a CRC-32.
 
-Byte layout (all integers little-endian; the full description is in ``docs/format.md``)::
-
-    offset      size  field
-    0           4     magic b"OECG"
-    4           2     format version, uint16 (this openecg writes and reads FORMAT_VERSION = 1)
-    6           4     header length H, uint32
-    10          H     header: UTF-8 JSON object, padded with spaces so that 10 + H is a multiple of 8
-    10 + H      2*W   payloads: the packed words (see :mod:`openecg.tokenizer.packed`) of each layer, in
-                      the order of ``header["layers"]``, W words in all, uint16
-    10 + H + 2W 4     CRC-32 (zlib.crc32) of every byte before it, uint32
+The byte layout is specified in one place, ``docs/format.md`` (section "Container"): magic ``b"OECG"``,
+``FORMAT_VERSION``, a JSON header, the packed words of each layer (:mod:`openecg.tokenizer.packed`), CRC-32.
 
 The header holds ``fs`` (Hz), ``start`` (the sample of the recording where the runs begin),
 ``n_samples`` (samples covered by every layer), ``vocab_version``, ``attrs`` (free JSON metadata) and
@@ -46,10 +38,9 @@ from typing import Any
 import numpy as np
 
 from ..signal.recording import check_fs
-from ._tables import TABLE_NAMES, check_ids
 from .packed import pack, unpack
 from .rle import Runs, as_runs
-from .vocab import VOCAB_VERSION
+from .vocab import TABLE_NAMES, VOCAB_VERSION, check_ids
 
 __all__ = ["MAGIC", "FORMAT_VERSION", "Container", "dumps", "loads", "save", "load"]
 
@@ -125,7 +116,7 @@ class Container:
 
 
 def dumps(container: Container) -> bytes:
-    """Serialize ``container`` to bytes (layout above)."""
+    """Serialize ``container`` to bytes (layout: ``docs/format.md``, "Container")."""
     payloads = [pack(runs.symbols, runs.lengths) for runs in container.layers.values()]
     header = {
         "attrs": container.attrs,

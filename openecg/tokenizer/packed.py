@@ -1,22 +1,14 @@
 """Packed runs: one ``uint16`` word per run (more for runs over 4096 samples), exact in both directions.
 
-Word layout (bit 15 is the most significant)::
-
-    bits 15..12  nibble: 0..12 = symbol id of a new run (start word)
-                         15    = continuation word of the run before it
-                         13, 14 reserved (rejected)
-    bits 11..0   12-bit field
-
-A run of symbol ``s`` and length ``L`` (``1 <= L <= MAX_RUN_LENGTH``) is written as ``v = L - 1`` split into
-12-bit digits, least significant first: one start word ``(s << 12) | (v & 0xFFF)``, then one continuation
-word ``0xF000 | digit`` for each further digit while the rest of ``v`` is not zero. Runs of up to 4096
-samples take one word, up to 2**24 two, up to 2**36 three, up to 2**48 four. Each run begins with its own
-start word, so two neighbouring runs of one symbol stay two runs.
+The word layout is specified in one place, ``docs/format.md`` (section "Packed word"): a 4-bit nibble (symbol
+id of a new run, or 15 for a continuation word) over a 12-bit digit of ``length - 1``, least significant
+digit first; runs of up to 4096 samples take one word, up to ``MAX_RUN_LENGTH`` (2**48) four. Each run begins
+with its own start word, so two neighbouring runs of one symbol stay two runs.
 
 The encoding is canonical, so ``pack(*unpack(words))`` gives ``words`` back and ``unpack(*pack(...))`` gives
 the runs back; :func:`unpack` refuses anything :func:`pack` cannot produce (a leading continuation word, a
 reserved nibble, a last continuation digit of zero, more than three continuation words). Words are native
-uint16 in memory and little-endian on disk (see ``docs/format.md``).
+uint16 in memory and little-endian on disk.
 
 Examples
 --------

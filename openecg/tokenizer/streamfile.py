@@ -1,13 +1,9 @@
 """Stream files: the runs of :func:`openecg.encode_stream` written piece by piece as they are produced,
 readable up to the last complete piece if the writer dies half-way.
 
-Layout (little-endian; also in ``docs/format.md``, "stream files")::
-
-    file   := magic b"OECGSTRM" | version uint16 | header length H uint32 | header (H bytes, UTF-8 JSON)
-              frame* [end]
-    frame  := length L uint32 (> 0) | L bytes: one container (openecg.tokenizer.container) holding the
-              layers wave, beat, rhythm and symbols of one piece, its ``start`` the piece's first sample
-    end    := uint32 0 | total samples uint64
+The byte layout is specified in one place, ``docs/format.md`` (section "Stream files"): magic
+``b"OECGSTRM"``, ``VERSION``, a JSON header, then length-prefixed frames, each one container
+(:mod:`openecg.tokenizer.container`) of one piece, and an end marker with the total sample count.
 
 Each container carries its own CRC-32, so a torn last frame is detected and dropped; the ``end`` marker
 says that the writer finished.

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..signal.recording import check_fs
-from ._tables import check_ids, table_entries
+from .vocab import check_ids, table_entries
 from .rle import as_lengths, as_uint8
 
 __all__ = ["render_compact", "render_timed"]

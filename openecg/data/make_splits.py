@@ -1,11 +1,10 @@
-"""Write the committed, seeded train/validation splits of every database to ``data/splits/<name>.json``.
+"""Write the committed, seeded train/validation splits of every database to ``openecg/data/splits/<name>.json``.
 
 Run from the repository root with the databases available::
 
-    OPENECG_DATA=<folder of databases> python data/splits/make_splits.py
+    OPENECG_DATA=<folder of databases> python -m openecg.data.make_splits
 
-A copy of each manifest is written to ``openecg/data/splits/`` so an installed wheel has it. Every split is by
-record (never by beat or window). Rules:
+The manifests ship inside the package. Every split is by record (never by beat or window). Rules:
 
 - mitdb: 5 folds; 118 and 119 (the clean records of NSTDB) go to folds 0 and 1 in seeded order, the paced
   records 102 104 107 217 to four different folds after them, the rest are shuffled and dealt round-robin;
@@ -23,16 +22,11 @@ from __future__ import annotations
 import json
 import random
 import re
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-
-from openecg.data import list_records  # noqa: E402
-from openecg.data.ludb import _table, ludb_rhythm  # noqa: E402
-from openecg.data.physionet import cpsc_is_af  # noqa: E402
-from openecg.data.records import dataset_root  # noqa: E402
+from .ludb import _table, ludb_rhythm
+from .physionet import cpsc_is_af
+from .records import dataset_root, list_records
+from .splits import SPLITS_DIR
 
 SEED = 20240601
 PACED_MITDB = ("102", "104", "107", "217")
@@ -114,10 +108,9 @@ def main() -> None:
     patient_folds = deal(by_class, 3, rng)
     out["cpsc2021"] = manifest("cpsc2021", [[r for p in f for r in patients[p]] for f in patient_folds])
 
-    for target in (REPO / "data" / "splits", REPO / "openecg" / "data" / "splits"):
-        target.mkdir(parents=True, exist_ok=True)
-        for name, content in out.items():
-            (target / f"{name}.json").write_text(json.dumps(content, indent=1) + "\n")
+    SPLITS_DIR.mkdir(parents=True, exist_ok=True)
+    for name, content in out.items():
+        (SPLITS_DIR / f"{name}.json").write_text(json.dumps(content, indent=1) + "\n")
     for name, content in out.items():
         print(f"{name}: train {len(content['train'])}, val {len(content['val'])}, folds {[len(f) for f in content['folds']]}")
 
