@@ -146,9 +146,9 @@ def test_lead_without_samples_is_left_out_and_named(built):
 
 
 def test_unwritable_store_stops_before_any_work(tmp_path, data_dir, monkeypatch):
-    from openecg.corpus import records
+    from openecg.corpus import worker
 
-    monkeypatch.setattr(records, "process", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(worker, "process", lambda *a, **k: pytest.fail("work started"))
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(InputError, match="not writable"):

@@ -8,8 +8,8 @@ torch are imported only by the functions that need them (``CorpusDataset`` impor
 from __future__ import annotations
 
 from .job import tokenize as tokenize
-from .layout import CorpusStore as CorpusStore
-from .layout import open_store as open_store
+from .store import CorpusStore as CorpusStore
+from .store import open_store as open_store
 
 __all__ = ["tokenize", "open_store", "CorpusStore", "CorpusDataset"]
 

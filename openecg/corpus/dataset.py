@@ -36,7 +36,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from ..errors import InputError
 from ..tokenizer.ids import PAD_ID
-from .layout import CorpusStore
+from .store import CorpusStore
 
 __all__ = ["CorpusDataset", "STREAMS"]
 

@@ -2,7 +2,7 @@
 
 The job: check that the store is writable and was written (if at all) with the same options and model;
 list the inputs; skip every record already committed in a part file; run the rest in batches (each batch
-encodes its records and commits one part file, see :mod:`openecg.corpus.layout`); then build a new
+encodes its records and commits one part file, see :mod:`openecg.corpus.store`); then build a new
 generation of the zarr store from all parts and switch ``CURRENT`` to it. A killed job loses at most the
 batches in flight; rerunning it finishes the rest and builds the same store.
 """
@@ -25,9 +25,9 @@ from ..tokenizer.ids import IDS_VERSION
 from ..tokenizer.vocab import VOCAB_VERSION, tables
 from . import engines
 from .inputs import DEFAULT_FOLDER_SUFFIXES, Item, collect
-from .layout import CHUNK, LAYOUT_VERSION, SHARD, TABLE_CHUNK, ZSTD_LEVEL, CorpusStore, current_generation, part_ids
-from .layout import read_part, write_generation, write_part
-from .records import JobOptions, model_identity, process
+from .store import CHUNK, LAYOUT_VERSION, SHARD, TABLE_CHUNK, ZSTD_LEVEL, CorpusStore, current_generation, part_ids
+from .store import read_part, write_generation, write_part
+from .worker import JobOptions, model_identity, process
 
 __all__ = ["tokenize", "run_batch", "store_attrs", "plan_batches", "BATCH_BYTES"]
 

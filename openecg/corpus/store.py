@@ -6,7 +6,8 @@
       zarr.json            root group; attribute "openecg": versions, model and sha256, job options, layout
       parts/part-*.npz     committed batches (the job log): one file per batch, written under a temporary
                            name and renamed, so a part is either complete or absent
-      gen-000002/          the current generation: one zarr group with flat arrays (below)
+      gen-000002/          the current generation: one zarr group with flat arrays (below); the one before
+                           it is kept until the next build, for readers that opened it
       CURRENT              the name of the current generation, replaced atomically
 
 A generation holds, for ``R`` records sorted by id (ragged data as flat arrays plus ``offsets`` ``(R + 1,)``)::
@@ -37,7 +38,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..tokenizer.vocab import LAYERS
-from .records import RAGGED, Result
+from .worker import RAGGED, Result
 
 __all__ = ["CorpusStore", "open_store", "write_part", "read_part", "part_ids", "write_generation",
            "current_generation", "LAYOUT_VERSION", "CHUNK", "SHARD", "TABLE_CHUNK", "ZSTD_LEVEL"]
@@ -157,7 +158,8 @@ def _array(group: object, name: str, data: np.ndarray, *, chunk: int) -> None:
 
 
 def write_generation(store: Path, results: Iterable[Result], *, attrs: dict[str, object]) -> str:
-    """Write a new generation from ``results`` (sorted by id here), point ``CURRENT`` to it, drop older ones."""
+    """Write a new generation from ``results`` (sorted by id here), point ``CURRENT`` to it, and remove the
+    generations before the previous one (a reader that opened the previous one can finish)."""
     import zarr
 
     ordered = sorted(results, key=lambda r: r.id)
@@ -194,8 +196,8 @@ def write_generation(store: Path, results: Iterable[Result], *, attrs: dict[str,
     _array(group, "leads/ids/values", columns["lead_ids"], chunk=CHUNK)
     _array(group, "leads/ids/offsets", columns["lead_ids.offsets"], chunk=TABLE_CHUNK)
     _atomic_write(store / "CURRENT", lambda handle: handle.write(name.encode()))
-    for other in store.glob("gen-*"):
-        if other.name != name:
+    for other in store.glob("gen-*"):  # the previous one stays: a reader opened on it keeps working
+        if other.name not in (name, old):
             shutil.rmtree(other, ignore_errors=True)
     return name
 
