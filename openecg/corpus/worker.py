@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..tokenizer.ids import to_ids
-from ..tokenizer.vocab import LAYERS
+from ..tokenizer.vocab import LAYERS, symbol_id
 from .inputs import IMAGE_SUFFIXES, Item
 
 __all__ = ["Result", "JobOptions", "process", "predictor", "model_identity", "RAGGED"]
@@ -134,23 +134,23 @@ def _sha256(item: Item) -> str:
 
 
 def _read(item: Item, options: JobOptions) -> object:
-    import openecg
+    from ..paper.digitizer import digitize
+    from ..signal.io import read
 
     path = Path(item.path)
+    suffix = path.suffix.lower()
     if path.is_file() and path.stat().st_size == 0:
         raise ValueError(f"the file is empty (0 bytes): {item.path}")
-    if Path(item.path).suffix.lower() in IMAGE_SUFFIXES:
-        recording = openecg.digitize(item.path)
+    if suffix in IMAGE_SUFFIXES:
+        recording = digitize(item.path)
     else:
-        fs = item.fs if item.fs is not None else options.fs
-        suffix = Path(item.path).suffix.lower()
-        recording = openecg.read(item.path, fs=fs if suffix in (".npy", ".csv") or item.fs is not None else None,
-                                 leads=None if item.leads is None else list(item.leads))
+        fs = item.fs if item.fs is not None or suffix not in (".npy", ".csv") else options.fs
+        recording = read(item.path, fs=fs, leads=None if item.leads is None else list(item.leads))
     return recording if options.leads is None else _select(recording, options.leads)
 
 
 def _select(recording: object, leads: tuple[str, ...]) -> object:
-    from openecg import Recording
+    from ..signal.recording import Recording
 
     names = [name.lower() for name in recording.lead_names]  # type: ignore[attr-defined]
     missing = [lead for lead in leads if lead.lower() not in names]
@@ -162,7 +162,7 @@ def _select(recording: object, leads: tuple[str, ...]) -> object:
 
 
 def _encode(item: Item, options: JobOptions, threads: int) -> Result:
-    from openecg import encode
+    from ..encode import encode
 
     recording = _read(item, options)
     signal, fs, names = recording.signal, recording.fs, tuple(recording.lead_names)  # type: ignore[attr-defined]
@@ -187,7 +187,7 @@ def _encode(item: Item, options: JobOptions, threads: int) -> Result:
                 runs = lead_codec.tokens()
                 result.lead_streams.append((name, runs.symbols, runs.lengths, to_ids(lead_codec, lead=name)))
             else:
-                gap = np.array([1], np.uint8), np.array([len(signal)], np.int64)
+                gap = np.array([symbol_id("unk")], np.uint8), np.array([len(signal)], np.int64)
                 result.lead_streams.append((name, *gap, to_ids(codec, lead=name, gap=True)))
     result.status = "ok"
     return result
