@@ -30,6 +30,7 @@ ALLOWED: dict[str, tuple[str, ...] | None] = {
     "_version": (),
     "signal": ("errors",),
     "tokenizer": ("errors", "signal"),
+    "tokenizer.ids": ("errors", "signal", "tokenizer", "codec"),  # token ids of a Codec, and back
     "runtime": ("errors", "signal", "tokenizer.vocab"),
     "stream": ("errors", "signal", "tokenizer", "runtime"),
     "codec": ("errors", "signal", "tokenizer", "stream.geometry"),

@@ -41,7 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot": ("openecg.cli.plot", "plot a record with its labels (PNG, SVG, PDF)"),
     "digitize": ("openecg.cli.digitize", "read paper ECG images into WFDB records or .npy arrays"),
     "render": ("openecg.cli.render", "render ECG printout images with annotations from a folder of WFDB records"),
-    "corpus": ("openecg.corpus.cli", "encode many records into a zarr store, locally or on a Dask cluster"),
+    "corpus": ("openecg.corpus.command", "encode many records into a zarr store, locally or on a Dask cluster"),
 }
 """Subcommand name -> (module, one-line help)."""
 

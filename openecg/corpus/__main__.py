@@ -1,0 +1,7 @@
+"""``python -m openecg.corpus``: the ``openecg corpus`` command on its own."""
+
+import sys
+
+from .command import main
+
+sys.exit(main())
