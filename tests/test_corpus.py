@@ -117,7 +117,7 @@ def test_store_attributes_and_layout(built):
 BAD = {
     "zero": "empty (0 bytes)",
     "nodat": "nodat.dat",
-    "short": "Samples were not loaded correctly",
+    "short": "the file is truncated or the header is wrong",
     "eeg64": "64 leads",
     "notes.xyz": "suffix '.xyz'",
     "scan": "not a readable image",

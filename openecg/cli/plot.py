@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--kind {args.kind} draws the signal, which {args.input} does not hold; give the record "
                          "or use --kind overview")
     else:
-        source = open_file(args.input, args.fs, leads)
+        source = open_file(args.input, fs=args.fs, leads=leads)
         fs, length = source.fs, source.n_samples
         if not 0 <= args.start < length / fs:
             raise InputError(f"--start {args.start} is outside the record (0 to {length / fs:g} s)")

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if codec is None:
         from ..signal.io import open_file
 
-        comments = open_file(args.input, args.fs, leads).meta.get("comments", [])
+        comments = open_file(args.input, fs=args.fs, leads=leads).meta.get("comments", [])
         codec, signal = encode_stream(args.input, args.fs, leads=leads, model=args.model), args.input
     result = report(codec, pause_s=args.pause)
     write_html(result, out, codec=codec, signal=signal, fs=args.fs, leads=leads, record_name=Path(args.input).name,

@@ -144,8 +144,12 @@ def _read(item: Item, options: JobOptions) -> object:
     if suffix in IMAGE_SUFFIXES:
         recording = digitize(item.path)
     else:
-        fs = item.fs if item.fs is not None or suffix not in (".npy", ".csv") else options.fs
-        recording = read(item.path, fs=fs, leads=None if item.leads is None else list(item.leads))
+        names = None if item.leads is None else list(item.leads)
+        if suffix in (".npy", ".csv"):  # arrays carry no lead names: the manifest's names label the columns
+            fs = item.fs if item.fs is not None else options.fs
+            recording = read(item.path, fs=fs, lead_names=names)
+        else:
+            recording = read(item.path, fs=item.fs, leads=names)
     return recording if options.leads is None else _select(recording, options.leads)
 
 

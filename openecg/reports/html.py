@@ -100,7 +100,7 @@ def _signal_reader(codec: Codec, signal: object, fs: float | None, lead_names: S
     if isinstance(signal, (str, PathLike)):
         from ..signal.io import open_file
 
-        source = open_file(signal, fs, None if leads is None else list(leads))
+        source = open_file(signal, fs=fs, leads=None if leads is None else list(leads))
         if source.fs != codec.fs or source.n_samples != codec.recording_length:
             raise InputError(
                 f"signal={str(signal)!r} holds {source.n_samples} samples at {source.fs} Hz but the codec covers a "

@@ -319,7 +319,9 @@ def from_ids(ids: object) -> object:
     if not values:
         raise ValueError("ids has no segment tokens; pass a whole sequence from to_ids")
     ends[-1] = n
-    lengths = np.diff(np.concatenate([[0], ends]))
+    # an anchor is exact: segment ends rounded past a later anchor (or past the end) are pulled back to it
+    ends_array = np.minimum.accumulate(np.asarray(ends, np.int64)[::-1])[::-1]
+    lengths = np.diff(np.concatenate([[0], ends_array]))
     table = np.asarray(values, dtype=np.uint8)
     planes = np.stack([np.repeat(table[:, k], lengths) for k in range(4)])
     keep = lengths > 0
