@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
+from .common import beside, checked_output
 
 if TYPE_CHECKING:
     from ..codec import Codec
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["register", "run", "RESULT_SUFFIXES", "output_path", "load_result", "lead_list"]
 
 RESULT_SUFFIXES = (".oecg", ".oecgs")
-_REPLACED = (".hea", ".dat", ".edf", ".bdf", ".npy", ".csv", ".oecg", ".oecgs")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,33 +39,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def output_path(source: str, out: str | None, *, suffix: str, force: bool) -> Path:
-    """``out``, or ``source`` with ``suffix`` beside it; refused when it exists without ``force`` or its folder
-    is missing."""
-    path = Path(source)
-    target = Path(out) if out else (path.with_suffix(suffix) if path.suffix.lower() in _REPLACED
-                                    else path.with_name(path.name + suffix))
-    if target.suffix.lower() != suffix and suffix == ".html":
+    """``out``, or ``source`` with ``suffix`` beside it (:func:`~openecg.cli.common.beside`), checked before
+    any work by :func:`~openecg.cli.common.checked_output`."""
+    target = Path(out) if out else beside(source, suffix)
+    if suffix == ".html" and target.suffix.lower() != ".html":
         raise InputError(f"--out {target} must end in .html")
-    if target.exists() and not force:
-        raise InputError(f"output {target} exists; pass --force to overwrite it")
-    if not target.parent.is_dir():
-        raise InputError(f"cannot write {target}: the folder {target.parent} does not exist")
-    return target
+    return checked_output(target, force=force)
 
 
 def load_result(source: str) -> Codec | None:
-    """The codec of an ``.oecg``/``.oecgs`` result, or None when ``source`` is a record."""
-    from ..codec import Codec
+    """The codec of an ``.oecg``/``.oecgs`` result (:func:`openecg.load_codec` reads both), or None when
+    ``source`` is a record."""
+    from ..codec import load_codec
 
-    path = Path(source)
-    if path.suffix.lower() == ".oecg":
-        return Codec.load(path)
-    if path.suffix.lower() == ".oecgs":
-        from ..tokenizer.streamfile import read_stream
-
-        contents = read_stream(path)
-        return Codec(contents.channels, contents.fs, tokens=(contents.symbols, contents.lengths))
-    return None
+    return load_codec(source) if Path(source).suffix.lower() in RESULT_SUFFIXES else None
 
 
 def lead_list(leads: str | None) -> list[str] | None:
