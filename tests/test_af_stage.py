@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from openecg import encode, encode_stream
-from openecg.stream.af import AF_FEATURE_NAMES, AF_REACH_S, AF_WINDOW_S, AFStage, af_features
+from openecg.stream.af import AF_FEATURE_NAMES, AF_STAGE_REACH_S, SETTINGS, AFStage, af_features
 from openecg.stream.engine import CONTEXT_S
+from openecg.stream.stage_classifier import StageClassifier
 from openecg.tokenizer.vocab import class_id
 
 FS = 250.0
@@ -18,9 +19,11 @@ AF, SINUS = class_id("rhythm", "AF"), class_id("rhythm", "sinus")
 def irregularity_stage() -> AFStage:
     """A hand-set stage: AF when the normalised successive RR difference is above about 0.15."""
     f = len(AF_FEATURE_NAMES)
-    coef = np.zeros(f)
-    coef[AF_FEATURE_NAMES.index("log_nsd")] = 4.0
-    return AFStage(mean=np.zeros(f), scale=np.ones(f), coef=coef, intercept=-4.0 * np.log(0.15))
+    coef = np.zeros((f, 2))
+    coef[AF_FEATURE_NAMES.index("log_nsd"), 1] = 4.0
+    return AFStage(StageClassifier(feature_names=AF_FEATURE_NAMES, classes=(0, 1), mean=np.zeros(f), scale=np.ones(f),
+                                   weights=(coef,), biases=(np.array([0.0, -4.0 * np.log(0.15)]),),
+                                   offsets=np.zeros(2), settings=SETTINGS))
 
 
 class SinusOracle:
@@ -54,7 +57,7 @@ def af_in_the_middle(seconds: float, af_from: float, af_to: float, seed: int = 0
 
 
 def test_af_reach_fits_inside_the_decoder_context():
-    assert AF_WINDOW_S + AF_REACH_S + 0.5 < CONTEXT_S
+    assert AF_STAGE_REACH_S + 0.5 < CONTEXT_S
 
 
 def test_features_separate_irregular_from_regular():
@@ -63,9 +66,10 @@ def test_features_separate_irregular_from_regular():
     irregular = np.cumsum(rng.uniform(100, 275, 40)).astype(int)
     sums = np.tile([0, 1.0, 0, 0, 0, 0, 0], (40, 1))
     probs = np.tile(np.eye(7)[0], (12000, 1))
+    wave = np.tile(np.eye(5)[0], (12000, 1))
     nsd = AF_FEATURE_NAMES.index("log_nsd")
-    reg = af_features(regular, np.full(40, 25), sums, probs, FS)
-    irr = af_features(irregular, np.full(40, 25), sums, probs, FS)
+    reg = af_features(regular, np.full(40, 25), sums, wave, probs, FS)
+    irr = af_features(irregular, np.full(40, 25), sums, wave, probs, FS)
     assert reg.shape == (40, len(AF_FEATURE_NAMES)) and np.isfinite(reg).all() and np.isfinite(irr).all()
     assert irr[10:30, nsd].min() > reg[10:30, nsd].max()
     assert reg[20, AF_FEATURE_NAMES.index("p_sinus")] == pytest.approx(1.0)
@@ -87,9 +91,10 @@ def test_json_round_trip_and_validation(tmp_path):
     stage = irregularity_stage()
     stage.to_json(tmp_path / "af_stage.json")
     again = AFStage.from_json(tmp_path / "af_stage.json")
-    assert np.array_equal(again.coef, stage.coef) and again.intercept == stage.intercept
-    with pytest.raises(ValueError, match="coef has shape"):
-        AFStage(mean=stage.mean, scale=stage.scale, coef=np.zeros(3), intercept=0.0)
+    assert np.array_equal(again.classifier.weights[0], stage.classifier.weights[0])
+    assert np.array_equal(again.classifier.biases[0], stage.classifier.biases[0])
+    with pytest.raises(ValueError, match="classes="):
+        AFStage(StageClassifier(**{**stage.classifier.__dict__, "classes": (1, 2)}))
 
 
 def test_synthesised_af_is_irregular_and_sinus_arrhythmia_is_not(data_dir):
@@ -97,14 +102,51 @@ def test_synthesised_af_is_irregular_and_sinus_arrhythmia_is_not(data_dir):
 
     from openecg.data import load_record
     from openecg.stage2.synth_af import FS as SFS
-    from openecg.stage2.synth_af import SYNTH_S, source_beats, synth_recording
+    from openecg.stage2.synth_af import KINDS, SYNTH_S, source_beats, synth_recording
 
     signal, r_peaks = source_beats(load_record("mitdb", "101", root=data_dir))
     rng = np.random.default_rng(0)
-    for af in (True, False):
-        x = synth_recording(signal, r_peaks, rng, af=af)
+    for kind in KINDS:
+        x = synth_recording(signal, r_peaks, rng, kind=kind)
         assert x.shape == (int(SYNTH_S * SFS),) and np.isfinite(x).all()
         peaks, _ = find_peaks(x, height=0.6 * x.max(), distance=int(0.25 * SFS))
         rr = np.diff(peaks) / SFS
         successive = np.mean(np.abs(np.diff(rr))) / rr.mean()
-        assert (successive > 0.12) if af else (successive < 0.08), (af, successive)
+        near_median = np.mean(np.abs(rr / np.median(rr) - 1) < 0.05)
+        if kind == "af":
+            assert successive > 0.12 and near_median < 0.4, (kind, successive, near_median)
+        elif kind == "sinus_arrhythmia":
+            assert successive < 0.08, (kind, successive)
+        else:  # premature beats: irregular, but the sinus RR between them regular
+            assert successive > 0.08 and near_median > 0.4, (kind, successive, near_median)
+    with pytest.raises(ValueError, match="kind="):
+        synth_recording(signal, r_peaks, rng, kind="flutter")
+
+
+def test_features_of_a_block_decoded_with_its_context_equal_those_of_the_whole():
+    """What the stream engine does: decode a block with ``CONTEXT_S`` on both sides; the AF decision of every
+    sample inside the block must not change."""
+    from openecg.stage2.beat_stage import qrs_runs, stitched_features
+    from openecg.stream.decoder import RHYTHM_SLICE, WAVE_SLICE
+
+    x = af_in_the_middle(120.0, 40.0, 80.0, seed=3)
+    feats = stitched_features(SinusOracle(None), x, FS)
+    rng = np.random.default_rng(0)
+    feats[:, WAVE_SLICE.start + 1] = rng.uniform(0, 0.5, len(feats))  # P-wave probabilities that vary
+    feats[:, RHYTHM_SLICE.start + 1] = rng.uniform(0, 0.3, len(feats))
+    f = len(AF_FEATURE_NAMES)
+    stage = AFStage(StageClassifier(feature_names=AF_FEATURE_NAMES, classes=(0, 1), mean=np.zeros(f),
+                                    scale=np.ones(f), weights=(rng.normal(size=(f, 2)),), biases=(np.zeros(2),),
+                                    offsets=np.zeros(2), settings=SETTINGS))
+
+    def rhythm(part: np.ndarray) -> np.ndarray:
+        starts, lengths, sums = qrs_runs(part, FS)
+        base = np.zeros(len(part), np.uint8)
+        return stage.apply(base, starts, lengths, sums, part[:, WAVE_SLICE], part[:, RHYTHM_SLICE], FS)
+
+    whole = rhythm(feats)
+    context = int(CONTEXT_S * FS)
+    for lo in range(int(12 * FS), int(100 * FS), int(3.1 * FS)):
+        hi = lo + int(5 * FS)
+        part = rhythm(feats[lo - context:hi + context])
+        assert np.array_equal(part[context:context + hi - lo], whole[lo:hi]), lo

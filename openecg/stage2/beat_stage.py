@@ -1,40 +1,47 @@
-"""Train the second beat stage (RR context, :mod:`openecg.stream.rr_beats`) on a model's outputs.
+"""Train the second beat stage (RR and P-wave context, :mod:`openecg.stream.rr_beats`) on a model's outputs.
 
-``python -m openecg.stage2.beat_stage --model default --out runs/beat-stage-default``
+``python -m openecg.stage2.beat_stage --model default --out runs/stages-default``
 
-For every TRAINING record of the beat-labelled databases (MIT-BIH and SVDB ``train`` splits, lead 0), the
-model is run over the whole record exactly as the stream runs it (same resampler, windows and stitching),
-the wave channel is decoded, each QRS run gets :func:`~openecg.stream.rr_beats.beat_features`, and runs are
-matched to reference beats (nearest run centre within 150 ms) for their class. A multinomial logistic
-regression (scikit-learn, training only; C = 1, no class weights, nothing tuned on validation records) is
-fitted and written as ``beat_stage.json``, which the runtime evaluates with numpy. What the network gives
-for each record is cached in ``<out>/cache/`` (the AF stage, :mod:`.af_stage`, learns from the same cache).
+For every TRAINING record of the beat-labelled databases (MIT-BIH and SVDB ``train`` splits, whole records,
+lead 0), the model is run over the record exactly as the stream runs it (same resampler, windows and
+stitching), the wave channel is decoded, each QRS run gets :func:`~openecg.stream.rr_beats.beat_features`,
+and runs are matched to reference beats (nearest run centre within 150 ms) for their class. The classifier
+(:mod:`.stage_fit`: an MLP with two hidden layers of 32, classes weighted by ``(n / n_class) ** 0.5``) is
+cross-validated by record over the training records (4 folds); on those out-of-fold scores the decision
+offsets of S, V and F are chosen (mean F1 of S and V), then the classifier is fitted on all training
+records and written as ``beat_stage.json`` with the offsets; the runtime evaluates it with numpy. Nothing
+is tuned on validation records. What the network gives for each record (its stitched per-sample outputs)
+is cached in ``<out>/cache/`` (the AF stage, :mod:`.af_stage`, learns from the same cache).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..data import iter_records, load_split
 from ..signal.resample import map_index, resample
-from ..stream.rr_beats import FEATURE_NAMES, BeatStage, beat_features
-from ..stream.decoder import BEAT_SLICE, N_FEATURES, RHYTHM_SLICE, decode_frames
+from ..stream.decoder import BEAT_SLICE, N_FEATURES, RHYTHM_SLICE, WAVE_SLICE, decode_frames
 from ..stream.engine import GUARD_S
 from ..stream.geometry import Geometry, plan
+from ..stream.rr_beats import FEATURE_NAMES, SETTINGS, BeatStage, beat_features
 from ..tokenizer.rle import label_runs
-from ..tokenizer.vocab import QRS_CLASSES
+from ..tokenizer.vocab import BEAT_CLASSES, QRS_CLASSES, class_id
+from .stage_fit import choose_offsets, f1_scores, fit_classifier, out_of_fold
 
-__all__ = ["stitched_features", "qrs_runs", "extract_record", "fit", "main"]
+__all__ = ["stitched_features", "qrs_runs", "run_features", "extract_record", "cached_extract", "load_predictor",
+           "fit", "main"]
 
 MATCH_S = 0.150
-RHYTHM_STEP = 16
 DATASETS = ("mitdb", "svdb")
-SVDB_MAX_S = 600.0
-"""SVDB training records are used for their first 10 minutes (CPU time for the extraction)."""
+HIDDEN = (32, 32)
+CLASS_WEIGHT_POWER = 0.5
+FOLDS = 4
+TUNED = (class_id("beat", "S"), class_id("beat", "V"))
 
 
 def stitched_features(predictor, signal: np.ndarray, fs: float, *, batch_size: int = 32) -> np.ndarray:
@@ -66,21 +73,22 @@ def qrs_runs(feats: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.n
     return starts[qrs], lengths[qrs], sums
 
 
-def extract_record(predictor, record, *, max_s: float | None = None) -> dict[str, np.ndarray]:
-    """What both second stages learn from, for lead 0 of one record (the first ``max_s`` seconds): the QRS
-    runs and their beat sums, the per-sample rhythm probabilities every ``RHYTHM_STEP`` samples, and the
-    reference beats, classes and rhythm mapped to the model's rate."""
+def run_features(feats: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, lengths, beat features (n, f))`` of the QRS runs of a whole decoded stretch."""
+    starts, lengths, sums = qrs_runs(feats, fs)
+    return starts, lengths, beat_features(starts, lengths, sums, feats[:, WAVE_SLICE], feats[:, RHYTHM_SLICE], fs)
+
+
+def extract_record(predictor, record) -> dict[str, np.ndarray]:
+    """What both second stages learn from, for lead 0 of one record: the stitched network outputs and the
+    reference beats, classes and rhythm (with its mask) mapped to the model's rate."""
     rec = record.recording
-    n = rec.n_samples if max_s is None else min(rec.n_samples, int(round(max_s * rec.fs)))
-    feats = stitched_features(predictor, rec.signal[:n, 0], rec.fs)
-    starts, lengths, sums = qrs_runs(feats, predictor.fs)
-    keep = record.beats < n
-    back = np.minimum(map_index(np.arange(len(feats)), fs_from=predictor.fs, fs_to=rec.fs), n - 1)[::RHYTHM_STEP]
+    feats = stitched_features(predictor, rec.signal[:, 0], rec.fs)
+    back = np.minimum(map_index(np.arange(len(feats)), fs_from=predictor.fs, fs_to=rec.fs), rec.n_samples - 1)
     return {
-        "starts": starts, "lengths": lengths, "sums": sums.astype(np.float32),
-        "rhythm_probs": feats[::RHYTHM_STEP, RHYTHM_SLICE], "n_model": np.int64(len(feats)),
-        "ref_beats": map_index(record.beats[keep], fs_from=rec.fs, fs_to=predictor.fs),
-        "ref_classes": record.beat_classes[keep].astype(np.int64),
+        "feats": feats,
+        "ref_beats": map_index(record.beats, fs_from=rec.fs, fs_to=predictor.fs),
+        "ref_classes": record.beat_classes.astype(np.int64),
         "ref_rhythm": record.labels[0, 2, back], "ref_rhythm_mask": record.mask[0, 2, back],
     }
 
@@ -92,43 +100,56 @@ def _targets(centres: np.ndarray, ref: np.ndarray, classes: np.ndarray, fs: floa
         return out
     order = np.argsort(ref)
     ref, classes = ref[order], classes[order]
-    j = np.clip(np.searchsorted(ref, centres), 1, len(ref) - 1)
-    nearest = np.where(np.abs(ref[j - 1] - centres) <= np.abs(ref[j] - centres), j - 1, j)
+    j = np.clip(np.searchsorted(ref, centres), 1, len(ref) - 1) if len(ref) > 1 else np.zeros(len(centres), np.int64)
+    nearest = np.where(np.abs(ref[j - 1] - centres) <= np.abs(ref[j] - centres), j - 1, j) if len(ref) > 1 else j
     close = np.abs(ref[nearest] - centres) <= MATCH_S * fs
     out[close] = classes[nearest[close]]
     return out
 
 
-def cached_extract(predictor, record, cache: Path, *, max_s: float | None = None) -> dict[str, np.ndarray]:
+def cached_extract(predictor, record, cache: Path) -> dict[str, np.ndarray]:
     """:func:`extract_record`, kept in ``cache/<dataset>_<record>.npz``."""
     path = Path(cache) / f"{record.dataset}_{record.record}.npz"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **extract_record(predictor, record, max_s=max_s))
+        np.savez(path, **extract_record(predictor, record))
         print(f"{record.dataset} {record.record}: extracted", flush=True)
     return dict(np.load(path))
 
 
 def load_predictor(model: str):
-    """A bundled model by name (ONNX int8) or a ``save_pretrained`` folder (torch)."""
+    """A bundled model by name (ONNX int8, one thread) or a ``save_pretrained`` folder (torch)."""
     if Path(model).is_dir():
         from .predictor import TorchPredictor
 
         return TorchPredictor(model)
-    from ..runtime.bundled import cached_predictor
+    from ..runtime.bundled import OnnxPredictor
 
-    return cached_predictor(model, "onnx")
+    return OnnxPredictor(model, threads=1)
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> BeatStage:
-    """A :class:`BeatStage` fitted on features ``x (n, f)`` and beat class ids ``y (n,)`` (all > 0)."""
-    from sklearn.linear_model import LogisticRegression
-
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale = np.where(scale > 1e-9, scale, 1.0)
-    clf = LogisticRegression(C=1.0, max_iter=3000).fit((x - mean) / scale, y)
-    return BeatStage(classes=tuple(int(c) for c in clf.classes_), mean=mean, scale=scale,
-                     coef=clf.coef_.astype(np.float64), intercept=clf.intercept_.astype(np.float64))
+def fit(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[BeatStage, dict]:
+    """A :class:`BeatStage` fitted on features ``x (n, f)``, beat class ids ``y (n,)`` (all > 0) and the record
+    of each row ``groups (n,)``, and a summary of its cross-validation (see the module docstring)."""
+    classes = tuple(int(c) for c in np.unique(y))
+    counts = np.array([np.sum(y == c) for c in classes])
+    weight = (len(y) / counts[np.searchsorted(classes, y)]) ** CLASS_WEIGHT_POWER
+    options = {"classes": classes, "feature_names": FEATURE_NAMES, "hidden": HIDDEN, "settings": SETTINGS}
+    scores = out_of_fold(x, y, groups, folds=FOLDS, weight=weight, **options)
+    tuned = tuple(c for c in TUNED if c in classes)
+    offsets = choose_offsets(scores, y, classes, tuned)
+    cls = np.asarray(classes)
+    before = f1_scores(y, cls[np.argmax(scores, axis=1)], classes)
+    after = f1_scores(y, cls[np.argmax(scores + offsets, axis=1)], classes)
+    clf = fit_classifier(x, y, weight=weight, **options)
+    stage = BeatStage(replace(clf, offsets=offsets))
+    names = {c: BEAT_CLASSES[c].name for c in classes}
+    summary = {
+        "offsets": {names[c]: float(o) for c, o in zip(classes, offsets)},
+        "cross_validated_f1_before_offsets": {names[c]: round(v, 4) for c, v in before.items()},
+        "cross_validated_f1": {names[c]: round(v, 4) for c, v in after.items()},
+    }
+    return stage, summary
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -139,23 +160,25 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     predictor = load_predictor(args.model)
     out = Path(args.out)
-    xs, ys = [], []
+    xs, ys, groups = [], [], []
     for dataset in DATASETS:
         for rec in iter_records(dataset, split="train", root=args.data):
-            saved = cached_extract(predictor, rec, out / "cache", max_s=SVDB_MAX_S if dataset == "svdb" else None)
-            x = beat_features(saved["starts"], saved["lengths"], saved["sums"], predictor.fs)
-            y = _targets(saved["starts"] + saved["lengths"] / 2, saved["ref_beats"], saved["ref_classes"], predictor.fs)
-            xs.append(x[y > 0]), ys.append(y[y > 0])
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    stage = fit(x, y)
+            saved = cached_extract(predictor, rec, out / "cache")
+            starts, lengths, x = run_features(saved["feats"], predictor.fs)
+            y = _targets(starts + lengths / 2, saved["ref_beats"], saved["ref_classes"], predictor.fs)
+            xs.append(x[y > 0]), ys.append(y[y > 0]), groups.append(np.full(int((y > 0).sum()), f"{dataset}_{rec.record}"))
+    x, y, groups = np.concatenate(xs), np.concatenate(ys), np.concatenate(groups)
+    stage, summary = fit(x, y, groups)
     stage.to_json(out / "beat_stage.json")
-    counts = {int(c): int((y == c).sum()) for c in np.unique(y)}
+    counts = {BEAT_CLASSES[c].name: int((y == c).sum()) for c in np.unique(y)}
     (out / "beat_stage_training.json").write_text(json.dumps({
-        "model": args.model, "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": 0,
-        "beats_per_class": counts, "features": list(FEATURE_NAMES),
+        "model": args.model, "command": f"python -m openecg.stage2.beat_stage --model {args.model} --out {args.out}",
+        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": 0, "beats_per_class": counts,
+        "features": list(FEATURE_NAMES), "hidden_layers": list(HIDDEN), "class_weight_power": CLASS_WEIGHT_POWER,
+        "folds": FOLDS, **summary,
         "train_accuracy": float((stage.classify_features(x) == y).mean()),
     }, indent=1) + "\n")
-    print(f"fitted on {len(y)} beats {counts}; wrote {out / 'beat_stage.json'}")
+    print(f"fitted on {len(y)} beats {counts}; {summary}; wrote {out / 'beat_stage.json'}")
 
 
 if __name__ == "__main__":

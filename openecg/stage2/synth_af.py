@@ -1,4 +1,4 @@
-"""Synthesised AF and sinus arrhythmia from real recordings, for the AF stage (:mod:`.af_stage`).
+"""Synthesised AF and irregular non-AF rhythms from real recordings, for the AF stage (:mod:`.af_stage`).
 
 Recipe (each synthetic recording is ``SYNTH_S`` = 60 s at 250 Hz, built from one training record's own
 beats, so QRST morphology, noise and baseline are real):
@@ -14,6 +14,10 @@ beats, so QRST morphology, noise and baseline are real):
    about twice it, a third of its amplitude) with an amplitude of ``U(0.02, 0.10)`` mV, slowly modulated.
 3. Sinus arrhythmia (a hard negative): the same beats with their P waves (from 250 ms before R), RR
    modulated by breathing, ``mean * (1 + a * sin(2 pi t / T))`` with ``a ~ U(0.05, 0.15)`` and ``T ~ U(3, 6)`` s.
+4. Ectopy (a hard negative): sinus beats with their P waves at a regular RR (``mean``, +-2 %), each beat
+   premature with probability ``U(0.1, 0.35)`` (RR ``U(0.6, 0.85)`` of the mean; its P wave comes early with
+   it, as with premature atrial beats) and followed by a pause of ``U(1.0, 1.25)`` of the mean: irregular RR,
+   but P waves throughout.
 
 The network then runs on these recordings as on any other, and each QRS run becomes an example labelled AF
 (1) or not (0).
@@ -27,10 +31,12 @@ from ..signal.filters import remove_baseline
 from ..signal.resample import map_index, resample
 from ..tokenizer.vocab import class_id
 
-__all__ = ["synth_recording", "source_beats", "SYNTH_S", "FS"]
+__all__ = ["synth_recording", "source_beats", "SYNTH_S", "FS", "KINDS"]
 
 FS = 250.0
 SYNTH_S = 60.0
+KINDS: tuple[str, ...] = ("af", "sinus_arrhythmia", "ectopy")
+"""What :func:`synth_recording` makes: AF (labelled AF), and two irregular rhythms that are not AF."""
 _N = class_id("beat", "N")
 _SINUS = class_id("rhythm", "sinus")
 
@@ -55,23 +61,39 @@ def _fade(n: int, ramp: int) -> np.ndarray:
     return w
 
 
-def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Generator, *, af: bool) -> np.ndarray:
-    """One ``SYNTH_S``-s recording at 250 Hz from a source's beats (see the module docstring)."""
-    n = int(SYNTH_S * FS)
-    out = np.zeros(n, np.float32)
-    mean = rng.uniform(0.45, 1.0)
+def _beat_times(kind: str, mean: float, rng: np.random.Generator) -> np.ndarray:
+    """Beat times in seconds of one recording of ``kind`` with mean RR ``mean`` s."""
     times, t = [], 0.3
-    if af:
+    if kind == "af":
         cv = rng.uniform(0.12, 0.30)
         while t < SYNTH_S - 0.5:
             times.append(t)
             t += float(np.clip(rng.normal(mean, cv * mean), 0.28, 2.0))
-    else:
+    elif kind == "sinus_arrhythmia":
         depth, period = rng.uniform(0.05, 0.15), rng.uniform(3.0, 6.0)
         while t < SYNTH_S - 0.5:
             times.append(t)
             t += mean * (1 + depth * np.sin(2 * np.pi * t / period))
-    times = np.array(times)
+    else:
+        share, pause = rng.uniform(0.1, 0.35), False
+        while t < SYNTH_S - 0.5:
+            times.append(t)
+            early = not pause and rng.random() < share
+            t += mean * (rng.uniform(0.6, 0.85) if early else rng.uniform(1.0, 1.25) if pause else rng.uniform(0.98, 1.02))
+            pause = early
+    return np.array(times)
+
+
+def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Generator, *, kind: str) -> np.ndarray:
+    """One ``SYNTH_S``-s recording at 250 Hz of ``kind`` (one of :data:`KINDS`) from a source's beats (see the
+    module docstring)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind={kind!r} is not one of {KINDS}")
+    af = kind == "af"
+    n = int(SYNTH_S * FS)
+    out = np.zeros(n, np.float32)
+    mean = rng.uniform(0.45, 1.0)
+    times = _beat_times(kind, mean, rng)
     before = int(round((0.06 if af else 0.25) * FS))
     for i, t in enumerate(times):
         r_src = int(r_peaks[rng.integers(len(r_peaks))])

@@ -1,23 +1,27 @@
-"""Atrial fibrillation from RR irregularity and the network's rhythm probabilities: a second rhythm stage.
+"""Atrial fibrillation from RR irregularity, P waves and the network's rhythm probabilities: a second stage.
 
-The rhythm head sees 10 s at a time and learnt AF from few patients; RR irregularity is the feature that
-generalises across recordings. For each QRS run this stage computes, over the runs within ``AF_WINDOW_S``
-(7 s) on either side:
+The rhythm head sees 10 s at a time and learnt AF from few patients; an irregularly irregular RR without P
+waves is what generalises across recordings. For each QRS run this stage computes, over the runs within
+``AF_WINDOW_S`` (7 s) on either side (:data:`AF_FEATURE_NAMES`):
 
-- the mean AF, sinus and noise probabilities of the network over the same span;
-- the log mean RR, the normalised successive RR difference (mean ``|dRR|`` / mean RR), the coefficient of
-  variation of RR, and the share of successive RR pairs within 6 % of each other (regular pairs: many in
-  sinus rhythm with ectopic beats, few in AF);
+- the mean sinus, AF, BBB, paced and noise probabilities of the network over the same span;
+- the log mean RR, the normalised successive RR difference (mean ``|dRR|`` / mean RR) and its robust
+  version (median ``|dRR|`` / median RR, which a few ectopic beats do not move), the coefficient of variation
+  of RR, and the share of successive RR pairs within 6 % of each other (regular pairs: many in sinus rhythm
+  with ectopic beats, few in AF);
+- the mean of the highest P-wave probability before each QRS (:func:`openecg.stream.rr_beats.pre_qrs_p`):
+  P waves say sinus, fibrillatory activity gives none;
 - the share of runs the network calls V and S, the run rate, and a flag when fewer than 4 RR intervals are
   in the window.
 
-A logistic regression (:class:`AFStage`, trained on training records only by ``python -m
+A :class:`~openecg.stream.stage_classifier.StageClassifier` (trained on training records only by ``python -m
 openecg.stage2.af_stage``, shipped as ``af_stage.json`` beside the model, evaluated in numpy) gives each run
-P(AF). Each sample takes the probability of the nearest run centre within ``AF_REACH_S`` (1.5 s); where it is
-above 0.5 and the network's rhythm is sinus or AF the sample is AF, where it is at most 0.5 and the network
-said AF the sample is sinus. Other rhythms, noise, and samples with no run within reach keep the network's
-answer. Every sample depends only on features within ``AF_WINDOW_S + AF_REACH_S`` (8.5 s) of it, inside the
-decoder's 10-s block context, so every chunking gives the same rhythm.
+P(AF). Each sample takes the probability of the nearest run centre within ``AF_REACH_S`` (1.5 s); where it
+is above 0.5 (the classifier's offsets hold the threshold chosen on training records) the readable sample is
+AF whatever the network said, where it is not and the network said AF the sample is sinus. Noise and
+samples with no run within reach keep the network's answer. Every sample depends only on network outputs
+within ``AF_WINDOW_S + AF_REACH_S + P_LOOK_S`` (8.8 s) of it, inside the decoder's 10-s block context, so
+every chunking gives the same rhythm.
 """
 
 from __future__ import annotations
@@ -29,18 +33,24 @@ from pathlib import Path
 import numpy as np
 
 from ..tokenizer.vocab import class_id
+from .rr_beats import P_LOOK_S, pre_qrs_p, window_median
+from .stage_classifier import StageClassifier
 
-__all__ = ["AFStage", "af_features", "AF_FEATURE_NAMES", "AF_WINDOW_S", "AF_REACH_S"]
+__all__ = ["AFStage", "af_features", "AF_FEATURE_NAMES", "AF_WINDOW_S", "AF_REACH_S", "AF_STAGE_REACH_S"]
 
 AF_WINDOW_S = 7.0
 AF_REACH_S = 1.5
+AF_STAGE_REACH_S = AF_WINDOW_S + AF_REACH_S + P_LOOK_S
 REGULAR_PAIR = 0.06
 MIN_RR = 4
-_AF, _SINUS, _NOISE = class_id("rhythm", "AF"), class_id("rhythm", "sinus"), class_id("rhythm", "noise")
+KIND = "openecg AF stage: StageClassifier over openecg.stream.af.af_features"
+SETTINGS = {"af_window_s": AF_WINDOW_S, "af_reach_s": AF_REACH_S, "p_look_s": P_LOOK_S}
+_RHYTHM = {name: class_id("rhythm", name) for name in ("sinus", "AF", "BBB", "paced", "noise")}
+_AF, _SINUS, _NOISE = _RHYTHM["AF"], _RHYTHM["sinus"], _RHYTHM["noise"]
 _V, _S = class_id("beat", "V"), class_id("beat", "S")
 AF_FEATURE_NAMES: tuple[str, ...] = (
-    "p_af", "p_sinus", "p_noise", "log_mean_rr_s", "log_nsd", "log_cv", "regular_pairs", "share_v", "share_s",
-    "runs_per_s", "few_rr",
+    *(f"p_{name}" for name in _RHYTHM), "log_mean_rr_s", "log_nsd", "log_robust_nsd", "log_cv", "regular_pairs",
+    "p_wave", "share_v", "share_s", "runs_per_s", "few_rr",
 )
 
 
@@ -50,8 +60,8 @@ def _window_sum(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     return cum[hi] - cum[lo]
 
 
-def af_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, rhythm_probs: np.ndarray, fs: float,
-                *, step: int = 1) -> np.ndarray:
+def af_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, wave_probs: np.ndarray,
+                rhythm_probs: np.ndarray, fs: float) -> np.ndarray:
     """Feature matrix of the QRS runs of one decoded stretch, in the order of :data:`AF_FEATURE_NAMES`.
 
     Parameters
@@ -60,8 +70,8 @@ def af_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, rhyth
         int ``(n,)`` first sample and length of each QRS run at ``fs``, increasing.
     sums : numpy.ndarray
         float ``(n, 7)`` the network's beat probabilities summed over each run.
-    rhythm_probs : numpy.ndarray
-        float ``(m, 7)`` the network's rhythm probabilities, one row every ``step`` samples from sample 0.
+    wave_probs, rhythm_probs : numpy.ndarray
+        float ``(m, 5)`` and ``(m, 7)`` the network's per-sample wave and rhythm probabilities at ``fs``.
     fs : float
         The decoder's sample rate in Hz.
 
@@ -71,6 +81,8 @@ def af_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, rhyth
         float64 ``(n, len(AF_FEATURE_NAMES))``.
     """
     n = len(starts)
+    if n == 0:
+        return np.zeros((0, len(AF_FEATURE_NAMES)))
     centre = (np.asarray(starts, np.float64) + np.asarray(lengths, np.float64) / 2) / fs
     lo = np.searchsorted(centre, centre - AF_WINDOW_S, side="left")
     hi = np.searchsorted(centre, centre + AF_WINDOW_S, side="right")  # runs lo .. hi-1
@@ -83,93 +95,79 @@ def af_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, rhyth
     n_drr = np.maximum(hi - lo - 2, 0)
     d_lo = np.minimum(lo + 2, hi)
     drr_sum = _window_sum(np.nan_to_num(drr), d_lo, hi)
+    p_max, _ = pre_qrs_p(starts, lengths, wave_probs, fs)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_rr = rr_sum / n_rr
         regular = _window_sum((drr <= REGULAR_PAIR * rr).astype(np.float64), d_lo, hi)
         nsd = (drr_sum / n_drr) / mean_rr
+        robust = window_median(centre, drr, AF_WINDOW_S, skip=2) / window_median(centre, rr, AF_WINDOW_S, skip=1)
         cv = np.sqrt(np.maximum(rr_sq / n_rr - mean_rr**2, 0.0)) / mean_rr
         share_reg = regular / n_drr
-    classes = np.argmax(np.asarray(sums)[:, 1:], axis=1) + 1 if n else np.zeros(0, np.int64)
+    classes = np.argmax(np.asarray(sums)[:, 1:], axis=1) + 1
     counts = np.maximum(hi - lo, 1)
     share_v = _window_sum((classes == _V).astype(np.float64), lo, hi) / counts
     share_s = _window_sum((classes == _S).astype(np.float64), lo, hi) / counts
+    p_wave = _window_sum(p_max, lo, hi) / counts
     probs = np.asarray(rhythm_probs, np.float64)
-    r_lo = np.clip(np.ceil((centre - AF_WINDOW_S) * fs / step), 0, len(probs)).astype(np.int64)
-    r_hi = np.clip(np.floor((centre + AF_WINDOW_S) * fs / step) + 1, 0, len(probs)).astype(np.int64)
+    r_lo = np.clip(np.ceil((centre - AF_WINDOW_S) * fs), 0, len(probs)).astype(np.int64)
+    r_hi = np.clip(np.floor((centre + AF_WINDOW_S) * fs) + 1, 0, len(probs)).astype(np.int64)
     p = _window_sum(probs, r_lo, r_hi) / np.maximum(r_hi - r_lo, 1)[:, None]
     few = n_rr < MIN_RR
-    return np.column_stack([
-        p[:, _AF], p[:, _SINUS], p[:, _NOISE],
+    out = np.column_stack([
+        *(p[:, c] for c in _RHYTHM.values()),
         np.where(few, np.log(0.8), np.log(np.where(few, 1.0, mean_rr))),
         np.where(few, np.log(0.02), np.log(np.where(few, 1.0, nsd) + 1e-3)),
+        np.where(few | ~np.isfinite(robust), np.log(0.02), np.log(np.where(few, 1.0, robust) + 1e-3)),
         np.where(few, np.log(0.02), np.log(np.where(few, 1.0, cv) + 1e-3)),
         np.where(few, 1.0, np.nan_to_num(share_reg, nan=1.0)),
-        share_v, share_s,
+        p_wave, share_v, share_s,
         (hi - lo) / (2 * AF_WINDOW_S),
         few.astype(np.float64),
     ])
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 @dataclass(frozen=True)
 class AFStage:
-    """Logistic regression over :func:`af_features`: P(AF) = sigmoid(((x - mean) / scale) @ coef + intercept).
+    """The AF stage: a two-class (0 not AF, 1 AF) :class:`~openecg.stream.stage_classifier.StageClassifier`
+    over :func:`af_features`."""
 
-    Attributes
-    ----------
-    mean, scale, coef : numpy.ndarray
-        float64 ``(f,)``; ``intercept`` float.
-    feature_names : tuple of str
-        Must equal :data:`AF_FEATURE_NAMES` (checked).
-    """
-
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
-    feature_names: tuple[str, ...] = AF_FEATURE_NAMES
+    classifier: StageClassifier
 
     def __post_init__(self) -> None:
-        if tuple(self.feature_names) != AF_FEATURE_NAMES:
-            raise ValueError(f"feature_names={list(self.feature_names)} differ from this version's {list(AF_FEATURE_NAMES)}")
-        for name in ("mean", "scale", "coef"):
-            if np.shape(getattr(self, name)) != (len(AF_FEATURE_NAMES),):
-                raise ValueError(f"{name} has shape {np.shape(getattr(self, name))}; expected ({len(AF_FEATURE_NAMES)},)")
+        if tuple(self.classifier.feature_names) != AF_FEATURE_NAMES:
+            raise ValueError(f"feature_names={list(self.classifier.feature_names)} differ from this version's "
+                             f"{list(AF_FEATURE_NAMES)}")
+        if tuple(self.classifier.classes) != (0, 1):
+            raise ValueError(f"classes={self.classifier.classes} must be (0, 1): not AF, AF")
 
     def probability(self, features: np.ndarray) -> np.ndarray:
-        """float64 ``(n,)`` P(AF) of rows of :func:`af_features`."""
-        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        """float64 ``(n,)`` P(AF) of rows of :func:`af_features` (after the decision offsets)."""
+        return self.classifier.probabilities(features)[:, 1]
 
     def apply(self, rhythm: np.ndarray, starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray,
-              rhythm_probs: np.ndarray, fs: float) -> np.ndarray:
-        """The rhythm channel ``(m,)`` with AF decided by this stage (see the module docstring).
-
-        ``rhythm_probs`` is ``(m, 7)`` per sample; the other arguments are as for :func:`af_features`.
-        """
+              wave_probs: np.ndarray, rhythm_probs: np.ndarray, fs: float) -> np.ndarray:
+        """The rhythm channel ``(m,)`` with AF decided by this stage (see the module docstring); the other
+        arguments are as for :func:`af_features`."""
         out = rhythm.copy()
         if len(starts) == 0:
             return out
-        prob = self.probability(af_features(starts, lengths, sums, rhythm_probs, fs))
+        prob = self.probability(af_features(starts, lengths, sums, wave_probs, rhythm_probs, fs))
         centre = np.asarray(starts, np.float64) + np.asarray(lengths, np.float64) / 2
         samples = np.arange(len(rhythm), dtype=np.float64)
-        j = np.clip(np.searchsorted(centre, samples), 1, max(1, len(centre) - 1)) if len(centre) > 1 else np.zeros(len(rhythm), np.int64)
+        j = np.zeros(len(rhythm), np.int64)
         if len(centre) > 1:
+            j = np.clip(np.searchsorted(centre, samples), 1, len(centre) - 1)
             j = np.where(np.abs(centre[j - 1] - samples) <= np.abs(centre[j] - samples), j - 1, j)
         near = np.abs(centre[j] - samples) <= AF_REACH_S * fs
         af = near & (prob[j] > 0.5)
-        out[af & ((rhythm == _SINUS) | (rhythm == _AF))] = _AF
+        out[af & (rhythm != _NOISE)] = _AF
         out[near & ~af & (rhythm == _AF)] = _SINUS
         return out
 
     def to_json(self, path: str | Path) -> None:
         """Write the stage as JSON."""
-        Path(path).write_text(json.dumps({
-            "kind": "logistic regression over openecg.stream.af.af_features",
-            "af_window_s": AF_WINDOW_S, "af_reach_s": AF_REACH_S,
-            "feature_names": list(self.feature_names),
-            "mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
-            "intercept": float(self.intercept),
-        }, indent=1) + "\n")
+        self.classifier.to_json(path, kind=KIND)
 
     @classmethod
     def from_json(cls, path: str | Path) -> AFStage:
@@ -177,13 +175,7 @@ class AFStage:
         return cls.from_dict(json.loads(Path(path).read_text()), source=str(path))
 
     @classmethod
-    def from_dict(cls, raw: dict, *, source: str = "stage") -> AFStage:
+    def from_dict(cls, raw: dict, *, source: str = "AF stage") -> AFStage:
         """Build the stage from the JSON object :meth:`to_json` writes."""
-        path = source
-        if raw.get("af_window_s") != AF_WINDOW_S or raw.get("af_reach_s") != AF_REACH_S:
-            raise ValueError(f"{path}: windows {raw.get('af_window_s')}/{raw.get('af_reach_s')} s but this version "
-                             f"uses {AF_WINDOW_S}/{AF_REACH_S} s")
-        return cls(mean=np.asarray(raw["mean"], np.float64), scale=np.asarray(raw["scale"], np.float64),
-                   coef=np.asarray(raw["coef"], np.float64), intercept=float(raw["intercept"]),
-                   feature_names=tuple(raw["feature_names"]))
-
+        return cls(StageClassifier.from_dict(raw, kind=KIND, feature_names=AF_FEATURE_NAMES, settings=SETTINGS,
+                                             source=source))

@@ -111,14 +111,15 @@ def _qrs_runs(wave: np.ndarray, beat_probs: np.ndarray) -> tuple[np.ndarray, ...
     return starts, lengths, values, qrs, sums
 
 
-def _beats(runs: tuple[np.ndarray, ...], fs: float, beat_stage: BeatStage | None) -> np.ndarray:
+def _beats(runs: tuple[np.ndarray, ...], features: np.ndarray, fs: float, beat_stage: BeatStage | None) -> np.ndarray:
     starts, lengths, values, qrs, sums = runs
     per_run = np.zeros(len(values), np.uint8)
     if qrs.any():
         if beat_stage is None:
             per_run[qrs] = np.argmax(sums[:, 1:], axis=1) + 1
         else:
-            per_run[qrs] = beat_stage.classify(starts[qrs], lengths[qrs], sums, fs)
+            per_run[qrs] = beat_stage.classify(starts[qrs], lengths[qrs], sums, features[:, WAVE_SLICE],
+                                               features[:, RHYTHM_SLICE], fs)
     return np.repeat(per_run, lengths)
 
 
@@ -214,13 +215,14 @@ def decode_frames(features: np.ndarray, fs: float, *, beat_stage: BeatStage | No
     wave[~valid] = OTHER
     wave = _clean_waves(wave, fs)
     runs = _qrs_runs(wave, features[:, BEAT_SLICE])
-    beat = _beats(runs, fs, beat_stage)
+    beat = _beats(runs, features, fs, beat_stage)
     size = max(1, int(round(RHYTHM_SMOOTH_S * fs)))
     smooth = uniform_filter1d(np.ascontiguousarray(features[:, RHYTHM_SLICE].T), size=size, axis=1, mode="nearest")
     rhythm = argmax_classes(smooth.T)
     if af_stage is not None:
         starts, lengths, _, qrs, sums = runs
-        rhythm = af_stage.apply(rhythm, starts[qrs], lengths[qrs], sums, features[:, RHYTHM_SLICE], fs)
+        rhythm = af_stage.apply(rhythm, starts[qrs], lengths[qrs], sums, features[:, WAVE_SLICE],
+                                features[:, RHYTHM_SLICE], fs)
     rhythm[~valid] = NOISE
     return np.stack([wave, beat, rhythm])
 

@@ -1,21 +1,26 @@
-"""Beat classes with RR context: a second stage on the network's per-beat outputs.
+"""Beat classes with RR and P-wave context: a second stage on the network's per-beat outputs.
 
 The network's beat head sees one 10-s window and little of the rhythm around a beat; a supraventricular
-(S) beat differs from a normal one mostly by its prematurity. This stage classifies each QRS run from:
+(S) beat differs from a normal one mostly by its prematurity and its P wave. This stage classifies each QRS
+run from (:data:`FEATURE_NAMES`):
 
 - the network's beat-class probabilities summed over the run (N, S, V, F, Q, paced; "none" left out),
-  normalised, as log-probabilities;
-- the QRS width in seconds;
-- the RR context against the local mean RR: the previous and the next RR (centre to centre of the QRS
-  runs) divided by the mean RR of the beats within ``RR_WINDOW_S`` on either side (causal and lookahead),
-  as logarithms, their squares and their difference, and the log of the local mean RR itself. A missing
-  neighbour (none within the window) gives 0 and sets a flag feature.
+  normalised, as log-probabilities; the QRS width in seconds and against the median width of the runs
+  around it;
+- the RR context: the previous and next RR (centre to centre of the QRS runs) against the median RR of the
+  runs within ``RR_WINDOW_S`` (8 s) on either side, the previous RR against the one before it and against
+  the next, the log median RR, and the local irregularity (median absolute successive RR difference over the
+  median RR: high in AF, where a short RR says nothing about an S beat);
+- the P wave from the network's wave head: the highest and the mean P probability in the ``P_LOOK_S``
+  (300 ms) before the QRS (not reaching back into the previous QRS), and the highest against the median of
+  that value over the runs around (a beat without the P wave its neighbours have);
+- the network's mean AF probability within 1 s of the run, and a flag when a neighbour is missing.
 
-The classifier is a multinomial logistic regression (:class:`BeatStage`) trained on the training records'
-network outputs only (``python -m openecg.stage2.beat_stage``) and shipped as ``beat_stage.json`` beside the
-model; it runs in numpy.
+A :class:`~openecg.stream.stage_classifier.StageClassifier` (a small MLP, trained on training records only
+by ``python -m openecg.stage2.beat_stage``, shipped as ``beat_stage.json`` beside the model) turns them into a
+class; it runs in numpy.
 
-Streaming: every feature of a beat depends only on the QRS runs within ``RR_WINDOW_S`` (6 s) of it, which is
+Streaming: every feature of a beat depends only on the network outputs within ``REACH_S`` (8.3 s) of it,
 inside the decoder's 10-s block context (:data:`openecg.stream.engine.CONTEXT_S`), so every chunking gives
 the same classes.
 """
@@ -28,26 +33,72 @@ from pathlib import Path
 
 import numpy as np
 
-from ..tokenizer.vocab import BEAT_CLASSES
+from ..tokenizer.vocab import BEAT_CLASSES, class_id
+from .stage_classifier import StageClassifier
 
-__all__ = ["BeatStage", "beat_features", "FEATURE_NAMES", "RR_WINDOW_S"]
+__all__ = ["BeatStage", "beat_features", "window_median", "pre_qrs_p", "FEATURE_NAMES", "RR_WINDOW_S", "P_LOOK_S",
+           "REACH_S"]
 
-RR_WINDOW_S = 6.0
+RR_WINDOW_S = 8.0
+P_LOOK_S = 0.30
+AF_NEAR_S = 1.0
+REACH_S = RR_WINDOW_S + P_LOOK_S
+KIND = "openecg beat stage: StageClassifier over openecg.stream.rr_beats.beat_features"
+SETTINGS = {"rr_window_s": RR_WINDOW_S, "p_look_s": P_LOOK_S, "af_near_s": AF_NEAR_S}
 _EPS = 1e-3
+_P, _AF = class_id("wave", "P"), class_id("rhythm", "AF")
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"log_p_{e.name}" for e in BEAT_CLASSES[1:]),
     "qrs_width_s",
+    "log_width_rel",
     "log_rr_prev_rel",
     "log_rr_next_rel",
-    "log_rr_prev_rel_sq",
-    "log_rr_next_rel_sq",
+    "log_rr_prev_over_prevprev",
     "log_rr_prev_over_next",
-    "log_mean_rr_s",
+    "log_median_rr_s",
+    "log_irregularity",
+    "p_wave_max",
+    "p_wave_mean",
+    "p_wave_rel",
+    "p_af",
     "missing_neighbour",
 )
 
 
-def beat_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, fs: float) -> np.ndarray:
+def window_median(centre: np.ndarray, values: np.ndarray, window: float, *, skip: int = 0) -> np.ndarray:
+    """float64 ``(n,)`` median of ``values[j]`` over the ``j`` with ``|centre[j] - centre[i]| <= window``
+    and ``j - skip`` still inside (for values of run ``j`` that use the ``skip`` runs before it: an RR has
+    ``skip=1``), NaN values left out, NaN where none is left; ``centre (n,)`` increasing."""
+    n = len(centre)
+    if n == 0:
+        return np.zeros(0)
+    lo = np.searchsorted(centre, centre - window, side="left") + skip
+    hi = np.maximum(np.searchsorted(centre, centre + window, side="right"), lo)
+    width = max(1, int((hi - lo).max()))
+    idx = lo[:, None] + np.arange(width)[None, :]
+    inside = idx < hi[:, None]
+    table = np.where(inside, np.asarray(values, np.float64)[np.minimum(idx, n - 1)], np.nan)
+    out = np.full(n, np.nan)
+    some = np.isfinite(table).any(axis=1)
+    out[some] = np.nanmedian(table[some], axis=1)
+    return out
+
+
+def pre_qrs_p(starts: np.ndarray, lengths: np.ndarray, wave_probs: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(max, mean)`` float64 ``(n,)`` of the P probability in the ``P_LOOK_S`` before each QRS run, cut at
+    the end of the previous run (zero where nothing is left)."""
+    look = max(1, int(round(P_LOOK_S * fs)))
+    starts = np.asarray(starts, np.int64)
+    prev_end = np.r_[0, starts[:-1] + np.asarray(lengths, np.int64)[:-1]] if len(starts) else starts
+    idx = starts[:, None] - look + np.arange(look)[None, :]
+    inside = (idx >= np.maximum(prev_end, 0)[:, None]) & (idx >= 0)
+    p = np.where(inside, np.asarray(wave_probs, np.float64)[np.clip(idx, 0, max(len(wave_probs) - 1, 0)), _P], 0.0)
+    count = inside.sum(axis=1)
+    return p.max(axis=1, initial=0.0), p.sum(axis=1) / np.maximum(count, 1)
+
+
+def beat_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, wave_probs: np.ndarray,
+                  rhythm_probs: np.ndarray, fs: float) -> np.ndarray:
     """Feature matrix of the QRS runs of one decoded stretch, in the order of :data:`FEATURE_NAMES`.
 
     Parameters
@@ -56,6 +107,9 @@ def beat_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, fs:
         int ``(n,)`` first sample and length of each QRS run at ``fs``, in increasing order.
     sums : numpy.ndarray
         float ``(n, 7)`` the network's beat probabilities summed over each run (class 0, "none", first).
+    wave_probs, rhythm_probs : numpy.ndarray
+        float ``(m, 5)`` and ``(m, 7)`` the network's per-sample wave and rhythm probabilities at ``fs``
+        (the stretch the runs were found in).
     fs : float
         The decoder's sample rate in Hz.
 
@@ -65,95 +119,75 @@ def beat_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, fs:
         float64 ``(n, len(FEATURE_NAMES))``.
     """
     n = len(starts)
+    if n == 0:
+        return np.zeros((0, len(FEATURE_NAMES)))
     probs = np.asarray(sums, np.float64)[:, 1:]
     probs = probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)
-    centre = (np.asarray(starts, np.float64) + np.asarray(lengths, np.float64) / 2) / fs
-    window = RR_WINDOW_S
-    lo = np.searchsorted(centre, centre - window, side="left")
-    hi = np.searchsorted(centre, centre + window, side="right") - 1
-    count = hi - lo
-    mean_rr = np.where(count > 0, (centre[hi] - centre[lo]) / np.maximum(count, 1), np.nan)
-    prev_rr = np.full(n, np.nan)
-    next_rr = np.full(n, np.nan)
-    if n > 1:
-        gaps = np.diff(centre)
-        prev_rr[1:] = np.where(gaps <= window, gaps, np.nan)
-        next_rr[:-1] = prev_rr[1:]
-    missing = ~(np.isfinite(prev_rr) & np.isfinite(next_rr) & np.isfinite(mean_rr))
+    width = np.asarray(lengths, np.float64) / fs
+    centre = np.asarray(starts, np.float64) / fs + width / 2
+    rr = np.r_[np.nan, np.diff(centre)]  # rr[j]: run j-1 -> j
+    rr[rr > RR_WINDOW_S] = np.nan
+    median_rr = window_median(centre, rr, RR_WINDOW_S, skip=1)
+    prev_rr, next_rr = rr, np.r_[rr[1:], np.nan]
+    prevprev_rr = np.r_[np.nan, rr[:-1]]
+    prevprev_rr[np.r_[np.inf, np.inf, centre[2:] - centre[:-2]][:n] > RR_WINDOW_S] = np.nan
+    drr = np.abs(np.r_[np.nan, np.diff(rr)])
+    irregular = window_median(centre, drr, RR_WINDOW_S, skip=2) / median_rr
+    p_max, p_mean = pre_qrs_p(starts, lengths, wave_probs, fs)
+    cum = np.r_[0.0, np.cumsum(np.asarray(rhythm_probs, np.float64)[:, _AF])]
+    mid = np.asarray(starts, np.int64) + np.asarray(lengths, np.int64) // 2
+    a_lo = np.clip(mid - int(round(AF_NEAR_S * fs)), 0, len(cum) - 1)
+    a_hi = np.clip(mid + int(round(AF_NEAR_S * fs)) + 1, 0, len(cum) - 1)
+    p_af = (cum[a_hi] - cum[a_lo]) / np.maximum(a_hi - a_lo, 1)
+    missing = ~(np.isfinite(prev_rr) & np.isfinite(next_rr) & np.isfinite(prevprev_rr) & np.isfinite(median_rr))
     with np.errstate(invalid="ignore", divide="ignore"):
-        rel_prev = np.nan_to_num(np.log(prev_rr / mean_rr))
-        rel_next = np.nan_to_num(np.log(next_rr / mean_rr))
-        log_mean = np.nan_to_num(np.log(mean_rr), nan=np.log(0.8))
-    return np.column_stack([
-        np.log(probs + _EPS),
-        np.asarray(lengths, np.float64) / fs,
-        rel_prev,
-        rel_next,
-        rel_prev**2,
-        rel_next**2,
-        rel_prev - rel_next,
-        log_mean,
-        missing.astype(np.float64),
-    ])
+        columns = [
+            np.log(probs + _EPS),
+            width,
+            np.log(width / window_median(centre, width, RR_WINDOW_S)),
+            np.log(prev_rr / median_rr),
+            np.log(next_rr / median_rr),
+            np.log(prev_rr / prevprev_rr),
+            np.log(prev_rr / next_rr),
+            np.nan_to_num(np.log(median_rr), nan=np.log(0.8)),
+            np.nan_to_num(np.log(irregular + 0.01), nan=np.log(0.05)),
+            p_max,
+            p_mean,
+            p_max - np.nan_to_num(window_median(centre, p_max, RR_WINDOW_S)),
+            p_af,
+            missing.astype(np.float64),
+        ]
+    return np.nan_to_num(np.column_stack(columns), nan=0.0, posinf=0.0, neginf=0.0)
 
 
 @dataclass(frozen=True)
 class BeatStage:
-    """A multinomial logistic regression over :func:`beat_features`: class scores ``((x - mean) / scale) @
-    coef.T + intercept``; the answer is the beat class id of the best score.
+    """The beat stage: a :class:`~openecg.stream.stage_classifier.StageClassifier` over
+    :func:`beat_features` whose classes are beat class ids (:data:`openecg.tokenizer.vocab.BEAT_CLASSES`)."""
 
-    Attributes
-    ----------
-    classes : tuple of int
-        Beat class ids (:data:`openecg.tokenizer.vocab.BEAT_CLASSES`) of the ``k`` score rows.
-    mean, scale : numpy.ndarray
-        float64 ``(f,)`` feature standardisation.
-    coef : numpy.ndarray
-        float64 ``(k, f)``; ``intercept`` float64 ``(k,)``.
-    feature_names : tuple of str
-        Must equal :data:`FEATURE_NAMES` (checked on load).
-    """
-
-    classes: tuple[int, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: np.ndarray
-    feature_names: tuple[str, ...] = FEATURE_NAMES
+    classifier: StageClassifier
 
     def __post_init__(self) -> None:
-        k, f = len(self.classes), len(FEATURE_NAMES)
-        if tuple(self.feature_names) != FEATURE_NAMES:
-            raise ValueError(f"feature_names={list(self.feature_names)} differ from this version's {list(FEATURE_NAMES)}")
-        shapes = {"mean": (f,), "scale": (f,), "coef": (k, f), "intercept": (k,)}
-        for name, shape in shapes.items():
-            if np.shape(getattr(self, name)) != shape:
-                raise ValueError(f"{name} has shape {np.shape(getattr(self, name))}; expected {shape}")
-        if not set(self.classes) <= set(range(1, len(BEAT_CLASSES))):
-            raise ValueError(f"classes={self.classes} must be beat class ids 1..{len(BEAT_CLASSES) - 1}")
+        if tuple(self.classifier.feature_names) != FEATURE_NAMES:
+            raise ValueError(f"feature_names={list(self.classifier.feature_names)} differ from this version's "
+                             f"{list(FEATURE_NAMES)}")
+        if not set(self.classifier.classes) <= set(range(1, len(BEAT_CLASSES))):
+            raise ValueError(f"classes={self.classifier.classes} must be beat class ids 1..{len(BEAT_CLASSES) - 1}")
 
-    def classify(self, starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, fs: float) -> np.ndarray:
+    def classify(self, starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, wave_probs: np.ndarray,
+                 rhythm_probs: np.ndarray, fs: float) -> np.ndarray:
         """uint8 ``(n,)`` beat class ids of the QRS runs (arguments as :func:`beat_features`)."""
         if len(starts) == 0:
             return np.zeros(0, np.uint8)
-        return self.classify_features(beat_features(starts, lengths, sums, fs))
+        return self.classify_features(beat_features(starts, lengths, sums, wave_probs, rhythm_probs, fs))
 
     def classify_features(self, features: np.ndarray) -> np.ndarray:
         """uint8 ``(n,)`` beat class ids of rows of :func:`beat_features`."""
-        scores = ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
-        return np.asarray(self.classes, np.uint8)[np.argmax(scores, axis=1)]
+        return self.classifier.predict(features).astype(np.uint8)
 
     def to_json(self, path: str | Path) -> None:
-        """Write the stage as JSON (lists of floats)."""
-        Path(path).write_text(json.dumps({
-            "kind": "multinomial logistic regression over openecg.stream.rr_beats.beat_features",
-            "rr_window_s": RR_WINDOW_S,
-            "classes": list(self.classes),
-            "class_names": [BEAT_CLASSES[c].name for c in self.classes],
-            "feature_names": list(self.feature_names),
-            "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-            "coef": self.coef.tolist(), "intercept": self.intercept.tolist(),
-        }, indent=1) + "\n")
+        """Write the stage as JSON."""
+        self.classifier.to_json(path, kind=KIND)
 
     @classmethod
     def from_json(cls, path: str | Path) -> BeatStage:
@@ -161,14 +195,7 @@ class BeatStage:
         return cls.from_dict(json.loads(Path(path).read_text()), source=str(path))
 
     @classmethod
-    def from_dict(cls, raw: dict, *, source: str = "stage") -> BeatStage:
+    def from_dict(cls, raw: dict, *, source: str = "beat stage") -> BeatStage:
         """Build the stage from the JSON object :meth:`to_json` writes."""
-        path = source
-        if raw.get("rr_window_s") != RR_WINDOW_S:
-            raise ValueError(f"{path}: rr_window_s={raw.get('rr_window_s')} but this version uses {RR_WINDOW_S}")
-        return cls(
-            classes=tuple(int(c) for c in raw["classes"]),
-            mean=np.asarray(raw["mean"], np.float64), scale=np.asarray(raw["scale"], np.float64),
-            coef=np.asarray(raw["coef"], np.float64), intercept=np.asarray(raw["intercept"], np.float64),
-            feature_names=tuple(raw["feature_names"]),
-        )
+        return cls(StageClassifier.from_dict(raw, kind=KIND, feature_names=FEATURE_NAMES, settings=SETTINGS,
+                                             source=source))
