@@ -39,14 +39,14 @@ AF = class_id("rhythm", "AF")
 
 
 def load_predictor(model: str, backend: str):
-    """A bundled model by name, or a torch checkpoint folder."""
+    """A bundled model by name (one inference thread), or a torch checkpoint folder."""
     if Path(model).is_dir():
         from openecg.stage2.predictor import TorchPredictor
 
         return TorchPredictor(model)
-    from openecg.runtime.bundled import cached_predictor
+    from openecg.runtime.bundled import LiteRTPredictor, OnnxPredictor
 
-    return cached_predictor(model, backend)
+    return (OnnxPredictor if backend == "onnx" else LiteRTPredictor)(model, threads=1)
 
 
 class WithStages:

@@ -3,8 +3,9 @@
 Recipe (each synthetic recording is ``SYNTH_S`` = 60 s at 250 Hz, built from one training record's own
 beats, so QRST morphology, noise and baseline are real):
 
-1. Source: lead 0 of a TRAINING record of MIT-BIH, baseline removed (0.5-Hz high-pass), reference beats
-   that are N (AAMI) with both neighbours N and a sinus rhythm label; their R fiducials at 250 Hz.
+1. Source: lead 0 of a TRAINING record of MIT-BIH or SVDB, baseline removed (0.5-Hz high-pass), reference
+   beats that are N (AAMI) with both neighbours N and a sinus rhythm label (SVDB has no rhythm labels: there,
+   both RR around the beat within 10 % of each other instead); their R fiducials at 250 Hz.
 2. AF: RR intervals drawn independently from a normal distribution with mean ``U(0.45, 1.0)`` s and
    coefficient of variation ``U(0.12, 0.30)`` (the irregularly irregular ventricular response of AF;
    Tateno and Glass 2001 report CVs of this size), clipped to [0.28, 2.0] s. Each beat is the source's
@@ -42,12 +43,17 @@ _SINUS = class_id("rhythm", "sinus")
 
 
 def source_beats(record) -> tuple[np.ndarray, np.ndarray]:
-    """``(signal (n,) float32 mV at 250 Hz, baseline removed; R indices of clean sinus N beats)``."""
+    """``(signal (n,) float32 mV at 250 Hz, baseline removed; R indices of clean sinus N beats)``: N beats
+    between two N beats, in labelled sinus rhythm, or with both RR within 10 % of each other where the record
+    has no rhythm labels."""
     rec = record.recording
     x = resample(remove_baseline(np.nan_to_num(rec.signal[:, :1]), fs=rec.fs), fs_from=rec.fs, fs_to=FS)[:, 0]
     beats, classes = record.beats, record.beat_classes
     good = (classes == _N) & np.r_[False, classes[:-1] == _N] & np.r_[classes[1:] == _N, False]
-    sinus = record.mask[0, 2, beats] & (record.labels[0, 2, beats] == _SINUS)
+    labelled = record.mask[0, 2, beats].astype(bool)
+    rr = np.diff(beats.astype(np.float64))
+    steady = np.r_[False, np.abs(rr[1:] / np.maximum(rr[:-1], 1) - 1) <= 0.1, False] if len(beats) > 2 else good & False
+    sinus = np.where(labelled, record.labels[0, 2, beats] == _SINUS, ~labelled.any() & steady)
     r = map_index(beats[good & sinus], fs_from=rec.fs, fs_to=FS)
     return x.astype(np.float32), r[(r > FS) & (r < len(x) - FS)]
 
