@@ -105,7 +105,8 @@ def evaluate(model: OpenECGModel, val: dict[str, Batch], beat_weight: torch.Tens
 
 def _train_mode(model: OpenECGModel, freeze_batchnorm: bool) -> None:
     """Training mode; with ``freeze_batchnorm`` every BatchNorm keeps its running statistics (eval mode),
-    as a model recovered from a folded int8 export needs (:mod:`.from_onnx`)."""
+    as a model whose BatchNorm was folded into its convolutions needs (the shipped ``default`` weights were
+    recovered from an int8 file with BatchNorm folded, see ``model_cards/default.md``)."""
     model.train()
     if freeze_batchnorm:
         for module in model.modules():
