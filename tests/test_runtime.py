@@ -37,6 +37,17 @@ def test_bundled_predictor_contract(backend: str) -> None:
 
 
 @pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
+def test_a_batch_split_across_threads_gives_the_same_rows() -> None:
+    x = np.random.default_rng(1).normal(0, 0.3, (7, 2500)).astype(np.float32)
+    whole = bundled.OnnxPredictor("default", threads=1).predict(x)
+    split = bundled.OnnxPredictor("default", threads=3).predict(x)
+    for key in whole:
+        np.testing.assert_array_equal(split[key], whole[key])
+    with pytest.raises(ValueError, match="threads=0"):
+        bundled.OnnxPredictor("default", threads=0)
+
+
+@pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
 def test_corrupted_model_file_is_refused(tmp_path, monkeypatch) -> None:
     copy = tmp_path / "default"
     shutil.copytree(bundled.MODELS_DIR / "default", copy)

@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from openecg.stage2 import OpenECGConfig, OpenECGModel  # noqa: E402
-from openecg.stage2.losses import frame_index, masked_cross_entropy, multitask_loss  # noqa: E402
+from openecg.stage2.losses import distillation_loss, frame_index, masked_cross_entropy, multitask_loss  # noqa: E402
 from openecg.stage2.tracks import qrs_presence  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,3 +142,73 @@ def test_training_config_is_validated(tmp_path) -> None:
                           ({"model": {**good["model"], "d_model": 30}}, "d_model=30")]:
         with pytest.raises(ValidationError, match=field):
             TrainingConfig.model_validate(good | change)
+
+
+def _explicit_up_path(model: OpenECGModel, x: torch.Tensor) -> torch.Tensor:
+    """The decoder written the direct way: repeat every sample twice, concatenate, convolve."""
+    skips = []
+    for block in model.stem:
+        x = block(x)
+        skips.append(x)
+    z = model.embed(x.transpose(1, 2)) + model.pos
+    for layer in model.layers:
+        z = layer(z)
+    u = model.norm(z).transpose(1, 2)
+    for level, block in zip(range(len(skips) - 1, -1, -1), model.up):
+        skip = skips[level]
+        if u.shape[-1] != skip.shape[-1]:
+            u = torch.repeat_interleave(u, 2, dim=-1)[..., : skip.shape[-1]]
+        conv, bn, relu = block
+        u = relu(bn(conv(torch.cat([u, skip], dim=1))))
+    return model.wave_head(u)
+
+
+def test_transposed_upsampling_equals_repeat_and_concatenate(model: OpenECGModel) -> None:
+    torch.manual_seed(1)
+    for module in model.modules():  # non-trivial BatchNorm statistics, so the eval-mode folding is exercised
+        if isinstance(module, torch.nn.BatchNorm1d):
+            module.running_mean.uniform_(-0.5, 0.5), module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.uniform_(0.5, 1.5), module.bias.data.uniform_(-0.2, 0.2)
+    x = torch.randn(2, 1, 2500)
+    with torch.no_grad():
+        fast, explicit = model(x).wave, _explicit_up_path(model, x)
+    # identical except the last samples: at the odd-length levels (625, 313) the explicit form reads one
+    # zero of padding where the transposed convolution reads the last feature
+    torch.testing.assert_close(fast[..., :2400], explicit[..., :2400], atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(fast[..., -40:], explicit[..., -40:], atol=1e-4)
+    model.up.train()  # batch statistics, the BatchNorm applied after the sum: still the same function (the
+    try:  # statistics include the few differing end samples, hence the looser tolerance)
+        with torch.no_grad():
+            fast, explicit = model(x).wave, _explicit_up_path(model, x)
+        torch.testing.assert_close(fast[..., :2400], explicit[..., :2400], atol=1e-2, rtol=1e-2)
+    finally:
+        model.eval()
+
+
+def test_distillation_loss_is_zero_only_for_matching_outputs() -> None:
+    torch.manual_seed(0)
+    teacher = [torch.randn(2, c, n) for c, n in ((5, 100), (7, 50), (7, 7))]
+    assert float(distillation_loss(teacher, teacher)) == pytest.approx(0.0, abs=1e-6)
+    assert float(distillation_loss([t + 0.5 * torch.randn_like(t) for t in teacher], teacher)) > 0.01
+
+
+def test_shallower_student_starts_from_the_chosen_layers(model: OpenECGModel, tmp_path) -> None:
+    from openecg.stage2.configuration_openecg import TrainingConfig
+    from openecg.stage2.train import _student
+
+    model.save_pretrained(tmp_path / "teacher")
+    good = json.loads((REPO / "configs" / "stage2_distill2.json").read_text())
+    base = {**good, "init_from": str(tmp_path / "teacher"), "distill_from": str(tmp_path / "teacher"),
+            "model": {**model.config.to_dict(), "n_layers": 2}}
+    base["model"] = {k: base["model"][k] for k in good["model"]}
+    student = _student(TrainingConfig.model_validate(base | {"init_layers": [3, 1]}), {})
+    assert student.config.n_layers == 2
+    for name, value in student.state_dict().items():
+        source = name.replace("layers.0.", "layers.3.") if name.startswith("layers.0.") else name
+        torch.testing.assert_close(value, model.state_dict()[source])
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="init_layers"):
+        TrainingConfig.model_validate(base | {"init_layers": [0, 1, 2]})
+    with pytest.raises(ValueError, match="init_layers"):
+        _student(TrainingConfig.model_validate(base | {"init_layers": [0, 7]}), {})

@@ -99,8 +99,12 @@ def typical_amplitude(x: np.ndarray, *, fs: float) -> float:
     segments = x[:n].reshape(-1, step, x.shape[1]) if n else x[None]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        clean = np.where(np.isfinite(segments), segments, np.nan).astype(np.float64)
-        lo, hi = np.nanpercentile(clean, [1.0, 99.0], axis=1)
+        finite = np.isfinite(segments)
+        if finite.all():  # the usual case: the vectorised percentile, 10-20x faster than the NaN-aware one
+            lo, hi = np.percentile(segments.astype(np.float64), [1.0, 99.0], axis=1)
+        else:
+            clean = np.where(finite, segments, np.nan).astype(np.float64)
+            lo, hi = np.nanpercentile(clean, [1.0, 99.0], axis=1)
         per_lead = np.nanmedian(hi - lo, axis=0)
     per_lead = per_lead[np.isfinite(per_lead)]
     return float(per_lead.max()) if per_lead.size else 0.0

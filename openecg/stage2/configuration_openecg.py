@@ -114,6 +114,11 @@ class TrainingConfig(BaseModel):
     ``datasets`` maps database names (:data:`openecg.data.DATASETS`) to their share of each batch;
     ``init_from`` is a ``save_pretrained`` folder to fine-tune (its architecture must equal ``model``);
     ``freeze_batchnorm`` keeps BatchNorm statistics fixed (needed for weights recovered from int8 files).
+
+    Distillation into a shallower model: ``init_layers`` lists, per encoder layer of ``model``, the
+    ``init_from`` layer it starts from (everything else is copied; only ``n_layers`` may differ), and
+    ``distill_from`` names a teacher whose softened outputs every head is also trained to match (KL
+    divergence over every sample, labelled or not, weighted by ``distill_weight``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -133,6 +138,9 @@ class TrainingConfig(BaseModel):
     val_windows_per_track: int = Field(gt=0)
     init_from: str | None = None
     freeze_batchnorm: bool = False
+    init_layers: list[int] | None = None
+    distill_from: str | None = None
+    distill_weight: float = Field(default=1.0, ge=0)
 
     @field_validator("datasets")
     @classmethod
@@ -161,6 +169,15 @@ class TrainingConfig(BaseModel):
     def _warmup_inside_the_run(self) -> TrainingConfig:
         if self.warmup_steps >= self.steps:
             raise ValueError(f"warmup_steps={self.warmup_steps} must be smaller than steps={self.steps}")
+        return self
+
+    @model_validator(mode="after")
+    def _one_source_layer_per_layer(self) -> TrainingConfig:
+        if self.init_layers is not None:
+            n_layers = self.model.get("n_layers")
+            if self.init_from is None or len(self.init_layers) != n_layers or min(self.init_layers, default=0) < 0:
+                raise ValueError(f"init_layers={self.init_layers}: needs init_from and one source layer (>= 0) per "
+                                 f"layer of the model (n_layers={n_layers})")
         return self
 
     @classmethod

@@ -2,10 +2,15 @@
 
 ``python -m openecg.stage2.export --model runs/stage2-small/best --name default [--tf-python PATH]``
 
-writes ``openecg/runtime/models/<name>/``: ``model.int8.onnx`` (dynamic batch, static QDQ int8 quantisation
-calibrated on real training windows), ``model.int8.tflite`` (full int8, see :mod:`.export_tflite`; converted
-by ``--tf-python``, the interpreter of an environment with tensorflow, by default this one),
-``config.json`` (the model config with the class tables), ``export_report.json`` (the agreement between
+writes ``openecg/runtime/models/<name>/``: ``model.safetensors`` and ``config.json`` (the fp32 weights, for
+fine-tuning with ``OpenECGModel.from_pretrained``), ``model.int8.onnx`` (dynamic batch; the convolutions in
+static QDQ int8, per channel, calibrated on real training windows; the transformer and the transposed
+convolutions of the decoder stay fp32: quantising the attention's matrix products cost agreement with fp32
+and time alike, see ``model_cards/default.md``), ``model.int8.tflite`` (full int8, see :mod:`.export_tflite`; converted
+by ``--tf-python``, the interpreter of an environment with tensorflow, by default this one; ``--keep-tflite``
+keeps the folder's TFLite file instead, valid only when the weights are unchanged: its agreement with the
+fp32 model is measured and reported either way),
+``export_report.json`` (the agreement between
 fp32 torch and each int8 file on validation windows, also printed) and ``manifest.json`` (sha256 of every
 file, checked by the runtime on load).
 """
@@ -45,7 +50,8 @@ class ProbabilityModel(torch.nn.Module):
 
 
 def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray) -> Path:
-    """Write the fp32 graph beside ``path`` and the static-QDQ int8 graph at ``path``; returns ``path``."""
+    """Write the fp32 graph beside ``path`` and the graph with static-QDQ int8 convolutions at ``path``; returns
+    ``path``."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -71,7 +77,7 @@ def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray) -> Pat
     quantize_static(
         str(prepared), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+        op_types_to_quantize=["Conv"],
     )
     prepared.unlink()
     return path
@@ -103,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="default", help="bundled model name")
     parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
     parser.add_argument("--tf-python", default=sys.executable, help="python with tensorflow for the TFLite file")
+    parser.add_argument("--keep-tflite", action="store_true",
+                        help="keep the folder's TFLite file (same weights, re-exported ONNX graph only)")
     args = parser.parse_args(argv)
     model = OpenECGModel.from_pretrained(args.model).eval()
     fs, window = model.config.fs, model.config.window
@@ -117,15 +125,18 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     onnx_path = export_onnx(model, out / "model.int8.onnx", calibration)
     (out / "model.fp32.onnx").unlink()
-    model.config.save_pretrained(out)
+    model.save_pretrained(out)
     tflite_path = out / "model.int8.tflite"
-    with tempfile.TemporaryDirectory() as tmp:
-        np.save(Path(tmp) / "calibration.npy", calibration)
-        subprocess.run(
-            [args.tf_python, "-m", "openecg.stage2.export_tflite", "--model", args.model,
-             "--calibration", str(Path(tmp) / "calibration.npy"), "--out", str(tflite_path)],
-            check=True, env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-        )
+    if args.keep_tflite and not tflite_path.is_file():
+        parser.error(f"--keep-tflite: {tflite_path} does not exist; export it with --tf-python")
+    if not args.keep_tflite:
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(Path(tmp) / "calibration.npy", calibration)
+            subprocess.run(
+                [args.tf_python, "-m", "openecg.stage2.export_tflite", "--model", args.model,
+                 "--calibration", str(Path(tmp) / "calibration.npy"), "--out", str(tflite_path)],
+                check=True, env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            )
 
     import onnxruntime as ort
 

@@ -9,7 +9,7 @@ import math
 import torch
 from torch.nn import functional as F
 
-__all__ = ["masked_cross_entropy", "qrs_presence_loss", "multitask_loss", "frame_index"]
+__all__ = ["masked_cross_entropy", "qrs_presence_loss", "multitask_loss", "frame_index", "distillation_loss"]
 
 
 def masked_cross_entropy(
@@ -65,3 +65,13 @@ def multitask_loss(
     }
     out["total"] = out["wave"] + out["beat"] + out["rhythm"] + qrs_weight * out["qrs"]
     return out
+
+
+def distillation_loss(student: Sequence[torch.Tensor], teacher: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Sum over the three heads of the mean (over batch and positions) KL divergence from the teacher's class
+    distribution to the student's; logits ``[B, C, t]`` in the order wave, beat, rhythm, same shapes."""
+    total = torch.zeros(())
+    for s, t in zip(student[:3], teacher[:3]):
+        log_s, log_t = torch.log_softmax(s, dim=1), torch.log_softmax(t, dim=1)
+        total = total + (log_t.exp() * (log_t - log_s)).sum(dim=1).mean()
+    return total

@@ -21,7 +21,7 @@ from transformers import get_cosine_schedule_with_warmup
 
 from .. import data
 from .configuration_openecg import OpenECGConfig, TrainingConfig
-from .losses import multitask_loss
+from .losses import distillation_loss, multitask_loss
 from .modeling_openecg import OpenECGModel
 from .tracks import Track, tracks_from_record
 from .sampler import Batch, WindowSampler
@@ -105,12 +105,37 @@ def evaluate(model: OpenECGModel, val: dict[str, Batch], beat_weight: torch.Tens
 
 def _train_mode(model: OpenECGModel, freeze_batchnorm: bool) -> None:
     """Training mode; with ``freeze_batchnorm`` every BatchNorm keeps its running statistics (eval mode),
-    as a model recovered from a folded int8 export needs (:mod:`.from_onnx`)."""
+    as a model whose BatchNorm was folded into its convolutions needs (the shipped ``default`` weights were
+    recovered from an int8 file with BatchNorm folded, see ``model_cards/default.md``)."""
     model.train()
     if freeze_batchnorm:
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm1d):
                 module.eval()
+
+
+def _student(cfg: TrainingConfig, training_data: dict) -> OpenECGModel:
+    """A model of ``cfg.model`` holding every weight of ``cfg.init_from`` except the encoder layers, of which
+    layer ``i`` comes from source layer ``cfg.init_layers[i]``."""
+    source = OpenECGModel.from_pretrained(cfg.init_from)
+    differ = {k: (getattr(source.config, k), v) for k, v in cfg.model.items()
+              if k != "n_layers" and getattr(source.config, k) != v}
+    if differ or max(cfg.init_layers) >= source.config.n_layers:
+        raise ValueError(f"init_layers={cfg.init_layers} from {cfg.init_from} ({source.config.n_layers} layers): "
+                         f"settings other than n_layers must match, these differ: {differ}")
+    model = OpenECGModel(OpenECGConfig(**cfg.model, training_data=training_data, git_commit=_git_commit()))
+    state = {}
+    for key, value in source.state_dict().items():
+        if key.startswith("layers."):
+            _, j, rest = key.split(".", 2)
+            for i, src in enumerate(cfg.init_layers):
+                if src == int(j):
+                    state[f"layers.{i}.{rest}"] = value
+        else:
+            state[key] = value
+    model.load_state_dict(state)
+    model.config.init_from = f"{cfg.init_from} (encoder layers {cfg.init_layers})"
+    return model
 
 
 def _git_commit() -> str | None:
@@ -128,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     cfg = TrainingConfig.from_json(args.config)
-    out = Path(args.out or f"runs/{cfg['name']}")
+    out = Path(args.out or f"runs/{cfg.name}")
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
     torch.manual_seed(cfg.seed)
@@ -144,16 +169,22 @@ def main(argv: list[str] | None = None) -> None:
           + ", ".join(f"{n} {len(train_tracks[n])}/{len(val_tracks[n])} tracks" for n in cfg.datasets), flush=True)
 
     training_data = {n: {"split": "train", "tracks": len(train_tracks[n]), "weight": w} for n, w in cfg.datasets.items()}
-    if cfg.init_from:  # fine-tuning: the weights and architecture of an earlier save_pretrained folder
+    if cfg.init_from and cfg.init_layers is not None:  # a shallower student started from chosen layers
+        model = _student(cfg, training_data)
+        print(f"initialised from {cfg.init_from}, encoder layers {cfg.init_layers}", flush=True)
+    elif cfg.init_from:  # fine-tuning: the weights and architecture of an earlier save_pretrained folder
         model = OpenECGModel.from_pretrained(cfg.init_from)
         differ = {k: (getattr(model.config, k), v) for k, v in cfg.model.items() if getattr(model.config, k) != v}
         if differ:
             raise ValueError(f"model settings {differ} (init_from, config) differ; fine-tuning keeps the architecture")
         model.config.training_data, model.config.git_commit = training_data, _git_commit()
         model.config.init_from = cfg.init_from
-        print(f"initialised from {cfg['init_from']}", flush=True)
+        print(f"initialised from {cfg.init_from}", flush=True)
     else:
         model = OpenECGModel(OpenECGConfig(**cfg.model, training_data=training_data, git_commit=_git_commit()))
+    teacher = OpenECGModel.from_pretrained(cfg.distill_from).eval() if cfg.distill_from else None
+    if teacher is not None:
+        model.config.distilled_from = cfg.distill_from
     freeze_bn = cfg.freeze_batchnorm
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     beat_weight = torch.tensor(cfg.beat_class_weights, dtype=torch.float32)
@@ -173,7 +204,13 @@ def main(argv: list[str] | None = None) -> None:
     t_last = time.time()
     while step < cfg.steps:
         x, labels, mask, qrs = _tensors(sampler.draw(cfg.batch_size))
-        losses = multitask_loss(model(x), labels, mask, qrs, beat_weight=beat_weight, qrs_weight=cfg.qrs_presence_weight)
+        logits = model(x)
+        losses = multitask_loss(logits, labels, mask, qrs, beat_weight=beat_weight, qrs_weight=cfg.qrs_presence_weight)
+        if teacher is not None:
+            with torch.no_grad():
+                target = teacher(x)
+            losses["distill"] = distillation_loss(logits, target)
+            losses["total"] = losses["total"] + cfg.distill_weight * losses["distill"]
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

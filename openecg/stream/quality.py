@@ -166,16 +166,24 @@ HEART_RATE_BPM: tuple[float, float] = (40.0, 200.0)
 _COMMON_FS = (100.0, 125.0, 128.0, 200.0, 250.0, 256.0, 300.0, 360.0, 400.0, 500.0, 512.0, 1000.0, 1024.0, 2000.0)
 
 
+@functools.lru_cache(maxsize=16)
+def _qrs_band(fs: float) -> np.ndarray:
+    """Second-order sections of the 2nd-order Butterworth QRS band-pass at ``fs`` (designed once per rate)."""
+    from scipy.signal import butter
+
+    return butter(2, _QRS_HZ, btype="band", fs=fs, output="sos")
+
+
 def heart_rate(x: np.ndarray, *, fs: float) -> float | None:
     """Beat rate (per minute, at the declared ``fs``) of ``(samples, leads)`` mV: the median interval between
     the peaks of the most active lead's QRS-band envelope (80-ms mean of the 8-25 Hz band's magnitude; peaks
     above 0.3 times its 99.5th percentile, at least 0.25 s apart); None under 8 s or with fewer than 3 peaks."""
-    from scipy.signal import butter, find_peaks, sosfiltfilt
+    from scipy.signal import find_peaks, sosfiltfilt
 
     x = np.where(np.isfinite(x), x, 0.0).astype(np.float64)
     if len(x) < 8 * fs:
         return None
-    qrs = sosfiltfilt(butter(2, _QRS_HZ, btype="band", fs=fs, output="sos"), x - x.mean(axis=0), axis=0)
+    qrs = sosfiltfilt(_qrs_band(float(fs)), x - x.mean(axis=0), axis=0)
     envelope = np.abs(qrs[:, np.argmax(np.mean(qrs**2, axis=0))])
     width = max(1, int(0.08 * fs))
     envelope = np.convolve(envelope, np.ones(width) / width, mode="same")

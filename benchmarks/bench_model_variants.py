@@ -1,0 +1,189 @@
+"""Which ONNX graph and quantisation to ship: every variant of the bundled model's weights, timed in one run.
+
+``python benchmarks/bench_model_variants.py [--weights openecg/runtime/models/default] [--repeats 7]``
+
+Each variant is exported from the same fp32 weights (``model.safetensors`` of a bundled model, or any
+``save_pretrained`` folder) and run by ONNX Runtime with one thread on the same 32 real 10-s windows
+(MIT-BIH 100 and 208, lead 0, at the model rate; seeded noise without the data). Printed per variant:
+CPU milliseconds per window at batch 32 (best of ``--repeats`` rounds, the variants interleaved so that
+machine load hits them alike), the ratio to the variant shipped before this benchmark existed (explicit
+upsampling, every Conv and MatMul int8), and the share of samples whose argmax agrees with fp32 torch, per
+head. Then the two ways of giving one call two threads: ONNX Runtime's intra-op threads, or the batch split
+in two single-threaded calls at once (:class:`openecg.runtime.bundled.OnnxPredictor`), at batch 32 and 12
+(one 12-lead window).
+
+Variants:
+
+* ``explicit``: the decoder upsamples with ``repeat_interleave`` and concatenates before each convolution;
+* ``transposed``: the same function as a stride-2 transposed convolution plus a convolution of the skip
+  features (:class:`openecg.stage2.modeling_openecg.UpBlock`; differs only in the last samples of a window);
+* quantisation: ``fp32``; ``int8 all`` (static QDQ, per channel, every Conv and MatMul, as shipped before);
+  ``int8 conv`` (only the convolutions; shipped now); ``int8 conv+linear`` (also the transformer's weight
+  matrices, not the attention products); ``QOperator conv`` (QLinearConv kernels instead of QDQ).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def windows(fs: float, window: int, count: int) -> np.ndarray:
+    """``count`` consecutive 10-s windows: half MIT-BIH 100, half 208 (lead 0), or seeded noise."""
+    from bench_model import real_windows
+
+    first = real_windows(fs, window, count // 2)
+    try:
+        import wfdb
+
+        from openecg.signal.resample import resample
+
+        root = Path(__import__("os").environ.get("OPENECG_DATA", REPO.parent / "shared" / "data"))
+        signal = wfdb.rdrecord(str(root / "mitdb" / "208")).p_signal[:, 0].astype(np.float32)
+        second = resample(signal, fs_from=360.0, fs_to=fs)[: window * (count - count // 2)]
+        second = second.reshape(-1, window)
+    except (ImportError, OSError):
+        second = np.random.default_rng(1).normal(0, 0.3, (count - count // 2, window)).astype(np.float32)
+    return np.concatenate([first, second]).astype(np.float32)
+
+
+def explicit_forward(block, u, skip):
+    """The decoder level the direct way (what the graph held before :class:`UpBlock`)."""
+    import torch
+
+    if u.shape[-1] != skip.shape[-1]:
+        u = torch.repeat_interleave(u, 2, dim=-1)[..., : skip.shape[-1]]
+    conv, bn, relu = block
+    return relu(bn(conv(torch.cat([u, skip], dim=1))))
+
+
+def export_variants(weights: str, calibration: np.ndarray, folder: Path) -> dict[str, Path]:
+    """Write every variant's ONNX file under ``folder``; returns label -> path."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from openecg.stage2.export import export_onnx
+    from openecg.stage2.modeling_openecg import OpenECGModel, UpBlock
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter(np.array_split(calibration, 4))
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            batch = next(self.batches, None)
+            return None if batch is None else {"x": batch}
+
+    def quantise(fp32: Path, out: Path, ops: list[str], fmt=QuantFormat.QDQ, exclude_products: bool = False) -> Path:
+        prepared = out.with_suffix(".prepared.onnx")
+        quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+        graph = onnx.load(str(prepared)).graph
+        constants = {t.name for t in graph.initializer}
+        exclude = [n.name for n in graph.node if n.op_type == "MatMul" and not set(n.input) & constants] if exclude_products else []
+        quantize_static(str(prepared), str(out), Reader(), quant_format=fmt, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=ops, nodes_to_exclude=exclude)
+        return out
+
+    model = OpenECGModel.from_pretrained(weights).eval()
+    paths: dict[str, Path] = {}
+    transposed = UpBlock.forward
+    for kind in ("explicit", "transposed"):
+        UpBlock.forward = explicit_forward if kind == "explicit" else transposed
+        try:
+            export_onnx(model, folder / f"{kind}.int8.onnx", calibration)  # also writes {kind}.fp32.onnx
+        finally:
+            UpBlock.forward = transposed
+        fp32 = folder / f"{kind}.fp32.onnx"
+        paths[f"{kind}, fp32"] = fp32
+        paths[f"{kind}, int8 all"] = quantise(fp32, folder / f"{kind}.all.onnx", ["Conv", "MatMul", "Gemm"])
+        if kind == "transposed":
+            paths[f"{kind}, int8 conv (shipped)"] = folder / f"{kind}.int8.onnx"
+            paths[f"{kind}, int8 conv+linear"] = quantise(fp32, folder / f"{kind}.lin.onnx", ["Conv", "MatMul", "Gemm"],
+                                                          exclude_products=True)
+            paths[f"{kind}, QOperator conv"] = quantise(fp32, folder / f"{kind}.qop.onnx", ["Conv"], QuantFormat.QOperator)
+    return paths
+
+
+def session(path: Path, threads: int = 1):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def main() -> None:
+    import torch
+
+    from openecg.signal.normalize import normalize_windows
+    from openecg.stage2.export import ProbabilityModel
+    from openecg.stage2.modeling_openecg import OpenECGModel
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", default=str(REPO / "openecg" / "runtime" / "models" / "default"))
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    model = OpenECGModel.from_pretrained(args.weights).eval()
+    x = normalize_windows(windows(model.config.fs, model.config.window, 32))
+    with torch.no_grad():
+        reference = [t.numpy().argmax(-1) for t in ProbabilityModel(model)(torch.from_numpy(x))]
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = export_variants(args.weights, x, Path(tmp))
+        sessions = {label: session(path) for label, path in paths.items()}
+        best = {label: np.inf for label in sessions}
+        agree = {}
+        for label, s in sessions.items():
+            out = s.run(None, {"x": x})
+            agree[label] = [float(np.mean(o.argmax(-1) == r)) for o, r in zip(out, reference)]
+        for _ in range(args.repeats):
+            for label, s in sessions.items():
+                start = time.process_time()
+                s.run(None, {"x": x})
+                best[label] = min(best[label], time.process_time() - start)
+        base = best["explicit, int8 all"]
+        print(f"weights {args.weights}: {sum(p.numel() for p in model.parameters()):,} parameters, "
+              f"{model.config.n_layers} encoder layers; 1 thread, batch 32, CPU ms per 10-s window (best of {args.repeats})")
+        print(f"{'variant':34s} {'ms':>6s} {'speed-up':>8s}   argmax agreement with fp32 torch (wave / beat / rhythm)")
+        for label in sessions:
+            w, b, r = agree[label]
+            print(f"{label:34s} {1000 * best[label] / len(x):6.2f} {base / best[label]:7.2f}x   {w:.4f} / {b:.4f} / {r:.4f}")
+        shipped = paths["transposed, int8 conv (shipped)"]
+        intra = session(shipped, threads=2)
+        single = session(shipped, threads=1)
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1)
+        for batch in (32, 12):
+            rows = x[:batch]
+            halves = np.array_split(rows, 2)
+            timings = {"1 thread": np.inf, "2 intra-op threads": np.inf, "batch split in 2 threads": np.inf}
+            for _ in range(args.repeats):
+                for label in timings:
+                    start = time.perf_counter()
+                    if label == "1 thread":
+                        single.run(None, {"x": rows})
+                    elif label == "2 intra-op threads":
+                        intra.run(None, {"x": rows})
+                    else:
+                        other = pool.submit(single.run, None, {"x": halves[1]})
+                        single.run(None, {"x": halves[0]})
+                        other.result()
+                    timings[label] = min(timings[label], time.perf_counter() - start)
+            print(f"batch {batch:2d}, wall ms per call: " + ", ".join(f"{k} {1000 * v:.1f}" for k, v in timings.items()))
+
+
+if __name__ == "__main__":
+    main()
