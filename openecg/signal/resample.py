@@ -110,10 +110,10 @@ def resample_span(
         out[max(0, n_total - start):] = 0.0
         return out
     if ratio > 1:
-        taps = _lowpass(ratio)
-        segment = np.stack(
-            [np.convolve(segment[:, lead], taps, mode="same") for lead in range(segment.shape[1])], axis=1
-        )
+        from scipy.ndimage import convolve1d
+
+        # every lead in one call; zero outside the segment as np.convolve(..., "same") would (taps are odd)
+        segment = convolve1d(segment, _lowpass(ratio), axis=0, mode="constant")
     scaled = np.arange(start, start + length, dtype=np.int64) * ratio.numerator
     base = scaled // ratio.denominator
     frac = ((scaled % ratio.denominator) / ratio.denominator)[:, None].astype(np.float32)
