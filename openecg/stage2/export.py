@@ -122,13 +122,13 @@ def main(argv: list[str] | None = None) -> None:
 
     calibration = windows("train", 1)[::3][:256]
     out = MODELS_DIR / args.name
+    if args.keep_tflite and not (out / "model.int8.tflite").is_file():
+        parser.error(f"--keep-tflite: {out / 'model.int8.tflite'} does not exist; export it with --tf-python")
     out.mkdir(parents=True, exist_ok=True)
     onnx_path = export_onnx(model, out / "model.int8.onnx", calibration)
     (out / "model.fp32.onnx").unlink()
     model.save_pretrained(out)
     tflite_path = out / "model.int8.tflite"
-    if args.keep_tflite and not tflite_path.is_file():
-        parser.error(f"--keep-tflite: {tflite_path} does not exist; export it with --tf-python")
     if not args.keep_tflite:
         with tempfile.TemporaryDirectory() as tmp:
             np.save(Path(tmp) / "calibration.npy", calibration)
