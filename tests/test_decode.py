@@ -164,3 +164,22 @@ def test_a_wide_qrs_cut_in_two_is_one_qrs_and_one_beat():
     starts, _, values = label_runs(labels[0])
     assert (values == 2).sum() == 1 + 2 + 2
     assert (labels[0, 430:442] == 0).all() and (labels[0, 740:750] == 0).all()
+
+
+def test_touching_or_fragmented_qrs_pieces_are_one_beat():
+    """Pieces the network labelled QRS then paced QRS with no gap, or with a short T fragment between, are
+    one complex (record 116 and 207 of MIT-BIH training records showed both as two beats 20-60 ms apart)."""
+    wave = np.zeros(1000, int)
+    wave[100:112] = 2          # QRS 48 ms touching paced QRS 56 ms: one complex, the first piece's class
+    wave[112:126] = 4
+    wave[400:421] = 2          # QRS, 12 ms "other", 20 ms T fragment, QRS 44 ms: one complex
+    wave[424:429] = 3
+    wave[429:440] = 2
+    wave[700:712] = 2          # three pieces 8 ms apart, spanning 168 ms: one complex
+    wave[714:726] = 2
+    wave[728:742] = 4
+    labels = decode(features(wave, beat=np.ones(1000, int)), FS)
+    _, _, values = label_runs(labels[0])
+    assert (np.isin(values, (2, 4))).sum() == 3
+    assert (labels[0, 100:126] == 2).all() and (labels[0, 400:440] == 2).all() and (labels[0, 700:742] == 2).all()
+    assert (np.diff(np.flatnonzero(labels[1] > 0)) > 1).sum() == 2  # one beat label run per complex

@@ -6,9 +6,10 @@ the fraction of leads that were readable there (0 where every lead is a gap or a
 
 The rules, in order:
 
-* **wave**: argmax; a QRS cut in two (QRS, at most ``SPLIT_QRS_GAP_S`` = 48 ms of "other", QRS, spanning at
-  most ``SPLIT_QRS_SPAN_S`` = 240 ms) is joined into one; then runs shorter than ``MIN_WAVE_S`` of their
-  class are dropped to "other"
+* **wave**: argmax; a QRS cut in two or more pieces (QRS or paced-QRS runs at most ``SPLIT_QRS_GAP_S`` =
+  48 ms apart, whatever lies between them, together spanning at most ``SPLIT_QRS_SPAN_S`` = 240 ms; touching
+  QRS and paced-QRS runs included) is joined into one run of the first piece's class; then runs shorter than
+  ``MIN_WAVE_S`` of their class are dropped to "other"
   (P 40 ms, QRS and paced QRS 40 ms, T 60 ms), and "other" runs shorter than 12 ms between two runs of one
   class are filled with it. Unreadable samples are "other".
 * **beat**: one class per QRS (or paced QRS) run, the argmax of the beat probabilities summed over the run
@@ -70,18 +71,25 @@ MIN_EPISODE_S = 3.0
 
 
 def _join_split_qrs(lengths: np.ndarray, values: np.ndarray, fs: float) -> np.ndarray:
-    """Run values with each QRS - other - QRS triple whose gap is at most ``SPLIT_QRS_GAP_S`` and whose
-    span is at most ``SPLIT_QRS_SPAN_S`` made one QRS of the first run's class: a wide complex the network
-    cut in two, never two beats (they would be closer than any refractory period)."""
+    """Run values with every QRS cut in pieces made one QRS of the first piece's class: consecutive QRS or
+    paced-QRS runs at most ``SPLIT_QRS_GAP_S`` apart (touching, or with "other" or short P/T fragments
+    between) whose pieces together span at most ``SPLIT_QRS_SPAN_S``. A wide complex the network cut in two,
+    never two beats (they would be closer than any refractory period)."""
     values = values.copy()
-    if len(values) >= 3:
-        inner = np.arange(1, len(values) - 1)
-        is_qrs = np.isin(values, QRS_CLASSES)
-        span = lengths[inner - 1] + lengths[inner] + lengths[inner + 1]
-        split = inner[(values[inner] == OTHER) & is_qrs[inner - 1] & is_qrs[inner + 1]
-                      & (lengths[inner] <= round(SPLIT_QRS_GAP_S * fs)) & (span <= round(SPLIT_QRS_SPAN_S * fs))]
-        values[split] = values[split - 1]
-        values[split + 1] = values[split - 1]
+    qrs = np.flatnonzero(np.isin(values, QRS_CLASSES))
+    if len(qrs) < 2:
+        return values
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    max_gap, max_span = round(SPLIT_QRS_GAP_S * fs), round(SPLIT_QRS_SPAN_S * fs)
+    near = np.flatnonzero((starts[qrs[1:]] - ends[qrs[:-1]] <= max_gap) & (ends[qrs[1:]] - starts[qrs[:-1]] <= max_span))
+    chain_start, chain_end = -1, -1  # the first and last run of the complex joined last
+    for k in near:  # only the pairs that may be one complex: a few per minute
+        a, b = qrs[k], qrs[k + 1]
+        start = chain_start if chain_end == a else a
+        if ends[b] - starts[start] <= max_span:
+            values[start:b + 1] = values[start]
+            chain_start, chain_end = start, b
     return values
 
 
