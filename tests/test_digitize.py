@@ -24,6 +24,13 @@ def _scores(result, out):
     return score_2025([ref], [pred], fs=500), float(np.nanmean(pearson(ref, pred)))
 
 
+def _confidence_error(result, out):
+    """Mean absolute difference between each lead's confidence (an expected r) and its real Pearson r."""
+    names = result.info["lead_names"]
+    r = pearson(result.reference(), np.stack([out.lead(name) for name in names], axis=1))
+    return float(np.mean(np.abs([out.meta["confidence"][name] - rk for name, rk in zip(names, r)])))
+
+
 def test_import_openecg_does_not_import_opencv():
     code = "import sys, openecg; assert 'cv2' not in sys.modules and callable(openecg.digitize)"
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -42,7 +49,7 @@ def test_clean_round_trip_finds_layout_speed_gain_and_signal(layout, options):
     assert out.meta["grid"]["found"] == (options.get("grid") != "none")
     score, r = _scores(result, out)
     assert score > 8 and r > 0.9
-    assert min(out.meta["confidence"].values()) > 0.9
+    assert min(out.meta["confidence"].values()) > 0.6 and _confidence_error(result, out) < 0.12
 
 
 @pytest.mark.parametrize("degradation", ["scan", "photo"])
@@ -131,7 +138,8 @@ def test_layout_from_printed_labels_without_separators(layout):
     out = openecg.digitize(result.image, fs=500)
     assert (out.meta["layout"], out.meta["layout_basis"]) == (layout, "labels")
     score, r = _scores(result, out)
-    assert score > 8 and r > 0.9 and min(out.meta["confidence"].values()) > 0.9
+    assert score > 8 and r > 0.9 and min(out.meta["confidence"].values()) > 0.6
+    assert _confidence_error(result, out) < 0.12
 
 
 def test_layout_without_separators_or_labels_is_assumed_with_low_confidence():
