@@ -136,7 +136,9 @@ def test_resample_follows_the_curve_between_columns_without_overshoot():
 def test_layout_from_printed_labels_without_separators(layout):
     result = render(REC, layout=layout, dpi=150, seed=6, separators=False)
     out = openecg.digitize(result.image, fs=500)
-    assert (out.meta["layout"], out.meta["layout_basis"]) == (layout, "labels")
+    # the label blobs choose the layout, and the names read on them confirm it
+    assert (out.meta["layout"], out.meta["layout_basis"]) == (layout, "names")
+    assert out.meta["names_read"] == out.meta["rows"]
     score, r = _scores(result, out)
     assert score > 8 and r > 0.9 and min(out.meta["confidence"].values()) > 0.6
     assert _confidence_error(result, out) < 0.12

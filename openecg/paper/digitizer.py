@@ -15,14 +15,14 @@ from .layout import Row, choose_layout, find_baselines, line_width, measure_row
 from .printout import GAINS, SPEEDS, STANDARD_LEADS, TRACE_MM
 from .trace import column_runs, drop_strays, follow_trace, run_darkness, run_values
 
-__all__ = ["digitize"]
+__all__ = ["digitize", "reading_confidence", "noise_terms", "NOISE_MODEL"]
 
 _INK_THRESHOLD = 0.4
 _ASSUMED_LAYOUT_CONFIDENCE = 0.3
 # log of the reading noise in pixels squared = const + sum(coef * evidence): least squares on the per-lead
 # errors of training-split records only (15 own renders x clean/scan/photo, 12 ECG-Image-Kit pages x
 # clean/wrinkled/augmented; `bench_digitize.py --fit-confidence`), const including the mean of exp(residual)
-_NOISE_MODEL = {
+NOISE_MODEL = {
     "const": 0.3344, "jumps": 151.99, "tall": 4.357, "perspective": 1.094, "rotation_deg": 0.0186,
     "checked": -0.401, "log_residual_px2": 0.2162, "log_slope_px2": 1.3496, "log_power_px2": -0.4205,
 }
@@ -69,11 +69,15 @@ def digitize(
     Returns
     -------
     Recording
-        float32 ``(samples, leads)`` mV over the printed row duration: the 12 standard leads for standard
-        layouts (``row0``, ``row1``, ... for ``"Nx1"``), NaN where a lead was not printed or not readable.
+        float32 ``(samples, leads)`` mV over the printed row duration: the 12 standard leads (an ``"Nx1"``
+        page with more than 12 rows adds ``row12``), NaN where a lead was not printed or not readable.
         A lead printed twice (in a cell and in a rhythm strip) takes the strip's reading where it has one.
-        ``meta`` holds ``layout``, ``rows`` (leads per row), ``grid`` (found, px per mm in x and y, rotation,
-        perspective), ``speed``, ``gain``, ``row_seconds`` and ``confidence`` (lead -> 0..1).
+        ``meta`` holds ``layout``, ``layout_basis`` (see :func:`~openecg.paper.layout.choose_layout`),
+        ``rows`` (leads per row), ``names_read`` (the lead name read at each cell, None where none was),
+        ``grid`` (found, px per mm in x and y, rotation, perspective, pen width), ``speed``, ``gain``,
+        ``row_seconds``, ``evidence`` (lead -> what the reading shows of its quality) and ``confidence``
+        (lead -> the Pearson r to expect against the true signal, :func:`reading_confidence`; at most 0.3
+        where the lead's name is an assumption).
 
     Raises
     ------
@@ -122,12 +126,13 @@ def digitize(
     if speed is None:
         speed = _snap(float(np.median(widths)) / scale.px_per_mm_x / 0.2, SPEEDS) if widths else 25.0
     gain, speed = float(gain), float(speed)
-    name, plan, basis = choose_layout(mask, rows, scale, layout)
+    name, plan, basis, read = choose_layout(mask, rows, scale, layout)
     px_per_s, px_per_mv = speed * scale.px_per_mm_x, gain * scale.px_per_mm_y
     row_seconds = float(np.median([r.x_end - r.x_start for r in rows])) / px_per_s
     nominal = TRACE_MM / speed
     row_seconds = nominal if abs(row_seconds / nominal - 1) < 0.04 else round(row_seconds, 1)
-    names = STANDARD_LEADS if plan[0][0] in STANDARD_LEADS else tuple(cells[0] for cells in plan)
+    printed = tuple(dict.fromkeys(lead for cells in plan for lead in cells))
+    names = STANDARD_LEADS if set(printed) <= set(STANDARD_LEADS) else printed
     n = int(round(row_seconds * rate))
     signal = np.full((n, len(names)), np.nan, np.float32)
     evidence: dict[str, list[dict[str, float]]] = {lead: [] for lead in names}
@@ -148,10 +153,13 @@ def digitize(
     checks = _limb_residuals(signal, names, px_per_mv)
     evidence = {lead: _merge_evidence(cells, page | checks.get(lead, _UNCHECKED)) for lead, cells in evidence.items() if cells}
     confidence = {lead: round(reading_confidence(e), 3) for lead, e in evidence.items()}
-    if basis == "row count":  # the names are an assumption: neither separators nor labels confirmed the cells
-        confidence = {lead: min(c, _ASSUMED_LAYOUT_CONFIDENCE) for lead, c in confidence.items()}
+    # names that are an assumption: neither separators, label blobs nor the names read confirmed them
+    assumed = {lead for cells, names_read in zip(plan, read) for lead, got in zip(cells, names_read)
+               if basis == "row count" or (basis == "assumed" and got is None)}
+    confidence = {lead: min(c, _ASSUMED_LAYOUT_CONFIDENCE) if lead in assumed else c for lead, c in confidence.items()}
     meta = {
-        "layout": name, "layout_basis": basis, "rows": [list(cells) for cells in plan], "speed": speed, "gain": gain,
+        "layout": name, "layout_basis": basis, "rows": [list(cells) for cells in plan],
+        "names_read": [list(names_read) for names_read in read], "speed": speed, "gain": gain,
         "row_seconds": row_seconds, "confidence": confidence, "evidence": evidence,
         "grid": {"found": scale.found, "px_per_mm_x": scale.px_per_mm_x, "px_per_mm_y": scale.px_per_mm_y,
                  "rotation_deg": angle, "perspective": page_h is not None, "line_width_px": width},
@@ -200,10 +208,17 @@ def _limb_residuals(signal: np.ndarray, names: tuple[str, ...], px_per_mv: float
     return out
 
 
+def noise_terms(evidence: dict[str, float]) -> dict[str, float]:
+    """The value of each term of :data:`NOISE_MODEL` for one lead's evidence (``const`` is 1)."""
+    power_px2 = evidence["power_mv2"] * evidence["px_per_mv"] ** 2
+    terms = dict(evidence, log_slope_px2=float(np.log1p(evidence["slope_px2"])), log_power_px2=float(np.log1p(power_px2)))
+    return {name: 1.0 if name == "const" else terms[name] for name in NOISE_MODEL}
+
+
 def reading_confidence(evidence: dict[str, float]) -> float:
     """The Pearson r to expect between a lead's reading and the true signal, from the reading's own evidence.
 
-    The reading noise (pixels squared) is predicted from the evidence by :data:`_NOISE_MODEL` (path jumps,
+    The reading noise (pixels squared) is predicted from the evidence by :data:`NOISE_MODEL` (path jumps,
     share of tall ink runs, perspective, rotation, the limb-lead law residual, the reading's slope and power),
     turned into mV with the gain, and the unread share counts as noise of the reading's own power. With
     ``snr = power / noise`` the expected correlation is ``sqrt(snr / (1 + snr))``.
@@ -218,9 +233,8 @@ def reading_confidence(evidence: dict[str, float]) -> float:
     float
         Expected r in [0, 1].
     """
-    terms = dict(evidence, log_slope_px2=np.log1p(evidence["slope_px2"]),
-                 log_power_px2=np.log1p(evidence["power_mv2"] * evidence["px_per_mv"] ** 2), const=1.0)
-    px_noise = float(np.exp(sum(coef * terms[name] for name, coef in _NOISE_MODEL.items())))
+    terms = noise_terms(evidence)
+    px_noise = float(np.exp(sum(coef * terms[name] for name, coef in NOISE_MODEL.items())))
     noise = px_noise / evidence["px_per_mv"] ** 2 + (1 - evidence["coverage"]) * evidence["power_mv2"]
     snr = evidence["power_mv2"] * evidence["coverage"] / max(noise, 1e-12)
     return float(np.sqrt(snr / (1 + snr)))

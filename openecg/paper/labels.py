@@ -19,7 +19,7 @@ from .printout import STANDARD_LEADS
 __all__ = ["LabelReading", "read_label", "read_cell_labels"]
 
 _HEIGHT = 24  # template rows after scaling the name's bounding box
-_MIN_SCORE = 0.6  # a reading below this is no reading
+_MIN_SCORE = 0.7  # a reading below this is no reading
 
 
 class LabelReading(NamedTuple):
@@ -102,7 +102,7 @@ def read_label(ink: np.ndarray) -> LabelReading:
     """The lead name printed in a bool ``(height, width)`` crop that holds only the name's ink.
 
     Returns the best name and its score (template correlation less an aspect penalty, clipped to [0, 1]);
-    ``(None, score)`` when no name scores at least 0.6.
+    ``(None, score)`` when no name scores at least 0.7.
 
     Examples
     --------
