@@ -12,7 +12,7 @@ import pytest
 import openecg
 from ecg_synth import synthetic_ecg
 from openecg.paper.digitizer import reading_confidence
-from openecg.paper.labels import read_label
+from openecg.paper.printed_names import read_label
 from openecg.paper.metrics import pearson
 from openecg.paper.printout import STANDARD_LEADS, render
 from openecg.signal import Recording

@@ -218,7 +218,7 @@ def choose_layout(
     layout for the row count is assumed (3 rows 3x4, 4 rows 3x4+1, 5 rows 3x4+2, 6 rows 6x2, 7 rows
     6x2+1, 12 rows 12x1). Other row counts are read as Nx1, one lead per row.
 
-    The printed names at the cell starts are then read (:func:`openecg.paper.labels.read_cell_labels`).
+    The printed names at the cell starts are then read (:func:`openecg.paper.printed_names.read_cell_labels`).
     Where most names read agree with the layout's, they confirm it (basis ``"names"`` instead of an
     assumption); where most disagree, the names read replace the layout's. An Nx1 row takes the name read
     on it, or else the next standard lead not read elsewhere (an assumption). A named layout must match the
@@ -232,7 +232,7 @@ def choose_layout(
         assumption: its names carry low confidence) or ``"assumed"`` (Nx1 with rows whose name was not read:
         those carry low confidence); ``read`` holds the name read at each cell (None: none read).
     """
-    from .labels import read_cell_labels
+    from .printed_names import read_cell_labels
 
     n = len(rows)
 
