@@ -35,7 +35,7 @@ import numpy as np
 
 from openecg.paper.digitizer import NOISE_MODEL, digitize, noise_terms
 from openecg.paper.metrics import lead_powers, pearson, score_2025, snr_2024
-from openecg.paper.printout import render
+from openecg.paper.printout import STANDARD_LEADS, layout_rows, render
 from openecg.signal import Recording
 
 CONDITIONS = {"clean": None, "scan": "scan", "photo": "photo"}
@@ -92,9 +92,11 @@ class _Tally:
     """Scores of one condition: per-image references and readings, timings, and per lead the confidence,
     the evidence behind it, r, the 2024 SNR and the aligned (2025) signal and noise powers."""
 
-    def __init__(self) -> None:
+    def __init__(self, layout: str = "3x4+1") -> None:
+        self.layout = layout  # as printed: the truth for the lead names read
         self.refs, self.preds, self.seconds, self.snrs, self.rs, self.failures = [], [], [], [], [], 0
         self.leads: list[dict] = []
+        self.names = {"right": 0, "wrong": 0, "unread": 0}
 
     def add(self, ref: np.ndarray, pred: np.ndarray, seconds: float, meta: dict | None, names: list[str]) -> None:
         self.refs.append(ref)
@@ -105,6 +107,10 @@ class _Tally:
         self.rs.append(float(np.nanmean(r)) if np.isfinite(r).any() else 0.0)
         if meta is None:
             return
+        truth = [lead for cells in layout_rows(self.layout, STANDARD_LEADS) for lead in cells]
+        read = [name for names in meta["names_read"] for name in names]
+        for got, lead in zip(read, truth) if len(read) == len(truth) else []:
+            self.names["unread" if got is None else "right" if got == lead else "wrong"] += 1
         signal_power, noise_power = lead_powers(ref, pred, fs=500)
         for k, name in enumerate(names):
             printed = int(np.isfinite(ref[:, k]).sum())
@@ -125,6 +131,12 @@ class _Tally:
         return (f"{name:<19} {len(self.refs):>6d} {score:>13.2f} {np.mean(self.snrs):>12.2f} {np.mean(self.rs):>10.3f} "
                 f"{np.mean(self.seconds):>7.2f} {np.max(self.seconds):>7.2f} {self.failures:>7d} "
                 f"{_spearman(confidence, self._column('r')):>9.2f} {_spearman(confidence, self._column('aligned_snr')):>12.2f}")
+
+    def names_line(self, name: str) -> str:
+        right, wrong, unread = self.names.values()
+        total = max(1, right + wrong + unread)
+        return (f"{name:<19} {total:>5d}   right {right / total:6.1%}   wrong {wrong / total:6.1%}   "
+                f"unread {unread / total:6.1%}")
 
     def terciles(self, name: str) -> str:
         """Mean r and aligned SNR of the leads in each third of the confidence ranking."""
@@ -173,7 +185,7 @@ def _own_renderer(paths: list[Path], layout: str, dpi: float) -> tuple[list[tupl
 
     pairs, tallies = [], {}
     for condition, degradation in CONDITIONS.items():
-        tally = _Tally()
+        tally = _Tally(layout)
         for k, path in enumerate(paths):
             record = wfdb.rdrecord(str(path))
             rec = Recording(record.p_signal.astype(np.float32), fs=record.fs, lead_names=record.sig_name)
@@ -286,6 +298,10 @@ def main() -> None:
     pooled = _Tally()
     pooled.leads = [lead for tally in tallies.values() for lead in tally.leads]
     print(pooled.terciles("all conditions"))
+    print(f"{'condition':<19} {'cells':>5}   lead names read at the cell starts (meta['names_read']) against the "
+          "printed ones")
+    for name, tally in tallies.items():
+        print(tally.names_line(name))
     if args.fit_confidence:
         print(f"NOISE_MODEL = {fit_noise_model(list(tallies.values()))}")
     elif pairs:

@@ -129,8 +129,8 @@ def read_cell_labels(
     """The names printed at the starts of a row's cells.
 
     The name of a cell is the chain of small ink blobs (0.8 to 6 mm tall, apart from the trace) whose first
-    blob starts within 1 mm before to 4 mm after the cell start, in the row's band (half the row
-    ``spacing`` either side of ``baseline``); blobs join the chain while they start within 1.5 mm of its right
+    blob starts within 1 mm before to 4 mm after the cell start, in the row's band (from 0.7 row ``spacing``
+    above ``baseline`` to 0.4 below: names sit above their trace); blobs join the chain while they start within 1.5 mm of its right
     end and overlap it vertically.
 
     Parameters
@@ -154,7 +154,7 @@ def read_cell_labels(
     import cv2
 
     mm_x, mm_y = scale.px_per_mm_x, scale.px_per_mm_y
-    y0, y1 = max(0, int(baseline - 0.5 * spacing)), min(mask.shape[0], int(baseline + 0.5 * spacing))
+    y0, y1 = max(0, int(baseline - 0.7 * spacing)), min(mask.shape[0], int(baseline + 0.4 * spacing))
     band = mask[y0:y1].astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
     left, top = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
