@@ -129,7 +129,7 @@ def read_cell_labels(
     """The names printed at the starts of a row's cells.
 
     The name of a cell is the chain of small ink blobs (0.8 to 6 mm tall, apart from the trace) whose first
-    blob starts within 1 mm before to 4 mm after the cell start, in the row's band (from 0.7 row ``spacing``
+    blob (of those nearest the baseline) starts within 1 mm before to 4 mm after the cell start, in the row's band (from 0.7 row ``spacing``
     above ``baseline`` to 0.4 below: names sit above their trace); blobs join the chain while they start within 1.5 mm of its right
     end and overlap it vertically.
 
@@ -166,7 +166,10 @@ def read_cell_labels(
         if seeds.size == 0:
             out.append(LabelReading(None, 0.0))
             continue
-        chain = [int(seeds[np.argmin(left[seeds])])]
+        # the name nearest the trace: header text or a neighbour's name may also start there
+        near = seeds[np.argmin(np.abs(top[seeds] + h[seeds] / 2 + y0 - baseline))]
+        line = seeds[(top[seeds] < top[near] + h[near]) & (top[seeds] + h[seeds] > top[near])]
+        chain = [int(line[np.argmin(left[line])])]
         right, lo, hi = left[chain[0]] + w[chain[0]], top[chain[0]], top[chain[0]] + h[chain[0]]
         for k in np.flatnonzero(small)[np.argsort(left[small])]:
             if k in chain or left[k] < left[chain[0]]:
