@@ -286,5 +286,5 @@ def choose_layout(
 def _name_rows(read: tuple[tuple[str | None, ...], ...]) -> tuple[tuple[str, ...], ...]:
     """One lead per row: the name read on it, else the next standard lead that no row's name took."""
     taken = {names[0] for names in read if names[0]}
-    spare = iter([lead for lead in STANDARD_LEADS if lead not in taken] + [f"row{i}" for i in range(len(read))])
-    return tuple((names[0] or next(spare),) for names in read)
+    spare = iter([lead for lead in STANDARD_LEADS if lead not in taken])
+    return tuple((names[0] or next(spare, f"row{i}"),) for i, names in enumerate(read))
