@@ -149,3 +149,18 @@ def test_layout_without_separators_or_labels_is_assumed_with_low_confidence():
     out = openecg.digitize(result.image, fs=500)
     assert (out.meta["layout"], out.meta["layout_basis"]) == ("3x4+1", "row count")
     assert out.lead_names[0] == "I" and max(out.meta["confidence"].values()) <= 0.3
+
+
+def test_faint_edges_grow_the_mask_only_next_to_ink_and_off_grid_lines():
+    from openecg.paper.digitizer import _faint_edges
+
+    mask = np.zeros((20, 10), bool)
+    mask[8:11] = True
+    ink = np.zeros((20, 10))
+    ink[8:11], ink[6:8], ink[11], ink[15], ink[5] = 0.9, 0.3, 0.3, 0.3, 0.1
+    grown = _faint_edges(mask, ink, grid=None)
+    assert grown[6:12].all() and not grown[15].any() and not grown[5].any() and not grown[12:].any()
+    lines = np.zeros(20, bool)
+    lines[7] = True
+    on_grid = _faint_edges(mask, ink, grid=(np.zeros(10, bool), lines))
+    assert not on_grid[7].any() and on_grid[6].any() and on_grid[8:12].all()
