@@ -24,8 +24,8 @@ _ASSUMED_LAYOUT_CONFIDENCE = 0.3
 # errors of training-split records only (15 own renders x clean/scan/photo, 12 ECG-Image-Kit pages x
 # clean/wrinkled/augmented; `bench_digitize.py --fit-confidence`), const including the mean of exp(residual)
 NOISE_MODEL = {
-    "const": 0.3344, "jumps": 151.99, "tall": 4.357, "perspective": 1.094, "rotation_deg": 0.0186,
-    "checked": -0.401, "log_residual_px2": 0.2162, "log_slope_px2": 1.3496, "log_power_px2": -0.4205,
+    "const": -0.2752, "jumps": 144.2342, "tall": 2.8152, "perspective": 0.4508, "rotation_deg": 0.0353,
+    "checked": -0.1147, "log_residual_px2": 0.1476, "log_slope_px2": 1.4781, "log_power_px2": -0.2386,
 }
 _UNCHECKED = {"checked": 0.0, "log_residual_px2": 0.0}
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
