@@ -112,6 +112,7 @@ def digitize(
             "or text, not an ECG printout"
         )
     width = line_width(mask, baselines, scale.px_per_mm_y)
+    layout_mask = mask  # separators, label blobs and names are read without the faint edges
     if page_h is not None:
         mask = _faint_edges(mask, trace_ink, grid=(columns, lines) if grid_shows else None)
     spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y
@@ -127,7 +128,7 @@ def digitize(
     if speed is None:
         speed = _snap(float(np.median(widths)) / scale.px_per_mm_x / 0.2, SPEEDS) if widths else 25.0
     gain, speed = float(gain), float(speed)
-    name, plan, basis, read = choose_layout(mask, rows, scale, layout)
+    name, plan, basis, read = choose_layout(layout_mask, rows, scale, layout)
     px_per_s, px_per_mv = speed * scale.px_per_mm_x, gain * scale.px_per_mm_y
     row_seconds = float(np.median([r.x_end - r.x_start for r in rows])) / px_per_s
     nominal = TRACE_MM / speed
