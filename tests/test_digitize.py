@@ -24,6 +24,13 @@ def _scores(result, out):
     return score_2025([ref], [pred], fs=500), float(np.nanmean(pearson(ref, pred)))
 
 
+def _confidence_error(result, out):
+    """Mean absolute difference between each lead's confidence (an expected r) and its real Pearson r."""
+    names = result.info["lead_names"]
+    r = pearson(result.reference(), np.stack([out.lead(name) for name in names], axis=1))
+    return float(np.mean(np.abs([out.meta["confidence"][name] - rk for name, rk in zip(names, r)])))
+
+
 def test_import_openecg_does_not_import_opencv():
     code = "import sys, openecg; assert 'cv2' not in sys.modules and callable(openecg.digitize)"
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -42,7 +49,7 @@ def test_clean_round_trip_finds_layout_speed_gain_and_signal(layout, options):
     assert out.meta["grid"]["found"] == (options.get("grid") != "none")
     score, r = _scores(result, out)
     assert score > 8 and r > 0.9
-    assert min(out.meta["confidence"].values()) > 0.9
+    assert min(out.meta["confidence"].values()) > 0.6 and _confidence_error(result, out) < 0.12
 
 
 @pytest.mark.parametrize("degradation", ["scan", "photo"])
@@ -129,9 +136,12 @@ def test_resample_follows_the_curve_between_columns_without_overshoot():
 def test_layout_from_printed_labels_without_separators(layout):
     result = render(REC, layout=layout, dpi=150, seed=6, separators=False)
     out = openecg.digitize(result.image, fs=500)
-    assert (out.meta["layout"], out.meta["layout_basis"]) == (layout, "labels")
+    # the label blobs choose the layout, and the names read on them confirm it
+    assert (out.meta["layout"], out.meta["layout_basis"]) == (layout, "names")
+    assert out.meta["names_read"] == out.meta["rows"]
     score, r = _scores(result, out)
-    assert score > 8 and r > 0.9 and min(out.meta["confidence"].values()) > 0.9
+    assert score > 8 and r > 0.9 and min(out.meta["confidence"].values()) > 0.6
+    assert _confidence_error(result, out) < 0.12
 
 
 def test_layout_without_separators_or_labels_is_assumed_with_low_confidence():
@@ -139,3 +149,18 @@ def test_layout_without_separators_or_labels_is_assumed_with_low_confidence():
     out = openecg.digitize(result.image, fs=500)
     assert (out.meta["layout"], out.meta["layout_basis"]) == ("3x4+1", "row count")
     assert out.lead_names[0] == "I" and max(out.meta["confidence"].values()) <= 0.3
+
+
+def test_faint_edges_grow_the_mask_only_next_to_ink_and_off_grid_lines():
+    from openecg.paper.digitizer import _faint_edges
+
+    mask = np.zeros((20, 10), bool)
+    mask[8:11] = True
+    ink = np.zeros((20, 10))
+    ink[8:11], ink[6:8], ink[11], ink[15], ink[5] = 0.9, 0.3, 0.3, 0.3, 0.1
+    grown = _faint_edges(mask, ink, grid=None)
+    assert grown[6:12].all() and not grown[15].any() and not grown[5].any() and not grown[12:].any()
+    lines = np.zeros(20, bool)
+    lines[7] = True
+    on_grid = _faint_edges(mask, ink, grid=(np.zeros(10, bool), lines))
+    assert not on_grid[7].any() and on_grid[6].any() and on_grid[8:12].all()

@@ -15,10 +15,19 @@ from .layout import Row, choose_layout, find_baselines, line_width, measure_row
 from .printout import GAINS, SPEEDS, STANDARD_LEADS, TRACE_MM
 from .trace import column_runs, drop_strays, follow_trace, run_darkness, run_values
 
-__all__ = ["digitize"]
+__all__ = ["digitize", "reading_confidence", "noise_terms", "NOISE_MODEL"]
 
 _INK_THRESHOLD = 0.4
+_FAINT_INK = 0.25  # the edge of a blurred stroke, on photos (see _faint_edges)
 _ASSUMED_LAYOUT_CONFIDENCE = 0.3
+# log of the reading noise in pixels squared = const + sum(coef * evidence): least squares on the per-lead
+# errors of training-split records only (15 own renders x clean/scan/photo, 12 ECG-Image-Kit pages x
+# clean/wrinkled/augmented; `bench_digitize.py --fit-confidence`), const including the mean of exp(residual)
+NOISE_MODEL = {
+    "const": -0.2752, "jumps": 144.2342, "tall": 2.8152, "perspective": 0.4508, "rotation_deg": 0.0353,
+    "checked": -0.1147, "log_residual_px2": 0.1476, "log_slope_px2": 1.4781, "log_power_px2": -0.2386,
+}
+_UNCHECKED = {"checked": 0.0, "log_residual_px2": 0.0}
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
 
 
@@ -61,11 +70,15 @@ def digitize(
     Returns
     -------
     Recording
-        float32 ``(samples, leads)`` mV over the printed row duration: the 12 standard leads for standard
-        layouts (``row0``, ``row1``, ... for ``"Nx1"``), NaN where a lead was not printed or not readable.
+        float32 ``(samples, leads)`` mV over the printed row duration: the 12 standard leads (an ``"Nx1"``
+        page with more than 12 rows adds ``row12``), NaN where a lead was not printed or not readable.
         A lead printed twice (in a cell and in a rhythm strip) takes the strip's reading where it has one.
-        ``meta`` holds ``layout``, ``rows`` (leads per row), ``grid`` (found, px per mm in x and y, rotation,
-        perspective), ``speed``, ``gain``, ``row_seconds`` and ``confidence`` (lead -> 0..1).
+        ``meta`` holds ``layout``, ``layout_basis`` (see :func:`~openecg.paper.layout.choose_layout`),
+        ``rows`` (leads per row), ``names_read`` (the lead name read at each cell, None where none was),
+        ``grid`` (found, px per mm in x and y, rotation, perspective, pen width), ``speed``, ``gain``,
+        ``row_seconds``, ``evidence`` (lead -> what the reading shows of its quality) and ``confidence``
+        (lead -> the Pearson r to expect against the true signal, :func:`reading_confidence`; at most 0.3
+        where the lead's name is an assumption).
 
     Raises
     ------
@@ -83,11 +96,9 @@ def digitize(
     scale = grid_mod.grid_scale(grid_ink, mask)
     if scale.found:
         columns, lines = grid_mod.grid_lines(grid_ink, mask)
-    if scale.found and columns.any() and float(np.median(trace_ink[:, columns])) > 0.2:
-        # a grid that shows in the trace ink (grey, or darkened): its lines need strong ink to count
-        strong = trace_ink > _STRONG_INK
-        mask[:, columns] &= strong[:, columns]
-        mask[lines, :] &= strong[lines, :]
+    grid_shows = scale.found and columns.any() and float(np.median(trace_ink[:, columns])) > 0.2
+    if grid_shows:  # a grid that shows in the trace ink (grey, or darkened): its lines need strong ink to count
+        mask = _strong_on_grid(mask, trace_ink, columns, lines)
     baselines = find_baselines(mask, scale)
     if not baselines:
         raise ValueError(
@@ -101,6 +112,9 @@ def digitize(
             "or text, not an ECG printout"
         )
     width = line_width(mask, baselines, scale.px_per_mm_y)
+    layout_mask = mask  # separators, label blobs and names are read without the faint edges
+    if page_h is not None:
+        mask = _faint_edges(mask, trace_ink, grid=(columns, lines) if grid_shows else None)
     spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y
     rows = [measure_row(mask, b, scale, width, reach=0.85 * spacing) for b in baselines]
     heights = [r.pulse_height for r in rows if r.pulse_height and r.pulse_height > 0]
@@ -114,19 +128,20 @@ def digitize(
     if speed is None:
         speed = _snap(float(np.median(widths)) / scale.px_per_mm_x / 0.2, SPEEDS) if widths else 25.0
     gain, speed = float(gain), float(speed)
-    name, plan, basis = choose_layout(mask, rows, scale, layout)
+    name, plan, basis, read = choose_layout(layout_mask, rows, scale, layout)
     px_per_s, px_per_mv = speed * scale.px_per_mm_x, gain * scale.px_per_mm_y
     row_seconds = float(np.median([r.x_end - r.x_start for r in rows])) / px_per_s
     nominal = TRACE_MM / speed
     row_seconds = nominal if abs(row_seconds / nominal - 1) < 0.04 else round(row_seconds, 1)
-    names = STANDARD_LEADS if plan[0][0] in STANDARD_LEADS else tuple(cells[0] for cells in plan)
+    printed = tuple(dict.fromkeys(lead for cells in plan for lead in cells))
+    names = STANDARD_LEADS if set(printed) <= set(STANDARD_LEADS) else printed
     n = int(round(row_seconds * rate))
     signal = np.full((n, len(names)), np.nan, np.float32)
-    quality = {lead: [] for lead in names}
+    evidence: dict[str, list[dict[str, float]]] = {lead: [] for lead in names}
     for r, (row, cells) in enumerate(zip(rows, plan)):
         top = baselines[r - 1] + 2 * scale.px_per_mm_y if r > 0 else row.baseline - spacing
         bottom = baselines[r + 1] - 2 * scale.px_per_mm_y if r + 1 < len(rows) else row.baseline + spacing
-        tau, values, jumps = _read_row(trace_ink, mask, row, top, bottom, scale, width, px_per_s, px_per_mv, len(cells), row_seconds)
+        tau, values, flags = _read_row(trace_ink, mask, row, top, bottom, scale, width, px_per_s, px_per_mv, len(cells), row_seconds)
         cell_s = row_seconds / len(cells)
         for c, lead in enumerate(cells):
             first, stop = int(round(c * cell_s * rate)), min(n, int(round((c + 1) * cell_s * rate)))
@@ -135,17 +150,123 @@ def digitize(
             ok = np.isfinite(samples)
             k = names.index(lead)
             signal[first:stop, k] = np.where(ok, samples, signal[first:stop, k])
-            quality[lead].append(ok.mean() * (1 - float(jumps[inside].mean()) if inside.any() else 0.0))
-    confidence = {lead: round(float(np.mean(q)), 3) for lead, q in quality.items() if q}
-    if basis == "row count":  # the names are an assumption: neither separators nor labels confirmed the cells
-        confidence = {lead: min(c, _ASSUMED_LAYOUT_CONFIDENCE) for lead, c in confidence.items()}
+            evidence[lead].append(_cell_evidence(samples, {f: v[inside] for f, v in flags.items()}, px_per_mv))
+    page = {"perspective": float(page_h is not None), "rotation_deg": abs(angle), "grid_found": float(scale.found)}
+    checks = _limb_residuals(signal, names, px_per_mv)
+    evidence = {lead: _merge_evidence(cells, page | checks.get(lead, _UNCHECKED)) for lead, cells in evidence.items() if cells}
+    confidence = {lead: round(reading_confidence(e), 3) for lead, e in evidence.items()}
+    # names that are an assumption: neither separators, label blobs nor the names read confirmed them
+    assumed = {lead for cells, names_read in zip(plan, read) for lead, got in zip(cells, names_read)
+               if basis == "row count" or (basis == "assumed" and got is None)}
+    confidence = {lead: min(c, _ASSUMED_LAYOUT_CONFIDENCE) if lead in assumed else c for lead, c in confidence.items()}
     meta = {
-        "layout": name, "layout_basis": basis, "rows": [list(cells) for cells in plan], "speed": speed, "gain": gain,
-        "row_seconds": row_seconds, "confidence": confidence,
+        "layout": name, "layout_basis": basis, "rows": [list(cells) for cells in plan],
+        "names_read": [list(names_read) for names_read in read], "speed": speed, "gain": gain,
+        "row_seconds": row_seconds, "confidence": confidence, "evidence": evidence,
         "grid": {"found": scale.found, "px_per_mm_x": scale.px_per_mm_x, "px_per_mm_y": scale.px_per_mm_y,
                  "rotation_deg": angle, "perspective": page_h is not None, "line_width_px": width},
     }
     return Recording(signal, fs=rate, lead_names=names, meta=meta)
+
+
+def _cell_evidence(samples: np.ndarray, flags: dict[str, np.ndarray], px_per_mv: float) -> dict[str, float]:
+    """What one cell's reading shows about its own quality (see :func:`reading_confidence`)."""
+    ok = np.isfinite(samples)
+    read = samples[ok]
+    evidence = {name: float(f.mean()) if f.size else 1.0 for name, f in flags.items()}
+    evidence["coverage"] = float(ok.mean()) if ok.size else 0.0
+    evidence["power_mv2"] = float(read.var()) if read.size > 1 else 0.0
+    evidence["slope_px2"] = float(np.mean(np.diff(read) ** 2)) * px_per_mv**2 if read.size > 1 else 0.0
+    evidence["px_per_mv"] = px_per_mv
+    evidence["samples"] = float(samples.size)
+    return evidence
+
+
+def _merge_evidence(cells: list[dict[str, float]], page: dict[str, float]) -> dict[str, float]:
+    """One lead's evidence: the cells that print it, weighted by their samples, plus the page's."""
+    weights = np.array([c["samples"] for c in cells])
+    weights = weights / weights.sum() if weights.sum() > 0 else np.full(len(cells), 1 / len(cells))
+    merged = {name: round(float(sum(w * c[name] for w, c in zip(weights, cells))), 6) for name in cells[0] if name != "samples"}
+    return merged | page
+
+
+def _limb_residuals(signal: np.ndarray, names: tuple[str, ...], px_per_mv: float) -> dict[str, dict[str, float]]:
+    """Einthoven's and Goldberger's laws as checks of the reading: I + III = II and aVR + aVL + aVF = 0 hold
+    for the true limb leads, so where the three of a law were read at the same times, the mean squared
+    residual (pixels squared) measures their reading error. Leads without a check are left out."""
+    out = {}
+    for law in (("I", "III", "-II"), ("aVR", "aVL", "aVF")):
+        leads = [name.lstrip("-") for name in law]
+        if not all(lead in names for lead in leads):
+            continue
+        parts = np.stack([signal[:, names.index(lead)] * (-1 if name[0] == "-" else 1) for name, lead in zip(law, leads)])
+        both = np.isfinite(parts).all(axis=0)
+        if both.sum() < signal.shape[0] / 20:  # under half a second of a 10 s page: no check
+            continue
+        residual = parts[:, both].sum(axis=0)
+        power = float(np.mean((residual - residual.mean()) ** 2)) * px_per_mv**2
+        for lead in leads:
+            out[lead] = {"checked": 1.0, "log_residual_px2": float(np.log1p(power))}
+    return out
+
+
+def noise_terms(evidence: dict[str, float]) -> dict[str, float]:
+    """The value of each term of :data:`NOISE_MODEL` for one lead's evidence (``const`` is 1)."""
+    power_px2 = evidence["power_mv2"] * evidence["px_per_mv"] ** 2
+    terms = dict(evidence, log_slope_px2=float(np.log1p(evidence["slope_px2"])), log_power_px2=float(np.log1p(power_px2)))
+    return {name: 1.0 if name == "const" else terms[name] for name in NOISE_MODEL}
+
+
+def reading_confidence(evidence: dict[str, float]) -> float:
+    """The Pearson r to expect between a lead's reading and the true signal, from the reading's own evidence.
+
+    The reading noise (pixels squared) is predicted from the evidence by :data:`NOISE_MODEL` (path jumps,
+    share of tall ink runs, perspective, rotation, the limb-lead law residual, the reading's slope and power),
+    turned into mV with the gain, and the unread share counts as noise of the reading's own power. With
+    ``snr = power / noise`` the expected correlation is ``sqrt(snr / (1 + snr))``.
+
+    Parameters
+    ----------
+    evidence : dict
+        One lead's ``meta["evidence"]`` entry from :func:`digitize`.
+
+    Returns
+    -------
+    float
+        Expected r in [0, 1].
+    """
+    terms = noise_terms(evidence)
+    px_noise = float(np.exp(sum(coef * terms[name] for name, coef in NOISE_MODEL.items())))
+    noise = px_noise / evidence["px_per_mv"] ** 2 + (1 - evidence["coverage"]) * evidence["power_mv2"]
+    snr = evidence["power_mv2"] * evidence["coverage"] / max(noise, 1e-12)
+    return float(np.sqrt(snr / (1 + snr)))
+
+
+def _strong_on_grid(mask: np.ndarray, ink: np.ndarray, columns: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """``mask`` with grid-line pixels kept only where the ink is strong (a copy)."""
+    strong = ink > _STRONG_INK
+    out = mask.copy()
+    out[:, columns] &= strong[:, columns]
+    out[lines, :] &= strong[lines, :]
+    return out
+
+
+def _faint_edges(
+    mask: np.ndarray, ink: np.ndarray, *, grid: tuple[np.ndarray, np.ndarray] | None
+) -> np.ndarray:
+    """``mask`` grown by the faint ink (darkness over 0.25) within 2 pixels above or below it.
+
+    Used on photos only: the camera's blur and the perspective warp fade the tips of QRS peaks under the
+    ink threshold, and the readings come out about 6% small (training-split records). On scans the same
+    growth follows JPEG ringing and noise along the edges and loses more than it gains (clean renders would
+    gain, but nothing on the page tells them from scans reliably). Grid lines that show in the trace ink stay
+    out.
+    """
+    import cv2
+
+    near = cv2.dilate(mask.astype(np.uint8), np.ones((5, 1), np.uint8)) > 0
+    grown = mask | ((ink > _FAINT_INK) & near)
+    return _strong_on_grid(grown, ink, *grid) if grid is not None else grown
 
 
 def _close_gaps(mask: np.ndarray) -> np.ndarray:
@@ -158,12 +279,13 @@ def _close_gaps(mask: np.ndarray) -> np.ndarray:
 def _read_row(
     ink: np.ndarray, mask: np.ndarray, row: Row, top: float, bottom: float, scale: grid_mod.GridScale, width: float,
     px_per_s: float, px_per_mv: float, n_cells: int, row_seconds: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Time (s from the row start), value (mV) and a jump flag of every readable column of one row."""
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Time (s from the row start), value (mV) and flags of every readable column of one row: ``jumps``
+    (the path jumped more than 1 mm to reach it) and ``tall`` (its ink run is taller than the pen plus
+    1.5 pixels: a steep stroke or a turning point, where readings are least exact)."""
     y0, y1 = max(0, int(top)), min(mask.shape[0], int(np.ceil(bottom)))
     x0, x1 = max(0, int(np.floor(row.x_start))), min(mask.shape[1], int(np.ceil(row.x_end)) + 1)
     band = mask[y0:y1, x0:x1].copy()
-    xs = np.arange(x0, x1, dtype=float)
     for k in range(1, n_cells):
         boundary = row.x_start + k * row_seconds / n_cells * px_per_s
         band[:, _tick_columns(mask, row.baseline, boundary, scale, width, x0, x1)] = False
@@ -178,9 +300,9 @@ def _read_row(
     jumps = np.zeros(px.size, bool)
     if picked.size > 1:
         gap = np.maximum(run_top[picked[1:]] - run_bottom[picked[:-1]], run_top[picked[:-1]] - run_bottom[picked[1:]])
-        jump_cols = np.flatnonzero(choice >= 0)[1:][gap > scale.px_per_mm_y]
-        jumps = np.isin(np.round(px).astype(int), jump_cols)
-    return (px + x0 - row.x_start) / px_per_s, (row.baseline - py - y0) / px_per_mv, jumps
+        jumps[1:] = gap > scale.px_per_mm_y
+    flags = {"jumps": jumps, "tall": (run_bottom[picked] - run_top[picked] + 1) > width + 1.5}
+    return (px + x0 - row.x_start) / px_per_s, (row.baseline - py - y0) / px_per_mv, flags
 
 
 def _tick_columns(

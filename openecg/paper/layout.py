@@ -209,22 +209,31 @@ def label_starts(mask: np.ndarray, rows: list[Row], scale: GridScale, cells: int
 
 def choose_layout(
     mask: np.ndarray, rows: list[Row], scale: GridScale, layout: str
-) -> tuple[str, tuple[tuple[str, ...], ...], str]:
-    """The layout name, the printed leads per row, and what the names rest on.
+) -> tuple[str, tuple[tuple[str, ...], ...], str, tuple[tuple[str | None, ...], ...]]:
+    """The layout name, the printed leads per row, what the names rest on, and the names read on the page.
 
     ``layout="auto"`` decides: 12 rows -> 12x1; 3 to 6 rows with ticks at 1/4 and 3/4 in the first three
     -> 3x4(+k); 6 or 7 rows with a tick at 1/2 -> 6x2(+1). Without separator ticks, printed labels at the cell
     starts (:func:`label_starts`) choose between four and two cells per row; without either, the standard
     layout for the row count is assumed (3 rows 3x4, 4 rows 3x4+1, 5 rows 3x4+2, 6 rows 6x2, 7 rows
-    6x2+1, 12 rows 12x1) and the basis says so; other row counts give Nx1 (one unnamed lead per row).
-    A named layout must match the number of rows found.
+    6x2+1, 12 rows 12x1). Other row counts are read as Nx1, one lead per row.
+
+    The printed names at the cell starts are then read (:func:`openecg.paper.printed_names.read_cell_labels`).
+    Where most names read agree with the layout's, they confirm it (basis ``"names"`` instead of an
+    assumption); where most disagree, the names read replace the layout's. An Nx1 row takes the name read
+    on it, or else the next standard lead not read elsewhere (an assumption). A named layout must match the
+    number of rows found.
 
     Returns
     -------
     tuple
-        ``(layout, rows, basis)`` with ``basis`` one of ``"given"``, ``"rows"`` (12 rows), ``"separators"``,
-        ``"labels"``, ``"row count"`` (an assumption: read its names with low confidence) or ``"none"`` (Nx1).
+        ``(layout, rows, basis, read)``: ``basis`` one of ``"given"``, ``"rows"`` (12 rows), ``"separators"``,
+        ``"labels"`` (blobs where labels start), ``"names"`` (names read and matching), ``"row count"`` (an
+        assumption: its names carry low confidence) or ``"assumed"`` (Nx1 with rows whose name was not read:
+        those carry low confidence); ``read`` holds the name read at each cell (None: none read).
     """
+    from .printed_names import read_cell_labels
+
     n = len(rows)
 
     def ticks(fractions: tuple[float, ...], count: int) -> bool:
@@ -247,15 +256,35 @@ def choose_layout(
             else:
                 layout, basis = _STANDARD_BY_ROWS[n], "row count"
         else:
-            layout, basis = f"{n}x1", "none"
-    if layout.endswith("x1") and layout != "12x1":
-        names = tuple(f"row{i}" for i in range(n))
-        rows_plan = layout_rows(layout, names)
-    else:
-        rows_plan = layout_rows(layout, STANDARD_LEADS)
+            layout, basis = f"{n}x1", "assumed"
+    nx1 = layout.endswith("x1") and layout != "12x1"
+    rows_plan = layout_rows(layout, tuple(f"row{i}" for i in range(n)) if nx1 else STANDARD_LEADS)
     if len(rows_plan) != n:
         raise ValueError(
             f"layout={layout!r} prints {len(rows_plan)} rows but {n} were found in the image; use layout='auto' "
             f"or one of {', '.join(LAYOUTS)} with {n} rows"
         )
-    return layout, rows_plan, basis
+    spacing = float(np.median(np.diff([r.baseline for r in rows]))) if n > 1 else 40 * scale.px_per_mm_y
+    read = tuple(
+        tuple(reading.name for reading in read_cell_labels(
+            mask, row.baseline, [row.x_start + k * (row.x_end - row.x_start) / len(cells) for k in range(len(cells))],
+            scale, spacing=spacing))
+        for row, cells in zip(rows, rows_plan)
+    )
+    if nx1:
+        return layout, _name_rows(read), ("names" if all(r[0] for r in read) else "assumed"), read
+    pairs = [(name, planned) for names, cells in zip(read, rows_plan) for name, planned in zip(names, cells) if name]
+    agree = sum(name == planned for name, planned in pairs)
+    if agree > len(pairs) - agree and agree >= 2:
+        basis = basis if basis in ("given", "separators", "rows") else "names"
+    elif len(pairs) - agree > max(agree, 3) and basis != "given":
+        rows_plan = tuple(tuple(name or planned for name, planned in zip(names, cells)) for names, cells in zip(read, rows_plan))
+        basis = "names"
+    return layout, rows_plan, basis, read
+
+
+def _name_rows(read: tuple[tuple[str | None, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    """One lead per row: the name read on it, else the next standard lead that no row's name took."""
+    taken = {names[0] for names in read if names[0]}
+    spare = iter([lead for lead in STANDARD_LEADS if lead not in taken])
+    return tuple((names[0] or next(spare, f"row{i}"),) for i, names in enumerate(read))

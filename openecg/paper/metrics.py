@@ -21,7 +21,7 @@ import numpy as np
 
 from ..signal.recording import as_signal, check_fs
 
-__all__ = ["snr_2024", "pearson", "image_powers", "score_2025"]
+__all__ = ["snr_2024", "pearson", "lead_powers", "image_powers", "score_2025"]
 
 _TINY = 1e-12
 
@@ -89,8 +89,10 @@ def _best_shift(a: np.ndarray, printed: np.ndarray, b: np.ndarray, first: int, m
     return best
 
 
-def image_powers(reference: object, digitized: object, *, fs: float, max_shift_s: float = 0.2) -> tuple[float, float]:
-    """Signal and noise power of one image, summed over its leads after the 2025 alignment.
+def lead_powers(
+    reference: object, digitized: object, *, fs: float, max_shift_s: float = 0.2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Signal and noise power of each lead after the 2025 alignment.
 
     Each lead's digitized signal is shifted by up to ``max_shift_s`` seconds to the lag of highest
     cross-correlation with the reference, then moved vertically by the offset that minimises the squared
@@ -108,12 +110,13 @@ def image_powers(reference: object, digitized: object, *, fs: float, max_shift_s
 
     Returns
     -------
-    tuple of float
-        ``(signal_power, noise_power)``, sums of squares over the printed samples of all leads.
+    tuple of numpy.ndarray
+        ``(signal_power, noise_power)``, float64 ``(leads,)`` sums of squares over the printed samples
+        (0 for a lead with no printed sample).
     """
     ref, dig = _pair(reference, digitized)
     max_shift = int(round(max_shift_s * check_fs(fs)))
-    signal_power = noise_power = 0.0
+    signal_power, noise_power = np.zeros(ref.shape[1]), np.zeros(ref.shape[1])
     for lead in range(ref.shape[1]):
         keep = np.isfinite(ref[:, lead])
         if not keep.any():
@@ -126,9 +129,21 @@ def image_powers(reference: object, digitized: object, *, fs: float, max_shift_s
         compared = printed & (idx >= 0) & (idx < ref.shape[0])
         residual = a[compared] - dig[idx[compared], lead]
         residual -= residual.mean()
-        signal_power += float(np.sum(a[compared] ** 2))
-        noise_power += float(np.sum(residual**2))
+        signal_power[lead] = float(np.sum(a[compared] ** 2))
+        noise_power[lead] = float(np.sum(residual**2))
     return signal_power, noise_power
+
+
+def image_powers(reference: object, digitized: object, *, fs: float, max_shift_s: float = 0.2) -> tuple[float, float]:
+    """Signal and noise power of one image: :func:`lead_powers` summed over its leads.
+
+    Returns
+    -------
+    tuple of float
+        ``(signal_power, noise_power)``, sums of squares over the printed samples of all leads.
+    """
+    signal_power, noise_power = lead_powers(reference, digitized, fs=fs, max_shift_s=max_shift_s)
+    return float(signal_power.sum()), float(noise_power.sum())
 
 
 def score_2025(
