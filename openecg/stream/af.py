@@ -26,15 +26,11 @@ every chunking gives the same rhythm.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 
 from ..tokenizer.vocab import class_id
 from .rr_beats import P_LOOK_S, pre_qrs_p, window_median
-from .stage_classifier import StageClassifier
+from .stage_classifier import Stage
 
 __all__ = ["AFStage", "af_features", "AF_FEATURE_NAMES", "AF_WINDOW_S", "AF_REACH_S", "AF_STAGE_REACH_S"]
 
@@ -127,17 +123,17 @@ def af_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, wave_
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
 
-@dataclass(frozen=True)
-class AFStage:
+class AFStage(Stage):
     """The AF stage: a two-class (0 not AF, 1 AF) :class:`~openecg.stream.stage_classifier.StageClassifier`
     over :func:`af_features`."""
 
-    classifier: StageClassifier
+    KIND = KIND
+    FEATURE_NAMES = AF_FEATURE_NAMES
+    SETTINGS = SETTINGS
+    LABEL = "AF stage"
 
     def __post_init__(self) -> None:
-        if tuple(self.classifier.feature_names) != AF_FEATURE_NAMES:
-            raise ValueError(f"feature_names={list(self.classifier.feature_names)} differ from this version's "
-                             f"{list(AF_FEATURE_NAMES)}")
+        super().__post_init__()
         if tuple(self.classifier.classes) != (0, 1):
             raise ValueError(f"classes={self.classifier.classes} must be (0, 1): not AF, AF")
 
@@ -164,18 +160,3 @@ class AFStage:
         out[af & (rhythm != _NOISE)] = _AF
         out[near & ~af & (rhythm == _AF)] = _SINUS
         return out
-
-    def to_json(self, path: str | Path) -> None:
-        """Write the stage as JSON."""
-        self.classifier.to_json(path, kind=KIND)
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> AFStage:
-        """Read a stage written by :meth:`to_json`; raises ValueError when it does not fit this version."""
-        return cls.from_dict(json.loads(Path(path).read_text()), source=str(path))
-
-    @classmethod
-    def from_dict(cls, raw: dict, *, source: str = "AF stage") -> AFStage:
-        """Build the stage from the JSON object :meth:`to_json` writes."""
-        return cls(StageClassifier.from_dict(raw, kind=KIND, feature_names=AF_FEATURE_NAMES, settings=SETTINGS,
-                                             source=source))

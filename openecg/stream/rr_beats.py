@@ -27,14 +27,10 @@ the same classes.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 
 from ..tokenizer.vocab import BEAT_CLASSES, class_id
-from .stage_classifier import StageClassifier
+from .stage_classifier import Stage
 
 __all__ = ["BeatStage", "beat_features", "window_median", "pre_qrs_p", "FEATURE_NAMES", "RR_WINDOW_S", "P_LOOK_S",
            "REACH_S"]
@@ -165,17 +161,17 @@ def beat_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, wav
     return np.nan_to_num(np.column_stack(columns), nan=0.0, posinf=0.0, neginf=0.0)
 
 
-@dataclass(frozen=True)
-class BeatStage:
+class BeatStage(Stage):
     """The beat stage: a :class:`~openecg.stream.stage_classifier.StageClassifier` over
     :func:`beat_features` whose classes are beat class ids (:data:`openecg.tokenizer.vocab.BEAT_CLASSES`)."""
 
-    classifier: StageClassifier
+    KIND = KIND
+    FEATURE_NAMES = FEATURE_NAMES
+    SETTINGS = SETTINGS
+    LABEL = "beat stage"
 
     def __post_init__(self) -> None:
-        if tuple(self.classifier.feature_names) != FEATURE_NAMES:
-            raise ValueError(f"feature_names={list(self.classifier.feature_names)} differ from this version's "
-                             f"{list(FEATURE_NAMES)}")
+        super().__post_init__()
         if not set(self.classifier.classes) <= set(range(1, len(BEAT_CLASSES))):
             raise ValueError(f"classes={self.classifier.classes} must be beat class ids 1..{len(BEAT_CLASSES) - 1}")
 
@@ -189,18 +185,3 @@ class BeatStage:
     def classify_features(self, features: np.ndarray) -> np.ndarray:
         """uint8 ``(n,)`` beat class ids of rows of :func:`beat_features`."""
         return self.classifier.predict(features).astype(np.uint8)
-
-    def to_json(self, path: str | Path) -> None:
-        """Write the stage as JSON."""
-        self.classifier.to_json(path, kind=KIND)
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> BeatStage:
-        """Read a stage written by :meth:`to_json`; raises ValueError when it does not fit this version."""
-        return cls.from_dict(json.loads(Path(path).read_text()), source=str(path))
-
-    @classmethod
-    def from_dict(cls, raw: dict, *, source: str = "beat stage") -> BeatStage:
-        """Build the stage from the JSON object :meth:`to_json` writes."""
-        return cls(StageClassifier.from_dict(raw, kind=KIND, feature_names=FEATURE_NAMES, settings=SETTINGS,
-                                             source=source))

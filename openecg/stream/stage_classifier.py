@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["StageClassifier"]
+__all__ = ["StageClassifier", "Stage"]
 
 FORMAT = 2
 """Version of the JSON layout written by :meth:`StageClassifier.to_dict`."""
@@ -132,3 +133,37 @@ class StageClassifier:
     def to_json(self, path: str | Path, *, kind: str) -> None:
         """Write :meth:`to_dict` to ``path``."""
         Path(path).write_text(json.dumps(self.to_dict(kind=kind)) + "\n")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What both second stages share: their :class:`StageClassifier`, the check of its feature names, and the
+    JSON round trip that refuses a file of another kind, format, feature list or settings. A stage subclass
+    sets ``KIND``, ``FEATURE_NAMES``, ``SETTINGS`` and ``LABEL`` (its name in error messages)."""
+
+    KIND: ClassVar[str]
+    FEATURE_NAMES: ClassVar[tuple[str, ...]]
+    SETTINGS: ClassVar[dict]
+    LABEL: ClassVar[str]
+
+    classifier: StageClassifier
+
+    def __post_init__(self) -> None:
+        if tuple(self.classifier.feature_names) != self.FEATURE_NAMES:
+            raise ValueError(f"feature_names={list(self.classifier.feature_names)} differ from this version's "
+                             f"{list(self.FEATURE_NAMES)}")
+
+    def to_json(self, path: str | Path) -> None:
+        """Write the stage as JSON."""
+        self.classifier.to_json(path, kind=self.KIND)
+
+    @classmethod
+    def from_json(cls, path: str | Path):
+        """Read a stage written by :meth:`to_json`; raises ValueError when it does not fit this version."""
+        return cls.from_dict(json.loads(Path(path).read_text()), source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict, *, source: str | None = None):
+        """Build the stage from the JSON object :meth:`to_json` writes."""
+        return cls(StageClassifier.from_dict(raw, kind=cls.KIND, feature_names=cls.FEATURE_NAMES,
+                                             settings=cls.SETTINGS, source=source or cls.LABEL))
