@@ -97,7 +97,7 @@ def test_qrs_presence_targets() -> None:
 
 
 def test_onnx_export_runs_with_batch_larger_than_one(model: OpenECGModel, tmp_path) -> None:
-    pytest.importorskip("onnx")
+    onnx = pytest.importorskip("onnx")
     import onnxruntime as ort
 
     from openecg.stage2.export import ProbabilityModel, export_onnx
@@ -114,6 +114,9 @@ def test_onnx_export_runs_with_batch_larger_than_one(model: OpenECGModel, tmp_pa
         ref = [t.numpy() for t in ProbabilityModel(model)(torch.from_numpy(x))]
     for exported, expected in zip(fp32.run(None, {"x": x}), ref):
         np.testing.assert_allclose(exported, expected, atol=1e-4)
+    ops = [node.op_type for node in onnx.load(str(path)).graph.node]
+    assert ops.count("Attention") == model.config.n_layers  # one fused ONNX Runtime node per encoder layer
+    assert "Softmax" not in ops[:ops.index("Attention") + 1]
     single = session.run(None, {"x": x[:1]})[0]
     np.testing.assert_allclose(single, wave[:1], atol=1e-5)
 

@@ -3,10 +3,10 @@
 ``python -m openecg.stage2.export --model runs/stage2-small/best --name default [--tf-python PATH]``
 
 writes ``openecg/runtime/models/<name>/``: ``model.safetensors`` and ``config.json`` (the fp32 weights, for
-fine-tuning with ``OpenECGModel.from_pretrained``), ``model.int8.onnx`` (dynamic batch; the convolutions in
-static QDQ int8, per channel, calibrated on real training windows; the transformer and the transposed
-convolutions of the decoder stay fp32: quantising the attention's matrix products cost agreement with fp32
-and time alike, see ``model_cards/default.md``), ``model.int8.tflite`` (full int8, see :mod:`.export_tflite`; converted
+fine-tuning with ``OpenECGModel.from_pretrained``), ``model.int8.onnx`` (dynamic batch; the convolutions and
+the decoder's transposed convolutions in static QDQ int8, per channel, calibrated on real training windows;
+each attention block is one fused ONNX Runtime ``Attention`` node; the transformer stays fp32: quantising its
+matrix products cost agreement with fp32 and saved no time, see ``benchmarks/bench_model_variants.py``), ``model.int8.tflite`` (full int8, see :mod:`.export_tflite`; converted
 by ``--tf-python``, the interpreter of an environment with tensorflow, by default this one; ``--keep-tflite``
 keeps the folder's TFLite file instead, valid only when the weights are unchanged: its agreement with the
 fp32 model is measured and reported either way),
@@ -50,8 +50,8 @@ class ProbabilityModel(torch.nn.Module):
 
 
 def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray) -> Path:
-    """Write the fp32 graph beside ``path`` and the graph with static-QDQ int8 convolutions at ``path``; returns
-    ``path``."""
+    """Write the fp32 graph beside ``path`` and the graph with static-QDQ int8 convolutions (plain and
+    transposed) at ``path``; returns ``path``."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -61,7 +61,7 @@ def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray) -> Pat
     torch.onnx.export(
         wrapper, (torch.zeros(2, window),), str(fp32), input_names=["x"],
         output_names=list(OUTPUT_NAMES), dynamic_axes={"x": {0: "batch"}, **{k: {0: "batch"} for k in OUTPUT_NAMES}},
-        opset_version=17, dynamo=False,
+        opset_version=17, dynamo=False, custom_opsets={"com.microsoft": 1},
     )
     prepared = fp32.with_name("prepared.onnx")
     quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
@@ -77,7 +77,7 @@ def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray) -> Pat
     quantize_static(
         str(prepared), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        op_types_to_quantize=["Conv"],
+        op_types_to_quantize=["Conv", "ConvTranspose"],
     )
     prepared.unlink()
     return path

@@ -104,13 +104,13 @@ def af_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, wave_
     share_v = _window_sum((classes == _V).astype(np.float64), lo, hi) / counts
     share_s = _window_sum((classes == _S).astype(np.float64), lo, hi) / counts
     p_wave = _window_sum(p_max, lo, hi) / counts
-    probs = np.asarray(rhythm_probs, np.float64)
+    probs = np.asarray(rhythm_probs)[:, list(_RHYTHM.values())].astype(np.float64)  # the columns used only
     r_lo = np.clip(np.ceil((centre - AF_WINDOW_S) * fs), 0, len(probs)).astype(np.int64)
     r_hi = np.clip(np.floor((centre + AF_WINDOW_S) * fs) + 1, 0, len(probs)).astype(np.int64)
     p = _window_sum(probs, r_lo, r_hi) / np.maximum(r_hi - r_lo, 1)[:, None]
     few = n_rr < MIN_RR
     out = np.column_stack([
-        *(p[:, c] for c in _RHYTHM.values()),
+        *p.T,
         np.where(few, np.log(0.8), np.log(np.where(few, 1.0, mean_rr))),
         np.where(few, np.log(0.02), np.log(np.where(few, 1.0, nsd) + 1e-3)),
         np.where(few | ~np.isfinite(robust), np.log(0.02), np.log(np.where(few, 1.0, robust) + 1e-3)),

@@ -93,7 +93,8 @@ def pre_qrs_p(starts: np.ndarray, lengths: np.ndarray, wave_probs: np.ndarray, f
     prev_end = np.r_[0, starts[:-1] + np.asarray(lengths, np.int64)[:-1]] if len(starts) else starts
     idx = starts[:, None] - look + np.arange(look)[None, :]
     inside = (idx >= np.maximum(prev_end, 0)[:, None]) & (idx >= 0)
-    p = np.where(inside, np.asarray(wave_probs, np.float64)[np.clip(idx, 0, max(len(wave_probs) - 1, 0)), _P], 0.0)
+    p_wave = np.asarray(wave_probs)[:, _P]  # one column before any conversion: the stretch is long
+    p = np.where(inside, p_wave[np.clip(idx, 0, max(len(wave_probs) - 1, 0))].astype(np.float64), 0.0)
     count = inside.sum(axis=1)
     return p.max(axis=1, initial=0.0), p.sum(axis=1) / np.maximum(count, 1)
 
@@ -135,7 +136,7 @@ def beat_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, wav
     drr = np.abs(np.r_[np.nan, np.diff(rr)])
     irregular = window_median(centre, drr, RR_WINDOW_S, skip=2) / median_rr
     p_max, p_mean = pre_qrs_p(starts, lengths, wave_probs, fs)
-    cum = np.r_[0.0, np.cumsum(np.asarray(rhythm_probs, np.float64)[:, _AF])]
+    cum = np.r_[0.0, np.cumsum(np.asarray(rhythm_probs)[:, _AF].astype(np.float64))]
     mid = np.asarray(starts, np.int64) + np.asarray(lengths, np.int64) // 2
     a_lo = np.clip(mid - int(round(AF_NEAR_S * fs)), 0, len(cum) - 1)
     a_hi = np.clip(mid + int(round(AF_NEAR_S * fs)) + 1, 0, len(cum) - 1)
