@@ -191,3 +191,22 @@ def test_features_of_a_block_decoded_with_its_context_equal_those_of_the_whole()
         keep = (starts + lengths / 2 >= lo) & (starts + lengths / 2 < hi)
         assert inside.sum() == keep.sum() > 2
         np.testing.assert_allclose(part[inside], whole[keep], rtol=0, atol=1e-12)
+
+
+def test_feature_cache_refuses_outputs_of_another_network(tmp_path):
+    pytest.importorskip("torch")
+    from openecg.stage2.beat_stage import feature_cache, model_fingerprint
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder, content in ((first, b"weights one"), (second, b"weights two")):
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(content)
+    cache = feature_cache(tmp_path / "out", str(first))
+    (cache / "mitdb_100.npz").write_bytes(b"")
+    assert feature_cache(tmp_path / "out", str(first)) == cache  # the same network: reused
+    assert (cache / "model.sha256").read_text().strip() == model_fingerprint(str(first))
+    with pytest.raises(SystemExit, match="another model"):
+        feature_cache(tmp_path / "out", str(second))
+    (cache / "model.sha256").unlink()  # a cache from before the stamp: its network is unknown
+    with pytest.raises(SystemExit, match="no stamp"):
+        feature_cache(tmp_path / "out", str(first))

@@ -31,7 +31,7 @@ from ..data.records import dataset_root
 from ..stream.af import AF_FEATURE_NAMES, SETTINGS, AFStage, af_features
 from ..stream.decoder import RHYTHM_SLICE, WAVE_SLICE
 from ..tokenizer.vocab import class_id
-from .beat_stage import cached_extract, load_predictor, qrs_runs, stitched_features
+from .beat_stage import cached_extract, feature_cache, load_predictor, qrs_runs, stitched_features
 from .stage_fit import fit_classifier, out_of_fold
 from .synth_af import FS as SYNTH_FS
 from .synth_af import KINDS, source_beats, synth_recording
@@ -175,16 +175,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     predictor = load_predictor(args.model)
     out = Path(args.out)
+    cache = feature_cache(out, args.model)
     cinc = cinc2017_labels(dataset_root("cinc2017", args.data))
     parts = []
     for dataset in DATASETS:
         for rec in iter_records(dataset, split="train", root=args.data):
-            saved = cached_extract(predictor, rec, out / "cache")
+            saved = cached_extract(predictor, rec, cache)
             x, y = examples(saved, predictor.fs, record_label=cinc[rec.record] if dataset == "cinc2017" else None)
             if len(y):
                 parts.append((dataset, patient(dataset, rec.record), x, y))
     if args.synth_per_record:
-        parts += synthetic_examples(predictor, out / "cache", per_record=args.synth_per_record, root=args.data)
+        parts += synthetic_examples(predictor, cache, per_record=args.synth_per_record, root=args.data)
     stage, summary = fit(parts)
     stage.to_json(out / "af_stage.json")
     y = np.concatenate([p[3] for p in parts])

@@ -11,12 +11,14 @@ cross-validated by record over the training records (4 folds); on those out-of-f
 offsets of S, V and F are chosen (mean F1 of S and V), then the classifier is fitted on all training
 records and written as ``beat_stage.json`` with the offsets; the runtime evaluates it with numpy. Nothing
 is tuned on validation records. What the network gives for each record (its stitched per-sample outputs)
-is cached in ``<out>/cache/`` (the AF stage, :mod:`.af_stage`, learns from the same cache).
+is cached in ``<out>/cache/`` (the AF stage, :mod:`.af_stage`, learns from the same cache), stamped with
+the sha256 of the model file: a cache of another network's outputs is refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -33,7 +35,8 @@ from ..tokenizer.rle import label_runs
 from ..tokenizer.vocab import BEAT_CLASSES, QRS_CLASSES, class_id
 from .stage_fit import choose_offsets, f1_scores, fit_classifier, out_of_fold
 
-__all__ = ["stitched_features", "qrs_runs", "run_features", "extract_record", "cached_extract", "load_predictor",
+__all__ = ["stitched_features", "qrs_runs", "run_features", "extract_record", "cached_extract", "feature_cache",
+           "model_fingerprint", "load_predictor",
            "fit", "main"]
 
 MATCH_S = 0.150
@@ -107,6 +110,35 @@ def _targets(centres: np.ndarray, ref: np.ndarray, classes: np.ndarray, fs: floa
     return out
 
 
+def model_fingerprint(model: str) -> str:
+    """sha256 of the file that holds a model's network: the bundled int8 ONNX file, or a folder's
+    ``model.safetensors``."""
+    if Path(model).is_dir():
+        path = Path(model) / "model.safetensors"
+    else:
+        from ..runtime.bundled import model_file
+
+        path = model_file(model, "model.int8.onnx")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def feature_cache(out: Path, model: str) -> Path:
+    """``out/cache``, stamped with :func:`model_fingerprint`: a cache holds one network's outputs, so one made
+    by another network (or one without a stamp) is refused rather than fitted on."""
+    cache = Path(out) / "cache"
+    stamp = cache / "model.sha256"
+    fingerprint = model_fingerprint(model)
+    found = stamp.read_text().strip() if stamp.is_file() else None
+    if found != fingerprint and (found is not None or any(cache.glob("*.np[yz]"))):
+        raise SystemExit(
+            f"{cache} holds network outputs of {'another model (sha256 ' + found[:12] + ')' if found else 'an unknown model (no stamp)'}, "
+            f"not of --model {model} (sha256 {fingerprint[:12]}): delete that folder or give another --out"
+        )
+    cache.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint + "\n")
+    return cache
+
+
 def cached_extract(predictor, record, cache: Path) -> dict[str, np.ndarray]:
     """:func:`extract_record`, kept in ``cache/<dataset>_<record>.npz``."""
     path = Path(cache) / f"{record.dataset}_{record.record}.npz"
@@ -160,10 +192,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     predictor = load_predictor(args.model)
     out = Path(args.out)
+    cache = feature_cache(out, args.model)
     xs, ys, groups = [], [], []
     for dataset in DATASETS:
         for rec in iter_records(dataset, split="train", root=args.data):
-            saved = cached_extract(predictor, rec, out / "cache")
+            saved = cached_extract(predictor, rec, cache)
             starts, lengths, x = run_features(saved["feats"], predictor.fs)
             y = _targets(starts + lengths / 2, saved["ref_beats"], saved["ref_classes"], predictor.fs)
             xs.append(x[y > 0]), ys.append(y[y > 0]), groups.append(np.full(int((y > 0).sum()), f"{dataset}_{rec.record}"))
