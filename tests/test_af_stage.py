@@ -75,6 +75,28 @@ def test_features_separate_irregular_from_regular():
     assert reg[20, AF_FEATURE_NAMES.index("p_sinus")] == pytest.approx(1.0)
 
 
+def test_qrs_features_tell_noise_detections_from_clean_complexes():
+    """Runs of one width with a sure QRS probability (AF or sinus) against runs of any width the network is
+    unsure of (false detections in noise), and the irregularity beyond AF's."""
+    rng = np.random.default_rng(2)
+    starts = np.cumsum(rng.uniform(100, 275, 40)).astype(int)
+    sums = np.tile([0, 1.0, 0, 0, 0, 0, 0], (40, 1))
+    probs = np.tile(np.eye(7)[0], (12000, 1))
+    clean, noisy = np.tile(np.eye(5)[0], (12000, 1)), np.tile(np.eye(5)[0], (12000, 1))
+    widths = rng.integers(8, 40, 40)
+    for s, w in zip(starts, widths):
+        clean[s:s + 25] = np.eye(5)[2]
+        noisy[s:s + w] = [0.4, 0, 0.6, 0, 0]
+    a = af_features(starts, np.full(40, 25), sums, clean, probs, FS)
+    b = af_features(starts, widths, sums, noisy, probs, FS)
+    qrs, cv = AF_FEATURE_NAMES.index("qrs_prob"), AF_FEATURE_NAMES.index("qrs_width_cv")
+    assert a[10:30, qrs] == pytest.approx(1.0) and b[10:30, qrs] == pytest.approx(0.6)
+    assert a[10:30, cv] == pytest.approx(0.0, abs=1e-6) and b[10:30, cv].min() > 0.2
+    beyond = AF_FEATURE_NAMES.index("robust_nsd_from_af")
+    robust = AF_FEATURE_NAMES.index("log_robust_nsd")
+    assert np.allclose(a[:, beyond], (a[:, robust] - np.log(0.15)) ** 2)
+
+
 def test_stage_is_identical_for_every_chunking_and_finds_the_irregular_stretch():
     x = af_in_the_middle(200.0, 70.0, 130.0)
     stage = irregularity_stage()
@@ -133,6 +155,7 @@ def test_features_of_a_block_decoded_with_its_context_equal_those_of_the_whole()
     feats = stitched_features(SinusOracle(None), x, FS)
     rng = np.random.default_rng(0)
     feats[:, WAVE_SLICE.start + 1] = rng.uniform(0, 0.5, len(feats))  # P-wave probabilities that vary
+    feats[:, WAVE_SLICE.start + 2] *= rng.uniform(0.5, 1.0, len(feats))  # and QRS probabilities
     feats[:, RHYTHM_SLICE.start + 1] = rng.uniform(0, 0.3, len(feats))
     f = len(AF_FEATURE_NAMES)
     stage = AFStage(StageClassifier(feature_names=AF_FEATURE_NAMES, classes=(0, 1), mean=np.zeros(f),

@@ -12,7 +12,14 @@ waves is what generalises across recordings. For each QRS run this stage compute
 - the mean of the highest P-wave probability before each QRS (:func:`openecg.stream.rr_beats.pre_qrs_p`):
   P waves say sinus, fibrillatory activity gives none;
 - the share of runs the network calls V and S, the run rate, and a flag when fewer than 4 RR intervals are
-  in the window.
+  in the window;
+- how much the QRS runs look like real QRS complexes: the mean of the network's QRS (or paced-QRS)
+  probability inside each run, and the coefficient of variation of the run durations. In noise the wave
+  head finds "QRS" runs it is unsure of and of any width; in AF the QRS complexes are as clear and as alike
+  as in sinus rhythm. Both tell an irregular RR of AF from one of false detections in noise;
+- the squared distance of the log robust successive difference from that of typical AF (``AF_TYPICAL_NSD``,
+  0.15), so that the classifier, linear in its features, can say that an RR far more irregular than AF's
+  is noise rather than AF.
 
 A :class:`~openecg.stream.stage_classifier.StageClassifier` (trained on training records only by ``python -m
 openecg.stage2.af_stage``, shipped as ``af_stage.json`` beside the model, evaluated in numpy) gives each run
@@ -39,14 +46,16 @@ AF_REACH_S = 1.5
 AF_STAGE_REACH_S = AF_WINDOW_S + AF_REACH_S + P_LOOK_S
 REGULAR_PAIR = 0.06
 MIN_RR = 4
+AF_TYPICAL_NSD = 0.15
 KIND = "openecg AF stage: StageClassifier over openecg.stream.af.af_features"
 SETTINGS = {"af_window_s": AF_WINDOW_S, "af_reach_s": AF_REACH_S, "p_look_s": P_LOOK_S}
 _RHYTHM = {name: class_id("rhythm", name) for name in ("sinus", "AF", "BBB", "paced", "noise")}
 _AF, _SINUS, _NOISE = _RHYTHM["AF"], _RHYTHM["sinus"], _RHYTHM["noise"]
 _V, _S = class_id("beat", "V"), class_id("beat", "S")
+_QRS = [class_id("wave", "QRS"), class_id("wave", "paced_QRS")]
 AF_FEATURE_NAMES: tuple[str, ...] = (
     *(f"p_{name}" for name in _RHYTHM), "log_mean_rr_s", "log_nsd", "log_robust_nsd", "log_cv", "regular_pairs",
-    "p_wave", "share_v", "share_s", "runs_per_s", "few_rr",
+    "p_wave", "share_v", "share_s", "runs_per_s", "few_rr", "qrs_prob", "qrs_width_cv", "robust_nsd_from_af",
 )
 
 
@@ -54,6 +63,15 @@ def _window_sum(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     """Sum of ``values[lo:hi]`` (along axis 0) for each pair, by a cumulative sum."""
     cum = np.concatenate([np.zeros((1,) + values.shape[1:]), np.cumsum(values, axis=0)])
     return cum[hi] - cum[lo]
+
+
+def _run_mean(probs: np.ndarray, columns: list[int], starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """float64 ``(n,)`` mean over each run of the sum of ``probs[:, columns]`` (``probs (m, c)``)."""
+    column = np.asarray(probs)[:, columns].astype(np.float64).sum(axis=1)  # the columns used only
+    cum = np.r_[0.0, np.cumsum(column)]
+    starts = np.asarray(starts, np.int64)
+    ends = starts + np.asarray(lengths, np.int64)
+    return (cum[ends] - cum[starts]) / np.maximum(ends - starts, 1)
 
 
 def af_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, wave_probs: np.ndarray,
@@ -104,21 +122,29 @@ def af_features(starts: np.ndarray, lengths: np.ndarray, sums: np.ndarray, wave_
     share_v = _window_sum((classes == _V).astype(np.float64), lo, hi) / counts
     share_s = _window_sum((classes == _S).astype(np.float64), lo, hi) / counts
     p_wave = _window_sum(p_max, lo, hi) / counts
+    qrs_prob = _window_sum(_run_mean(wave_probs, _QRS, starts, lengths), lo, hi) / counts
+    width = np.asarray(lengths, np.float64) / fs
+    mean_width = _window_sum(width, lo, hi) / counts
+    width_sq = _window_sum(width**2, lo, hi) / counts
+    width_cv = np.sqrt(np.maximum(width_sq - mean_width**2, 0.0)) / np.maximum(mean_width, 1e-9)
     probs = np.asarray(rhythm_probs)[:, list(_RHYTHM.values())].astype(np.float64)  # the columns used only
     r_lo = np.clip(np.ceil((centre - AF_WINDOW_S) * fs), 0, len(probs)).astype(np.int64)
     r_hi = np.clip(np.floor((centre + AF_WINDOW_S) * fs) + 1, 0, len(probs)).astype(np.int64)
     p = _window_sum(probs, r_lo, r_hi) / np.maximum(r_hi - r_lo, 1)[:, None]
     few = n_rr < MIN_RR
+    log_robust = np.where(few | ~np.isfinite(robust), np.log(0.02), np.log(np.where(few, 1.0, robust) + 1e-3))
     out = np.column_stack([
         *p.T,
         np.where(few, np.log(0.8), np.log(np.where(few, 1.0, mean_rr))),
         np.where(few, np.log(0.02), np.log(np.where(few, 1.0, nsd) + 1e-3)),
-        np.where(few | ~np.isfinite(robust), np.log(0.02), np.log(np.where(few, 1.0, robust) + 1e-3)),
+        log_robust,
         np.where(few, np.log(0.02), np.log(np.where(few, 1.0, cv) + 1e-3)),
         np.where(few, 1.0, np.nan_to_num(share_reg, nan=1.0)),
         p_wave, share_v, share_s,
         (hi - lo) / (2 * AF_WINDOW_S),
         few.astype(np.float64),
+        qrs_prob, width_cv,
+        (log_robust - np.log(AF_TYPICAL_NSD)) ** 2,
     ])
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
