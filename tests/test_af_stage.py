@@ -128,7 +128,7 @@ def test_synthesised_af_is_irregular_and_sinus_arrhythmia_is_not(data_dir):
 
     signal, r_peaks = source_beats(load_record("mitdb", "101", root=data_dir))
     rng = np.random.default_rng(0)
-    for kind in KINDS:
+    for kind in ("af", "sinus_arrhythmia", "ectopy"):
         x = synth_recording(signal, r_peaks, rng, kind=kind)
         assert x.shape == (int(SYNTH_S * SFS),) and np.isfinite(x).all()
         peaks, _ = find_peaks(x, height=0.6 * x.max(), distance=int(0.25 * SFS))
@@ -143,6 +143,25 @@ def test_synthesised_af_is_irregular_and_sinus_arrhythmia_is_not(data_dir):
             assert successive > 0.08 and near_median > 0.4, (kind, successive, near_median)
     with pytest.raises(ValueError, match="kind="):
         synth_recording(signal, r_peaks, rng, kind="flutter")
+    assert set(KINDS) == {"af", "sinus_arrhythmia", "ectopy", "noisy_sinus"}
+
+
+def test_noisy_sinus_adds_the_given_noise_at_its_share_of_the_rms(data_dir):
+    from openecg.data import load_record
+    from openecg.stage2.synth_af import FS as SFS
+    from openecg.stage2.synth_af import NOISE_RMS, SYNTH_S, source_beats, synth_recording
+
+    signal, r_peaks = source_beats(load_record("mitdb", "101", root=data_dir))
+    noise = np.cumsum(np.random.default_rng(1).normal(size=int(100 * SFS))).astype(np.float32)  # a random walk
+    with pytest.raises(ValueError, match="noise="):
+        synth_recording(signal, r_peaks, np.random.default_rng(2), kind="noisy_sinus")
+    with pytest.raises(ValueError, match="noise="):
+        synth_recording(signal, r_peaks, np.random.default_rng(2), kind="noisy_sinus", noise=noise[:100])
+    noisy = synth_recording(signal, r_peaks, np.random.default_rng(2), kind="noisy_sinus", noise=noise)
+    clean = synth_recording(signal, r_peaks, np.random.default_rng(2), kind="noisy_sinus", noise=np.zeros_like(noise))
+    assert noisy.shape == (int(SYNTH_S * SFS),) and np.isfinite(noisy).all()
+    ratio = np.std(noisy - clean) / np.std(clean)  # the same draws but for the white 0.01-mV floor
+    assert NOISE_RMS[0] * 0.9 < ratio < NOISE_RMS[1] * 1.1
 
 
 def test_features_of_a_block_decoded_with_its_context_equal_those_of_the_whole():

@@ -7,8 +7,8 @@ MIT-BIH (``train``; AF, flutter and many non-AF irregular rhythms with ectopy), 
 paroxysmal AF), CinC 2017 (``train`` half of the records here: ``A`` records are AF throughout, ``N``, ``O``
 (other rhythms) and ``~`` (noisy) records are non-AF, the last two the hard negatives), LUDB (``train``,
 record-level rhythm), and recordings synthesised from MIT-BIH and SVDB training records (:mod:`.synth_af`: AF with
-fibrillatory waves and irregular RR; sinus arrhythmia and sinus rhythm with premature atrial beats as hard
-negatives). Each QRS run is one example, labelled with the reference rhythm at its centre (masked samples
+fibrillatory waves and irregular RR; sinus arrhythmia, sinus rhythm with premature atrial beats and sinus rhythm
+in real electrode-motion noise as hard negatives). Each QRS run is one example, labelled with the reference rhythm at its centre (masked samples
 are left out, except in CinC where the record label holds). The classifier (:mod:`.stage_fit`: a logistic regression,
 which scored higher than MLPs in cross-validation; each database weighted equally) is cross-validated by
 patient (4 folds); the decision offset is chosen on those out-of-fold scores (the mean of the AF F1 over the
@@ -72,18 +72,24 @@ def patient(dataset: str, record: str) -> str:
 def synthetic_examples(predictor, cache: Path, *, per_record: int, seed: int = 20261201,
                        root: str | None = None) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     """``per_record`` recordings of each kind (:data:`.synth_af.KINDS`) from each MIT-BIH and SVDB training
-    record with at least 100 clean sinus N beats, as ``("synthetic", patient, features, is_af)`` parts (cached)."""
-    rng = np.random.default_rng(seed)
+    record with at least 100 clean sinus N beats, as ``("synthetic", patient, features, is_af)`` parts (cached).
+    Each recording draws from its own generator (``seed``, source, ``k``, kind), so adding a kind leaves the
+    others' recordings, and their cached network outputs, as they were."""
+    from .train import motion_noise
+
+    noise = motion_noise(load_split("nstdb")["train"], SYNTH_FS, root)
     parts = []
-    for rec in (r for name in SYNTH_SOURCES for r in iter_records(name, split="train", root=root)):
+    sources = (r for name in SYNTH_SOURCES for r in iter_records(name, split="train", root=root))
+    for source, rec in enumerate(sources):
         signal, r_peaks = source_beats(rec)
         if len(r_peaks) < 100:
             continue
         for k in range(per_record):
             for kind in KINDS:
                 path = Path(cache) / f"synth_{rec.dataset}_{rec.record}_{k}_{kind}.npy"
-                x = synth_recording(signal, r_peaks, rng, kind=kind)  # always drawn, so the seed sequence is fixed
                 if not path.is_file():
+                    rng = np.random.default_rng([seed, source, k, KINDS.index(kind)])  # one per recording
+                    x = synth_recording(signal, r_peaks, rng, kind=kind, noise=noise)
                     np.save(path, stitched_features(predictor, x, SYNTH_FS))
                 _, feats_x = _features(np.load(path), predictor.fs)
                 parts.append(("synthetic", patient(rec.dataset, rec.record), feats_x, np.full(len(feats_x), kind == "af")))

@@ -20,6 +20,12 @@ beats, so QRST morphology, noise and baseline are real):
    it, as with premature atrial beats) and followed by a pause of ``U(1.0, 1.25)`` of the mean: irregular RR,
    but P waves throughout.
 
+5. Noise (a hard negative): sinus rhythm as in 3 with breathing depth ``U(0, 0.05)``, plus real
+   electrode-motion noise (NSTDB, noisy minus clean, of the lowest-SNR NSTDB *training* record, the noise
+   the network's training adds) from a random offset, scaled to an RMS of ``U(0.5, 2.0)`` times the
+   recording's own: the wave head then finds false QRS complexes, whose RR is irregular without AF
+   (handheld recordings labelled noisy look like this).
+
 The network then runs on these recordings as on any other, and each QRS run becomes an example labelled AF
 (1) or not (0).
 """
@@ -32,12 +38,15 @@ from ..signal.filters import remove_baseline
 from ..signal.resample import map_index, resample
 from ..tokenizer.vocab import class_id
 
-__all__ = ["synth_recording", "source_beats", "SYNTH_S", "FS", "KINDS"]
+__all__ = ["synth_recording", "source_beats", "SYNTH_S", "FS", "KINDS", "NOISE_RMS"]
 
 FS = 250.0
 SYNTH_S = 60.0
-KINDS: tuple[str, ...] = ("af", "sinus_arrhythmia", "ectopy")
-"""What :func:`synth_recording` makes: AF (labelled AF), and two irregular rhythms that are not AF."""
+KINDS: tuple[str, ...] = ("af", "sinus_arrhythmia", "ectopy", "noisy_sinus")
+"""What :func:`synth_recording` makes: AF (labelled AF), and three irregular rhythms or noisy recordings that
+are not AF."""
+NOISE_RMS = (0.5, 2.0)
+"""Range of the electrode-motion noise's RMS in ``noisy_sinus``, relative to the recording's RMS."""
 _N = class_id("beat", "N")
 _SINUS = class_id("rhythm", "sinus")
 
@@ -75,8 +84,9 @@ def _beat_times(kind: str, mean: float, rng: np.random.Generator) -> np.ndarray:
         while t < SYNTH_S - 0.5:
             times.append(t)
             t += float(np.clip(rng.normal(mean, cv * mean), 0.28, 2.0))
-    elif kind == "sinus_arrhythmia":
-        depth, period = rng.uniform(0.05, 0.15), rng.uniform(3.0, 6.0)
+    elif kind in ("sinus_arrhythmia", "noisy_sinus"):
+        depth = rng.uniform(0.05, 0.15) if kind == "sinus_arrhythmia" else rng.uniform(0.0, 0.05)
+        period = rng.uniform(3.0, 6.0)
         while t < SYNTH_S - 0.5:
             times.append(t)
             t += mean * (1 + depth * np.sin(2 * np.pi * t / period))
@@ -90,11 +100,16 @@ def _beat_times(kind: str, mean: float, rng: np.random.Generator) -> np.ndarray:
     return np.array(times)
 
 
-def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Generator, *, kind: str) -> np.ndarray:
+def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Generator, *, kind: str,
+                    noise: np.ndarray | None = None) -> np.ndarray:
     """One ``SYNTH_S``-s recording at 250 Hz of ``kind`` (one of :data:`KINDS`) from a source's beats (see the
-    module docstring)."""
+    module docstring). ``noise`` (float32 ``(k,)`` mV at 250 Hz, ``k`` longer than ``SYNTH_S``) is the real
+    noise ``noisy_sinus`` needs (:func:`openecg.stage2.train.motion_noise`)."""
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r} is not one of {KINDS}")
+    if kind == "noisy_sinus" and (noise is None or len(noise) <= SYNTH_S * FS):
+        raise ValueError(f"kind={kind!r} needs noise= longer than {SYNTH_S} s at {FS} Hz "
+                         f"(got {None if noise is None else len(noise)} samples); pass openecg.stage2.train.motion_noise(...)")
     af = kind == "af"
     n = int(SYNTH_S * FS)
     out = np.zeros(n, np.float32)
@@ -117,5 +132,11 @@ def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Gene
         phase = 2 * np.pi * np.cumsum(f0 + wander) / FS
         amp = rng.uniform(0.02, 0.10) * (1 + 0.3 * np.sin(2 * np.pi * time / rng.uniform(1.0, 4.0)))
         out += (amp * (np.sin(phase) + np.sin(2 * phase + rng.uniform(0, 2 * np.pi)) / 3)).astype(np.float32)
+    if kind == "noisy_sinus":
+        at = int(rng.integers(len(noise) - n))
+        part = noise[at:at + n] - np.mean(noise[at:at + n])
+        gain = rng.uniform(*NOISE_RMS) * np.std(out) / max(float(np.std(part)), 1e-6)
+        out += (gain * part).astype(np.float32)
     out += rng.normal(0, 0.01, n).astype(np.float32)
     return out
+
