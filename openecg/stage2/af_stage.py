@@ -36,7 +36,7 @@ from .stage_fit import fit_classifier, out_of_fold
 from .synth_af import FS as SYNTH_FS
 from .synth_af import KINDS, source_beats, synth_recording
 
-__all__ = ["examples", "patient", "synthetic_examples", "fit", "main"]
+__all__ = ["examples", "patient", "synthetic_examples", "training_parts", "out_of_fold_margin", "fit", "main"]
 
 DATASETS = ("cpsc2021", "cinc2017", "ludb", "mitdb")
 SYNTH_SOURCES = ("mitdb", "svdb")
@@ -97,6 +97,25 @@ def synthetic_examples(predictor, cache: Path, *, per_record: int, seed: int = 2
     return parts
 
 
+def training_parts(predictor, cache: Path, *, synth_per_record: int, root: str | None = None,
+                   with_records: bool = False) -> list[tuple]:
+    """The ``(database, patient, features, is_af)`` parts the stage learns from: every training record of
+    :data:`DATASETS` with labelled runs, then :func:`synthetic_examples` (network outputs cached in ``cache``).
+    ``with_records`` appends each part's record name (synthetic: its source record) as a fifth item."""
+    cinc = cinc2017_labels(dataset_root("cinc2017", root))
+    parts: list[tuple] = []
+    for dataset in DATASETS:
+        for rec in iter_records(dataset, split="train", root=root):
+            saved = cached_extract(predictor, rec, cache)
+            x, y = examples(saved, predictor.fs, record_label=cinc[rec.record] if dataset == "cinc2017" else None)
+            if len(y):
+                parts.append((dataset, patient(dataset, rec.record), x, y) + ((rec.record,) if with_records else ()))
+    if synth_per_record:
+        synthetic = synthetic_examples(predictor, cache, per_record=synth_per_record, root=root)
+        parts += [p + ((p[1],) if with_records else ()) for p in synthetic]
+    return parts
+
+
 def _weights(names: np.ndarray) -> np.ndarray:
     """Each database (``names (n,)``) weighted equally."""
     weight = np.ones(len(names))
@@ -134,6 +153,24 @@ def _objective(counts: np.ndarray) -> np.ndarray:
     return np.column_stack([runs, records, (runs + records) / 2])
 
 
+def _stacked(parts: list[tuple[str, str, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """``(x (n, f), is_af (n,), weight (n,), classifier options)`` of parts stacked in order."""
+    x = np.concatenate([p[2] for p in parts])
+    y = np.concatenate([p[3] for p in parts]).astype(bool)
+    weight = _weights(np.concatenate([[p[0]] * len(p[2]) for p in parts]))
+    options = {"classes": (0, 1), "feature_names": AF_FEATURE_NAMES, "hidden": HIDDEN, "settings": SETTINGS}
+    return x, y, weight, options
+
+
+def out_of_fold_margin(parts: list[tuple[str, str, np.ndarray, np.ndarray]], *, seed: int = 0) -> np.ndarray:
+    """float64 ``(n,)`` out-of-fold AF score minus not-AF score of every run of ``parts`` (stacked in order),
+    from classifiers fitted without the run's patient (``FOLDS`` folds by patient, as :func:`fit` does)."""
+    x, y, weight, options = _stacked(parts)
+    groups = np.concatenate([[p[1]] * len(p[2]) for p in parts])
+    scores = out_of_fold(x, y.astype(np.int64), groups, folds=FOLDS, weight=weight, seed=seed, **options)
+    return scores[:, 1] - scores[:, 0]
+
+
 def fit(parts: list[tuple[str, str, np.ndarray, np.ndarray]], *, seed: int = 0) -> tuple[AFStage, dict]:
     """An :class:`AFStage` from ``(database, patient, features, is_af)`` parts (cross-validation folds keep each
     patient's parts together, synthetic ones included), and its cross-validation summary.
@@ -143,15 +180,10 @@ def fit(parts: list[tuple[str, str, np.ndarray, np.ndarray]], *, seed: int = 0) 
     to 0 whose mean is within one standard error of the best is taken (the one-standard-error rule: the
     out-of-fold figures rest on few AF patients and on network outputs of records the network trained on,
     so a large shift is only taken when the evidence for it is clear)."""
-    x = np.concatenate([p[2] for p in parts])
-    y = np.concatenate([p[3] for p in parts]).astype(bool)
-    names = np.concatenate([[p[0]] * len(p[2]) for p in parts])
-    groups = np.concatenate([[p[1]] * len(p[2]) for p in parts])
-    weight = _weights(names)
-    options = {"classes": (0, 1), "feature_names": AF_FEATURE_NAMES, "hidden": HIDDEN, "settings": SETTINGS}
-    scores = out_of_fold(x, y.astype(np.int64), groups, folds=FOLDS, weight=weight, seed=seed, **options)
+    x, y, weight, options = _stacked(parts)
+    scores = out_of_fold_margin(parts, seed=seed)
     grid = np.round(np.linspace(-4, 4, 81), 2)
-    counts = _counts(parts, scores[:, 1] - scores[:, 0], grid)
+    counts = _counts(parts, scores, grid)
     found = _objective(counts.sum(axis=0))
     rng = np.random.default_rng(seed)
     boot = np.stack([_objective(counts[rng.integers(len(parts), size=len(parts))].sum(axis=0))[:, 2]
@@ -182,16 +214,7 @@ def main(argv: list[str] | None = None) -> None:
     predictor = load_predictor(args.model)
     out = Path(args.out)
     cache = feature_cache(out, args.model)
-    cinc = cinc2017_labels(dataset_root("cinc2017", args.data))
-    parts = []
-    for dataset in DATASETS:
-        for rec in iter_records(dataset, split="train", root=args.data):
-            saved = cached_extract(predictor, rec, cache)
-            x, y = examples(saved, predictor.fs, record_label=cinc[rec.record] if dataset == "cinc2017" else None)
-            if len(y):
-                parts.append((dataset, patient(dataset, rec.record), x, y))
-    if args.synth_per_record:
-        parts += synthetic_examples(predictor, cache, per_record=args.synth_per_record, root=args.data)
+    parts = training_parts(predictor, cache, synth_per_record=args.synth_per_record, root=args.data)
     stage, summary = fit(parts)
     stage.to_json(out / "af_stage.json")
     y = np.concatenate([p[3] for p in parts])
