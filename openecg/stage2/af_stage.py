@@ -8,12 +8,14 @@ paroxysmal AF), CinC 2017 (``train`` half of the records here: ``A`` records are
 (other rhythms) and ``~`` (noisy) records are non-AF, the last two the hard negatives), LUDB (``train``,
 record-level rhythm), and recordings synthesised from MIT-BIH and SVDB training records (:mod:`.synth_af`: AF with
 fibrillatory waves and irregular RR; sinus arrhythmia, sinus rhythm with premature atrial beats and sinus rhythm
-in real electrode-motion noise as hard negatives). Each QRS run is one example, labelled with the reference rhythm at its centre (masked samples
-are left out, except in CinC where the record label holds). The classifier (:mod:`.stage_fit`: a logistic regression,
-which scored higher than MLPs in cross-validation; each database weighted equally) is cross-validated by
-patient (4 folds); the decision offset is chosen on those out-of-fold scores (the mean of the AF F1 over the
-MIT-BIH and CPSC runs and the record-level AF F1 of the CinC records, with the one-standard-error rule of
-:func:`fit`), then the classifier is fitted on all training records and written as ``af_stage.json``.
+in real electrode-motion noise as hard negatives). Each QRS run is one example, labelled with the reference
+rhythm at its centre (masked samples are left out, except in CinC where the record label holds). The
+classifier (:mod:`.stage_fit`: a logistic regression, which scored higher than MLPs in cross-validation; each
+database weighted equally) is cross-validated by patient (4 folds); the decision offset is chosen on those
+out-of-fold scores (the mean of the AF F1 over the MIT-BIH and CPSC runs and the record-level AF F1 of the
+CinC records, with the one-standard-error rule of :func:`fit`), then the classifier is fitted on all training
+records and written as ``af_stage.json``. ``benchmarks/af_training_errors.py`` prints the out-of-fold
+decision of every CinC training record.
 """
 
 from __future__ import annotations

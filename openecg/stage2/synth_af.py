@@ -108,8 +108,9 @@ def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Gene
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r} is not one of {KINDS}")
     if kind == "noisy_sinus" and (noise is None or len(noise) <= SYNTH_S * FS):
-        raise ValueError(f"kind={kind!r} needs noise= longer than {SYNTH_S} s at {FS} Hz "
-                         f"(got {None if noise is None else len(noise)} samples); pass openecg.stage2.train.motion_noise(...)")
+        got = None if noise is None else len(noise)
+        raise ValueError(f"kind={kind!r} needs noise= longer than {SYNTH_S} s at {FS} Hz (got {got} samples); "
+                         "pass openecg.stage2.train.motion_noise(...)")
     af = kind == "af"
     n = int(SYNTH_S * FS)
     out = np.zeros(n, np.float32)
@@ -139,4 +140,3 @@ def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Gene
         out += (gain * part).astype(np.float32)
     out += rng.normal(0, 0.01, n).astype(np.float32)
     return out
-
