@@ -43,9 +43,8 @@ from .errors import FileFormatError
 from .signal.recording import check_fs
 from .stream.geometry import GUARD_S as EDGE_GUARD_S
 from .tokenizer.annotations import TABLE_NAMES, beat_table, run_table, table_csv, tables_document, write_wfdb_annotations
-from .tokenizer.container import Container, dumps, loads
+from .tokenizer.container import STREAM_MAGIC, Container, dumps, loads
 from .tokenizer.files import write_atomic
-from .tokenizer.streamfile import MAGIC as STREAM_MAGIC
 from .tokenizer.streamfile import read_stream
 from .tokenizer.text import render_compact, render_timed
 from .tokenizer.rle import Runs, as_runs, as_uint8, concatenate_runs, labels_to_runs, runs_to_labels, slice_runs

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .stream import engine as stream
+from .stream import engine
 from .codec import Codec
 from .runtime import Predictor, get_predictor
 from .errors import InputError
@@ -33,21 +33,21 @@ Progress = Callable[[int, "int | None"], None]
 
 
 def _run(source: Source, predictor: Predictor, *, batch_size: int, progress: Progress | None,
-         on_piece: Callable[[stream.Piece], None]) -> int:
-    state = stream.start(predictor, fs=source.fs, n_leads=source.n_leads, batch_size=batch_size)
+         on_piece: Callable[[engine.Piece], None]) -> int:
+    state = engine.start(predictor, fs=source.fs, n_leads=source.n_leads, batch_size=batch_size)
     for chunk in source.chunks:
-        for piece in stream.feed(state, chunk):
+        for piece in engine.feed(state, chunk):
             on_piece(piece)
         if progress is not None:
             progress(state.n_in, source.n_samples)
-    for piece in stream.finish(state):
+    for piece in engine.finish(state):
         on_piece(piece)
     return state.n_in
 
 
 def _collect(source: Source, predictor: Predictor, *, batch_size: int,
              progress: Progress | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    pieces: list[stream.Piece] = []
+    pieces: list[engine.Piece] = []
     _run(source, predictor, batch_size=batch_size, progress=progress, on_piece=pieces.append)
     channels = np.concatenate([p.labels for p in pieces], axis=1)
     symbols, lengths = merge_runs(

@@ -151,3 +151,19 @@ def test_neurokit_baseline_on_a_real_lead(data_dir):
     # NeuroKit2's DWT QRS onsets run about 40 ms early on this record; its offsets and R peaks line up
     assert result["QRS_off"]["se"] > 0.5
     assert np.mean(pred[rec.beats] == 2) > 0.8
+
+
+def test_a_late_offset_just_past_the_labelled_region_still_detects_it():
+    ref = beat_train()
+    off = wave_boundaries(ref)["QRS_off"][1]
+    mask = np.zeros(len(ref), bool)
+    mask[off - 60:off + 2] = True  # labelled up to one sample after the QRS offset, as QTDB's T-onset gaps
+    late, far = ref.copy(), ref.copy()
+    late[off + 1:off + 4] = 2  # the QRS runs on 3 samples (6 ms)
+    far[off + 1:off + 31] = 2  # 60 ms: beyond the 40-ms tolerance
+    assert wave_metrics(ref, late, fs=FS, mask=mask)["QRS_off"]["tp"] == 1
+    result = wave_metrics(ref, far, fs=FS, mask=mask)["QRS_off"]
+    assert (result["tp"], result["fn"], result["fp"]) == (0, 1, 0)  # a miss; the offset outside the mask is no FP
+    early = ref.copy()
+    early[off - 2:off + 1] = 0  # 3 samples early: inside the mask, matched either way
+    assert wave_metrics(ref, early, fs=FS, mask=mask)["QRS_off"]["tp"] == 1

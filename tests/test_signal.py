@@ -60,6 +60,27 @@ def test_wfdb_round_trip_and_chunks(tmp_path):
         openecg.read(tmp_path / "rec", fs=500)
 
 
+def test_wfdb_header_with_an_iso_base_date_reads(tmp_path):
+    """PhysioNet/CinC 2017 headers write ``2014-02-28 08:02:58`` after the length, which wfdb refuses."""
+    import wfdb
+
+    x = ecg_like(1500, leads=1)
+    wfdb.wrsamp("A00001", fs=300, units=["mV"], sig_name=["ECG"], p_signal=x.astype(np.float64), fmt=["16"],
+                adc_gain=[1000], baseline=[0], write_dir=str(tmp_path))
+    header = tmp_path / "A00001.hea"
+    lines = header.read_text().splitlines()
+    lines[0] += " 2014-02-28 08:02:58"
+    header.write_text("\n".join(lines) + "\n")
+    rec = openecg.read(header)
+    assert rec.fs == 300 and rec.lead_names == ("ECG",) and np.allclose(rec.signal, x, atol=1e-3)
+    assert rec.meta["base_time_not_read"] == "2014-02-28 08:02:58"
+    assert openecg.encode_stream(header).n_samples == 1500
+    lines[0] = lines[0].replace("A00001 1 ", "A00001 one ")  # still a broken header: refused, naming the file
+    header.write_text("\n".join(lines) + "\n")
+    with pytest.raises(openecg.errors.FileFormatError, match="A00001.hea is not a readable WFDB header"):
+        openecg.read(header)
+
+
 def test_edf_round_trip(tmp_path):
     import pyedflib
 

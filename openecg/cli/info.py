@@ -35,10 +35,11 @@ def result_facts(path: Path) -> dict[str, object]:
     import warnings
 
     from ..codec import load_codec
-    from ..tokenizer.streamfile import MAGIC, read_stream
+    from ..tokenizer.container import STREAM_MAGIC
+    from ..tokenizer.streamfile import read_stream
 
     facts: dict[str, object] = {"path": str(path)}
-    if _magic(path) == MAGIC:
+    if _magic(path) == STREAM_MAGIC:
         contents = read_stream(path)
         facts.update(kind="stream file (.oecgs)", complete=contents.complete,
                      **{k: v for k, v in contents.header.items() if k in ("model", "model_fs", "lead_names")})

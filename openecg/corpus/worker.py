@@ -150,17 +150,15 @@ def _read(item: Item, options: JobOptions) -> object:
             recording = read(item.path, fs=fs, lead_names=names)
         else:
             recording = read(item.path, fs=item.fs, leads=names)
-    return recording if options.leads is None else _select(recording, options.leads)
+    return recording if options.leads is None else _select(recording, options.leads, where=repr(item.path))
 
 
-def _select(recording: object, leads: tuple[str, ...]) -> object:
+def _select(recording: object, leads: tuple[str, ...], where: str) -> object:
+    """The job's ``leads`` of ``recording``, in that order (:func:`openecg.signal.validate.select_leads`)."""
     from ..signal.recording import Recording
+    from ..signal.validate import select_leads
 
-    names = [name.lower() for name in recording.lead_names]  # type: ignore[attr-defined]
-    missing = [lead for lead in leads if lead.lower() not in names]
-    if missing:
-        raise ValueError(f"leads {missing} are not in the record (it has {', '.join(recording.lead_names)})")  # type: ignore[attr-defined]
-    index = [names.index(lead.lower()) for lead in leads]
+    index = select_leads(recording.lead_names, list(leads), where=where)  # type: ignore[attr-defined]
     return Recording(recording.signal[:, index], fs=recording.fs,  # type: ignore[attr-defined]
                      lead_names=tuple(recording.lead_names[i] for i in index))  # type: ignore[attr-defined]
 

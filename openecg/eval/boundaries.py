@@ -47,11 +47,17 @@ def wave_boundaries(labels: np.ndarray, *, mask: np.ndarray | None = None) -> di
     return out
 
 
-def boundary_metrics(reference: np.ndarray, detected: np.ndarray, *, tolerance: int, fs: float) -> dict[str, float]:
+def boundary_metrics(reference: np.ndarray, detected: np.ndarray, *, tolerance: int, fs: float,
+                     counted: np.ndarray | None = None) -> dict[str, float]:
     """Se, P+, F1, counts, the mean and SD (ms) of the signed error ``detected - reference`` of matches and the
-    median of its absolute value."""
+    median of its absolute value. ``counted`` (bool, one per detected event; default all) marks the detected
+    events that are false positives when they match nothing: the others may match but never count against."""
     ri, di = match_events(reference, detected, tolerance=tolerance)
-    tp, fn, fp = len(ri), len(reference) - len(ri), len(detected) - len(di)
+    unmatched = np.ones(len(detected), bool)
+    unmatched[di] = False
+    if counted is not None:
+        unmatched &= np.asarray(counted, bool)
+    tp, fn, fp = len(ri), len(reference) - len(ri), int(unmatched.sum())
     error = (np.asarray(detected)[di] - np.asarray(reference)[ri]) * 1000.0 / fs
     se = tp / (tp + fn) if tp + fn else float("nan")
     ppv = tp / (tp + fp) if tp + fp else float("nan")
@@ -80,8 +86,11 @@ def wave_metrics(
     fs : float
         Sample rate in Hz.
     mask : numpy.ndarray or list or None
-        bool ``(n,)`` per signal: where the reference is ground truth. Boundaries (reference and predicted)
-        count only inside it.
+        bool ``(n,)`` per signal: where the reference is ground truth. Reference boundaries count only inside
+        it (:func:`wave_boundaries`). A predicted boundary may match a counted reference boundary wherever it
+        lies, but counts as a false positive only inside the mask: where the labelled region ends one
+        sample after an annotated offset (QTDB: the T onset after a QRS offset is not annotated), a
+        prediction a few milliseconds late is a detection, not a miss.
 
     Returns
     -------
@@ -95,20 +104,22 @@ def wave_metrics(
     masks = [None] * len(refs) if mask is None else ([mask] if isinstance(mask, np.ndarray) and mask.ndim == 1 else list(mask))
     if not (len(refs) == len(preds) == len(masks)):
         raise ValueError(f"reference, prediction and mask hold {len(refs)}, {len(preds)}, {len(masks)} signals; give the same number")
-    pooled = {b: ([], []) for b in BOUNDARIES}
+    pooled = {b: ([], [], []) for b in BOUNDARIES}  # reference, every predicted, predicted inside the mask
     offset = 0
     for ref, pred, m in zip(refs, preds, masks):
         if len(ref) != len(pred):
             raise ValueError(f"reference has {len(ref)} samples but prediction has {len(pred)}; they must align")
-        rb, pb = wave_boundaries(ref, mask=m), wave_boundaries(pred, mask=m)
+        rb, pb, inside = wave_boundaries(ref, mask=m), wave_boundaries(pred), wave_boundaries(pred, mask=m)
         for b in BOUNDARIES:
             pooled[b][0].append(rb[b] + offset)
             pooled[b][1].append(pb[b] + offset)
+            pooled[b][2].append(np.isin(pb[b], inside[b]))
         offset += len(ref) + 10 * int(fs)
     result: dict[str, object] = {}
     for b in BOUNDARIES:
         tol = round(TOLERANCES_MS[b] * fs / 1000.0)
-        result[b] = boundary_metrics(np.concatenate(pooled[b][0]), np.concatenate(pooled[b][1]), tolerance=tol, fs=fs)
+        ref_b, pred_b, counted = (np.concatenate(part) for part in pooled[b])
+        result[b] = boundary_metrics(ref_b, pred_b, tolerance=tol, fs=fs, counted=counted)
     f1s = [result[b]["f1"] for b in BOUNDARIES]  # type: ignore[index]
     result["macro_f1"] = float(np.nanmean(f1s)) if not np.all(np.isnan(f1s)) else float("nan")
     return result

@@ -90,31 +90,74 @@ def _check_dat(record: Path, header: object) -> None:
             )
 
 
+def _without_base_time(record: Path) -> tuple[Path, object, str] | None:
+    """For a header whose record line has a base time/date that is not WFDB's ``HH:MM:SS DD/MM/YYYY`` (the
+    PhysioNet/CinC 2017 files write ``2014-02-28 08:02:58``): the same record without those fields, as
+    ``(record path, the temporary folder that holds it, the fields dropped)``, the signal files linked
+    beside it; None when the record line has no such fields."""
+    import shutil
+    import tempfile
+
+    try:
+        lines = (record.parent / f"{record.name}.hea").read_text(encoding="latin-1").splitlines()
+    except OSError:
+        return None
+    at = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), None)
+    if at is None:
+        return None
+    fields = lines[at].split()
+    if len(fields) <= 4 or all(":" in f or "/" in f for f in fields[4:]):  # none, or WFDB's own form
+        return None
+    folder = tempfile.TemporaryDirectory(prefix="openecg-wfdb-")
+    lines[at] = " ".join(fields[:4])
+    (Path(folder.name) / f"{record.name}.hea").write_text("\n".join(lines) + "\n", encoding="latin-1")
+    for line in lines[at + 1:]:
+        name = line.split()[0] if line.strip() and not line.lstrip().startswith("#") else None
+        target = Path(folder.name) / name if name else None
+        if target is not None and not target.exists() and (record.parent / name).is_file():
+            try:
+                os.symlink((record.parent / name).resolve(), target)
+            except OSError:  # no symlinks on this file system
+                shutil.copyfile(record.parent / name, target)
+    return Path(folder.name) / record.name, folder, " ".join(fields[4:])
+
+
 def _wfdb_source(record: Path, leads: object) -> FileSource:
     wfdb = require("wfdb", extra="data", feature="reading WFDB records")
+    shown, keep, dropped = record, None, None
     try:
         header = wfdb.rdheader(str(record))
     except Exception as error:  # wfdb raises IndexError, HeaderSyntaxError, ValueError ... on a bad header
-        raise FileFormatError(
-            f"{str(record)}.hea is not a readable WFDB header ({type(error).__name__}: {error}); "
-            "check that it is a WFDB .hea file and not empty"
-        ) from error
+        patched = _without_base_time(record)
+        try:
+            if patched is None:
+                raise error
+            record, keep, dropped = patched
+            header = wfdb.rdheader(str(record))
+        except Exception:
+            raise FileFormatError(
+                f"{str(shown)}.hea is not a readable WFDB header ({type(error).__name__}: {error}); "
+                "check that it is a WFDB .hea file and not empty"
+            ) from error
     if not header.sig_name or not header.fs:
         raise FileFormatError(f"{str(record)}.hea lists no signals or no sample rate; it is not a usable WFDB header")
-    _check_dat(record, header)
-    channels = select_leads(list(header.sig_name), leads, where=f"{str(record)!r}")
-    scale = file_unit_scales([header.units[c] for c in channels], path=record)
+    _check_dat(shown, header)
+    channels = select_leads(list(header.sig_name), leads, where=f"{str(shown)!r}")
+    scale = file_unit_scales([header.units[c] for c in channels], path=shown)
 
-    def read_range(start: int, stop: int) -> np.ndarray:
+    def read_range(start: int, stop: int, _folder: object = keep) -> np.ndarray:  # holds the temporary header
         signal = wfdb.rdrecord(str(record), sampfrom=start, sampto=stop, channels=channels).p_signal
         return signal * scale
 
+    meta: dict[str, object] = {"comments": list(header.comments), "path": str(shown)}
+    if dropped is not None:
+        meta["base_time_not_read"] = dropped
     return FileSource(
         float(header.fs),
         tuple(header.sig_name[c] for c in channels),
         int(header.sig_len or 0),
-        _wrap(record, "a WFDB record", read_range),
-        {"comments": list(header.comments), "path": str(record)},
+        _wrap(shown, "a WFDB record", read_range),
+        meta,
         True,
     )
 

@@ -227,18 +227,27 @@ def _infer(predictor: Predictor, batch: list[Window], *, n_leads: int, batch_siz
     x = np.concatenate([signal.T for _, _, _, signal, _ in batch])
     live = np.flatnonzero(np.concatenate([valid.any(axis=0) for *_, valid in batch]))
     width = sum(OUTPUT_CLASSES.values())
-    probs = np.zeros((len(x), x.shape[1], width), np.float32)
+    probs = np.zeros((len(x), x.shape[1], width + 1), np.float32)  # + the share of readable leads
     for i in range(0, len(live), batch_size):
         rows = live[i:i + batch_size]
         out = predictor.predict(np.ascontiguousarray(x[rows]))
-        probs[rows] = np.concatenate([np.asarray(out[key], np.float32) for key in OUTPUT_CLASSES], axis=-1)
-    probs = probs.reshape(len(batch), n_leads, x.shape[1], width)
+        at = 0
+        for key, classes in OUTPUT_CLASSES.items():
+            probs[rows, :, at:at + classes] = out[key]
+            at += classes
+    probs = probs.reshape(len(batch), n_leads, x.shape[1], width + 1)
     regions = []
     for (start_, lo, hi, _, valid), p in zip(batch, probs):
-        weight = valid.T[..., None].astype(np.float32)
-        total = weight.sum(axis=0)
-        fused = (p * weight).sum(axis=0) / np.maximum(total, 1.0)
-        regions.append((start_, lo, hi, np.concatenate([fused, total / n_leads], axis=1)))
+        if n_leads == 1:  # the general case below, exactly, without its passes over the window
+            fused, readable_ = p[0], valid[:, 0]
+            fused[~readable_] = 0.0
+            fused[:, width] = readable_
+        else:
+            weight = valid.T[..., None].astype(np.float32)
+            total = weight.sum(axis=0)
+            fused = np.concatenate([(p[..., :width] * weight).sum(axis=0) / np.maximum(total, 1.0), total / n_leads],
+                                   axis=1)
+        regions.append((start_, lo, hi, fused))
     return regions
 
 

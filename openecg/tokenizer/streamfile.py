@@ -42,9 +42,8 @@ from .rle import Runs, labels_to_runs, runs_to_labels
 from .vocab import LAYERS, tables
 from .wavestream import merge_runs
 
-__all__ = ["MAGIC", "VERSION", "StreamWriter", "StreamContents", "read_stream"]
+__all__ = ["VERSION", "StreamWriter", "StreamContents", "read_stream"]
 
-MAGIC = STREAM_MAGIC
 VERSION = 1
 _PREFIX = struct.Struct("<8sHI")
 _FRAME = struct.Struct("<I")
@@ -79,7 +78,7 @@ class StreamWriter:
         self.n_samples = 0
         header = json.dumps({"fs": self.fs, "layers": list(LAYERS) + ["symbols"], "tables": tables(), **(meta or {})})
         data = header.encode("utf-8")
-        self._put(_PREFIX.pack(MAGIC, VERSION, len(data)) + data)
+        self._put(_PREFIX.pack(STREAM_MAGIC, VERSION, len(data)) + data)
 
     @property
     def partial(self) -> Path | None:
@@ -139,12 +138,12 @@ class StreamContents:
 
 
 def _header(data: bytes, name: str) -> tuple[dict[str, object], int]:
-    if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
-        if data[:4] == MAGIC[:4]:
+    if len(data) < len(STREAM_MAGIC) or data[: len(STREAM_MAGIC)] != STREAM_MAGIC:
+        if data[:4] == STREAM_MAGIC[:4]:
             raise FileFormatError(
                 f"{name} is an openecg container (.oecg), not a stream file: read it with openecg.load_codec"
             )
-        raise FileFormatError(f"{name} starts with {bytes(data[:8])!r}, not {MAGIC!r}: it is not an openecg stream file")
+        raise FileFormatError(f"{name} starts with {bytes(data[:8])!r}, not {STREAM_MAGIC!r}: it is not an openecg stream file")
     if len(data) < _PREFIX.size:
         raise FileFormatError(
             f"{name} has {len(data)} bytes, fewer than the {_PREFIX.size} of a stream file's prefix: it is truncated"
