@@ -21,6 +21,7 @@ decision of every CinC training record.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from ..stream.decoder import RHYTHM_SLICE, WAVE_SLICE
 from ..tokenizer.vocab import class_id
 from .beat_stage import cached_extract, feature_cache, load_predictor, qrs_runs, stitched_features
 from .stage_fit import fit_classifier, out_of_fold
+from . import synth_af
 from .synth_af import FS as SYNTH_FS
 from .synth_af import KINDS, source_beats, synth_recording
 
@@ -74,12 +76,14 @@ def patient(dataset: str, record: str) -> str:
 def synthetic_examples(predictor, cache: Path, *, per_record: int, seed: int = 20261201,
                        root: str | None = None) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     """``per_record`` recordings of each kind (:data:`.synth_af.KINDS`) from each MIT-BIH and SVDB training
-    record with at least 100 clean sinus N beats, as ``("synthetic", patient, features, is_af)`` parts (cached).
+    record with at least 100 clean sinus N beats, as ``("synthetic", patient, features, is_af)`` parts (cached
+    under the sha256 of :mod:`.synth_af`'s source and ``seed``, so a changed recipe is never read from an old cache).
     Each recording draws from its own generator (``seed``, source, ``k``, kind), so adding a kind leaves the
     others' recordings, and their cached network outputs, as they were."""
     from .train import motion_noise
 
     noise = motion_noise(load_split("nstdb")["train"], SYNTH_FS, root)
+    recipe = hashlib.sha256(Path(synth_af.__file__).read_bytes() + str(seed).encode()).hexdigest()[:10]
     parts = []
     sources = (r for name in SYNTH_SOURCES for r in iter_records(name, split="train", root=root))
     for source, rec in enumerate(sources):
@@ -88,7 +92,7 @@ def synthetic_examples(predictor, cache: Path, *, per_record: int, seed: int = 2
             continue
         for k in range(per_record):
             for kind in KINDS:
-                path = Path(cache) / f"synth_{rec.dataset}_{rec.record}_{k}_{kind}.npy"
+                path = Path(cache) / f"synth_{recipe}_{rec.dataset}_{rec.record}_{k}_{kind}.npy"  # a new recipe, new files
                 if not path.is_file():
                     rng = np.random.default_rng([seed, source, k, KINDS.index(kind)])  # one per recording
                     x = synth_recording(signal, r_peaks, rng, kind=kind, noise=noise)
