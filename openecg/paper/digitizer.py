@@ -114,10 +114,12 @@ def digitize(
             f"13) and {mask.mean():.0%} dark ink, grid {'found' if scale.found else 'not found'}; it looks like noise "
             "or text, not an ECG printout"
         )
-    # on a photo the faint edges grown below restore the blurred pen, and the most common run stays its width
-    width = line_width(mask, baselines, scale.px_per_mm_y, common=None if page_h is not None else _COMMON_SHORTER_RUN)
+    width = line_width(mask, baselines, scale.px_per_mm_y)
     softness = edge_softness(mask, trace_ink, baselines, width, scale.px_per_mm_y)
-    faint = page_h is not None or bool(softness < _CRISP_EDGE and width >= _THICK_PEN_PX)
+    crisp = bool(softness < _CRISP_EDGE)
+    if not crisp and page_h is None:  # blurred, not a photo (whose faint edges grown below restore the pen)
+        width = line_width(mask, baselines, scale.px_per_mm_y, common=_COMMON_SHORTER_RUN)
+    faint = page_h is not None or (crisp and width >= _THICK_PEN_PX)
     layout_mask = mask  # separators, label blobs and names are read without the faint edges
     if faint:
         mask = _faint_edges(mask, trace_ink, grid=(columns, lines) if grid_shows else None)
