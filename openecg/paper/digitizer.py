@@ -78,7 +78,8 @@ def digitize(
         A lead printed twice (in a cell and in a rhythm strip) takes the strip's reading where it has one.
         ``meta`` holds ``layout``, ``layout_basis`` (see :func:`~openecg.paper.layout.choose_layout`),
         ``rows`` (leads per row), ``names_read`` (the lead name read at each cell, None where none was),
-        ``grid`` (found, px per mm in x and y, rotation, perspective, pen width), ``speed``, ``gain``,
+        ``grid`` (found, px per mm in x and y, rotation, perspective, pen width, edge softness, whether the
+        faint edges were grown), ``speed``, ``gain``,
         ``row_seconds``, ``evidence`` (lead -> what the reading shows of its quality) and ``confidence``
         (lead -> the Pearson r to expect against the true signal, :func:`reading_confidence`; at most 0.3
         where the lead's name is an assumption).
