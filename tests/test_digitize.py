@@ -164,3 +164,28 @@ def test_faint_edges_grow_the_mask_only_next_to_ink_and_off_grid_lines():
     lines[7] = True
     on_grid = _faint_edges(mask, ink, grid=(np.zeros(10, bool), lines))
     assert not on_grid[7].any() and on_grid[6].any() and on_grid[8:12].all()
+
+
+def test_edge_softness_tells_a_crisp_render_from_a_scan_and_gates_the_faint_edges():
+    clean = render(REC, layout="3x4+1", dpi=200, seed=7)
+    scan = render(REC, layout="3x4+1", dpi=200, seed=7, degradation="scan")
+    thin = render(REC, layout="3x4+1", dpi=200, seed=7, line_width_mm=0.1)  # a 1-pixel pen
+    got = {name: openecg.digitize(result.image, fs=500).meta["grid"] for name, result in
+           (("clean", clean), ("scan", scan), ("thin", thin))}
+    assert got["clean"]["edge_softness"] < 0.18 <= got["scan"]["edge_softness"]
+    assert got["thin"]["line_width_px"] < 4
+    assert got["clean"]["faint_edges"] and not got["scan"]["faint_edges"] and not got["thin"]["faint_edges"]
+
+
+def test_line_width_takes_the_shorter_of_two_common_runs_when_asked():
+    from openecg.paper.layout import line_width
+
+    mask = np.zeros((40, 400), bool)
+    mask[18:22, :220] = True  # 220 flat columns 4 pixels tall
+    mask[18:23, 220:] = True  # 180 columns one pixel taller (blur)
+    assert line_width(mask, [20.0], 5.0) == 4.0
+    mask[18:23, 150:] = True  # now 250 columns of 5 and 150 of 4
+    assert line_width(mask, [20.0], 5.0) == 5.0
+    assert line_width(mask, [20.0], 5.0, common=0.3) == 4.0
+    mask[18:23, 20:] = True  # 20 of 4 against 380 of 5: the 4-pixel runs are not common
+    assert line_width(mask, [20.0], 5.0, common=0.3) == 5.0
