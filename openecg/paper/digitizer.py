@@ -27,8 +27,8 @@ _ASSUMED_LAYOUT_CONFIDENCE = 0.3
 # errors of training-split records only (15 own renders x clean/scan/photo, 12 ECG-Image-Kit pages x
 # clean/wrinkled/augmented; `bench_digitize.py --fit-confidence`), const including the mean of exp(residual)
 NOISE_MODEL = {
-    "const": -0.2752, "jumps": 144.2342, "tall": 2.8152, "perspective": 0.4508, "rotation_deg": 0.0353,
-    "checked": -0.1147, "log_residual_px2": 0.1476, "log_slope_px2": 1.4781, "log_power_px2": -0.2386,
+    "const": -0.4944, "jumps": 168.8737, "tall": 2.7946, "perspective": 0.6118, "rotation_deg": 0.0563,
+    "checked": -0.1162, "log_residual_px2": 0.1537, "log_slope_px2": 1.5591, "log_power_px2": -0.2319,
 }
 _UNCHECKED = {"checked": 0.0, "log_residual_px2": 0.0}
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
