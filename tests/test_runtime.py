@@ -64,3 +64,16 @@ def test_corrupted_model_file_is_refused(tmp_path, monkeypatch) -> None:
 def test_unknown_model_names_the_available_ones() -> None:
     with pytest.raises(ValueError, match="model='nope' is not a bundled model; available:"):
         bundled.model_config("nope")
+
+
+@pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
+def test_the_shipped_graph_is_the_fast_one() -> None:
+    """A re-export that lost the fused attention or the int8 transposed convolutions would be ~1.2x slower
+    with the same figures: catch it here rather than in a benchmark."""
+    onnx = pytest.importorskip("onnx")
+    graph = onnx.load(str(bundled.model_file("default", "model.int8.onnx"))).graph
+    ops = [node.op_type for node in graph.node]
+    assert ops.count("Attention") == bundled.model_config("default")["n_layers"]
+    dequantised = {node.output[0] for node in graph.node if node.op_type == "DequantizeLinear"}
+    transposed = [node for node in graph.node if node.op_type == "ConvTranspose"]
+    assert transposed and all(node.input[1] in dequantised for node in transposed)  # int8 weights
