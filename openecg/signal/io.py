@@ -9,6 +9,7 @@ file is a :class:`~openecg.errors.FileFormatError` that names the file and what 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Callable, Iterator
@@ -128,13 +129,12 @@ def _wfdb_source(record: Path, leads: object) -> FileSource:
     try:
         header = wfdb.rdheader(str(record))
     except Exception as error:  # wfdb raises IndexError, HeaderSyntaxError, ValueError ... on a bad header
-        patched = _without_base_time(record)
-        try:
-            if patched is None:
-                raise error
+        header, patched = None, _without_base_time(record)
+        if patched is not None:
             record, keep, dropped = patched
-            header = wfdb.rdheader(str(record))
-        except Exception:
+            with contextlib.suppress(Exception):  # still unreadable: the original error is the one to report
+                header = wfdb.rdheader(str(record))
+        if header is None:
             raise FileFormatError(
                 f"{str(shown)}.hea is not a readable WFDB header ({type(error).__name__}: {error}); "
                 "check that it is a WFDB .hea file and not empty"

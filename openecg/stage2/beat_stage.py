@@ -130,10 +130,9 @@ def feature_cache(out: Path, model: str) -> Path:
     fingerprint = model_fingerprint(model)
     found = stamp.read_text().strip() if stamp.is_file() else None
     if found != fingerprint and (found is not None or any(cache.glob("*.np[yz]"))):
-        raise SystemExit(
-            f"{cache} holds network outputs of {'another model (sha256 ' + found[:12] + ')' if found else 'an unknown model (no stamp)'}, "
-            f"not of --model {model} (sha256 {fingerprint[:12]}): delete that folder or give another --out"
-        )
+        maker = f"another model (sha256 {found[:12]})" if found else "an unknown model (no stamp)"
+        raise SystemExit(f"{cache} holds network outputs of {maker}, not of --model {model} (sha256 "
+                         f"{fingerprint[:12]}): delete that folder or give another --out")
     cache.mkdir(parents=True, exist_ok=True)
     stamp.write_text(fingerprint + "\n")
     return cache
