@@ -34,7 +34,8 @@ Progress = Callable[[int, "int | None"], None]
 
 def _run(source: Source, predictor: Predictor, *, batch_size: int, progress: Progress | None,
          on_piece: Callable[[engine.Piece], None]) -> int:
-    state = engine.start(predictor, fs=source.fs, n_leads=source.n_leads, batch_size=batch_size)
+    state = engine.start(predictor, fs=source.fs, n_leads=source.n_leads, batch_size=batch_size,
+                         before_output=source.checks)
     for chunk in source.chunks:
         for piece in engine.feed(state, chunk):
             on_piece(piece)
@@ -81,7 +82,7 @@ def encode_arrays(signal: object, fs: float | None = None, *, leads: object = No
         signal = as_signal(signal)
         size = len(signal)
     source = open_source(signal, fs, leads=leads, units=units, gain=gain, chunk_size=size,
-                         signal_checks=signal_checks(predictor))
+                         signal_checks=signal_checks(predictor), defer_checks=True)
     return _collect(source, predictor, batch_size=batch_size, progress=None)
 
 
@@ -162,7 +163,7 @@ def encode_stream(source: object, fs: float | None = None, *, leads: object = No
         check_output(sink)
     predictor = get_predictor(model)
     opened = open_source(source, fs, leads=leads, units=units, gain=gain, chunk_size=chunk_size,
-                         signal_checks=signal_checks(predictor))
+                         signal_checks=signal_checks(predictor), defer_checks=sink is None)
     if sink is None:
         channels, symbols, lengths = _collect(opened, predictor, batch_size=batch_size, progress=progress)
         return _codec(channels, opened.fs, symbols, lengths)

@@ -178,3 +178,49 @@ def test_readable_shortcut_matches_the_sliding_filter(levels, size, leads, seed)
     signal = (signal + rng.choice([0.0, 0.003], (len(signal), leads))).astype(np.float32)
     expected = maximum_filter1d(signal, size, axis=0) - minimum_filter1d(signal, size, axis=0) >= stream.FLAT_MV
     np.testing.assert_array_equal(stream.readable(signal, size), expected)
+
+
+def test_deferred_checks_run_once_before_the_first_piece(echo):
+    """The input checks handed to ``start`` run once, after the first batch has gone to the model and before
+    any piece comes out; what they raise stops the stream with no output."""
+    fs = int(FS)
+    n = 60 * fs
+    calls = []
+
+    def checks():
+        calls.append(len(state.inflight))
+
+    state = stream.start(EchoOracle(n), fs=FS, n_leads=1, batch_size=4, before_output=checks)
+    pieces = stream.feed(state, ramp(n)[: 40 * fs])
+    assert calls == [1]  # ran once, with the first batch in flight
+    pieces += stream.feed(state, ramp(n)[40 * fs:]) + stream.finish(state)
+    assert calls == [1]
+    check_echo(pieces, n)
+
+    def refuse():
+        raise ValueError("amplitude looks like microvolts")
+
+    state = stream.start(EchoOracle(n), fs=FS, n_leads=1, batch_size=4, before_output=refuse)
+    with pytest.raises(ValueError, match="microvolts"):
+        stream.feed(state, ramp(n))
+    short = stream.start(EchoOracle(2 * fs), fs=FS, n_leads=1, before_output=refuse)  # no full batch: at finish
+    assert stream.feed(short, ramp(2 * fs)) == []
+    with pytest.raises(ValueError, match="microvolts"):
+        stream.finish(short)
+
+
+def test_encode_refuses_before_returning_with_deferred_checks():
+    """``encode`` defers the amplitude and rate checks to overlap the model; they still refuse and warn."""
+    import warnings
+
+    import openecg
+    from openecg.errors import InputError, SignalWarning
+
+    t = np.arange(10 * 500) / 500
+    ecg = np.exp(-((t % 0.8 - 0.4) ** 2) / 0.0002).astype(np.float32)  # 75 per minute, 1 mV spikes
+    with pytest.raises(InputError, match="uV"):
+        openecg.encode(ecg * 1000, 500.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        openecg.encode(ecg, 125.0)  # 300 per minute at the stated rate
+    assert any(issubclass(w.category, SignalWarning) and "heart rate" in str(w.message) for w in caught)

@@ -101,7 +101,7 @@ def typical_amplitude(x: np.ndarray, *, fs: float) -> float:
         warnings.simplefilter("ignore", RuntimeWarning)
         finite = np.isfinite(segments)
         if finite.all():  # the usual case: the vectorised percentile, 10-20x faster than the NaN-aware one
-            lo, hi = np.percentile(segments.astype(np.float64), [1.0, 99.0], axis=1)
+            lo, hi = np.percentile(segments, [1.0, 99.0], axis=1)
         else:
             clean = np.where(finite, segments, np.nan).astype(np.float64)
             lo, hi = np.nanpercentile(clean, [1.0, 99.0], axis=1)

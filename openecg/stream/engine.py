@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -104,6 +105,8 @@ class StreamState:
     gate : bool
         Leave out of the lead consensus the leads of a window that fail the quality gate
         (:func:`openecg.stream.quality.readable`).
+    before_output : callable or None
+        Input checks still to run (see :func:`start`); None once they have.
     """
 
     predictor: Predictor
@@ -135,11 +138,17 @@ class StreamState:
     finished: bool = False
     gate: bool = True
     stages: tuple[object | None, object | None] = (None, None)
+    before_output: Callable[[], None] | None = None
 
 
-def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32) -> StreamState:
+def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32,
+          before_output: Callable[[], None] | None = None) -> StreamState:
     """A fresh stream for ``n_leads`` leads at ``fs`` Hz, ``batch_size`` single-lead windows per predict
-    (with the per-window quality gate unless the predictor opts out, see :mod:`openecg.stream.quality`)."""
+    (with the per-window quality gate unless the predictor opts out, see :mod:`openecg.stream.quality`).
+
+    ``before_output`` (the deferred input checks of :class:`~openecg.stream.sources.Source`) runs once, on
+    this thread, right after the first batch goes to the inference thread (so it overlaps the model) and in
+    any case before the first piece is returned; whatever it raises stops the stream before any output."""
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r} must be a positive integer (windows per model call)")
     guard = int(round(GUARD_S * predictor.fs))
@@ -155,6 +164,7 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
         rhythm_filter=EpisodeState(min_len=int(round(decoder.MIN_EPISODE_S * predictor.fs))),
         gate=quality.signal_checks(predictor),
         stages=decoder.model_stages(predictor),
+        before_output=before_output,
     )
     state.buf = np.zeros((0, n_leads), np.float32)
     state.bad = np.zeros((0, n_leads), bool)
@@ -270,6 +280,7 @@ def _run_queue(state: StreamState, *, final: bool) -> None:
         )
         state.inflight.append(job)
         state.queue = []
+        _checks_before_output(state)
     while len(state.inflight) > (0 if final else AHEAD):
         _stitch(state, state.inflight.pop(0).result())
 
@@ -323,6 +334,12 @@ def _map_back(state: StreamState, m: int | None) -> None:
     state.lab_start = keep
 
 
+def _checks_before_output(state: StreamState) -> None:
+    checks, state.before_output = state.before_output, None
+    if checks is not None:
+        checks()
+
+
 def _emit(state: StreamState, *, final: bool) -> list[Piece]:
     n = state.pend.shape[1]
     if n == 0:
@@ -334,6 +351,7 @@ def _emit(state: StreamState, *, final: bool) -> list[Piece]:
     )
     if done == 0:
         return []
+    _checks_before_output(state)
     last = int(state.pend[0, done - 1])
     state.open_wide = last if last in QRS_CLASSES else -1
     piece = Piece(state.pend_start, state.pend[:, :done].copy(), symbols, lengths)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,12 +33,18 @@ __all__ = ["Source", "open_source", "as_chunk", "MAX_LEADS"]
 @dataclass
 class Source:
     """An opened source: sample rate, lead names, length when known, and the chunk iterator (float32 mV,
-    short gaps bridged, see :mod:`openecg.signal.gaps`)."""
+    short gaps bridged, see :mod:`openecg.signal.gaps`).
+
+    ``checks`` is None once the amplitude and heart-rate checks have run (at opening), or, when they were
+    deferred (``open_source(..., defer_checks=True)``), the call that runs them: the consumer must make it
+    before it hands out any result.
+    """
 
     fs: float
     lead_names: tuple[str, ...]
     n_samples: int | None
     chunks: Iterator[np.ndarray]
+    checks: Callable[[], None] | None = None
 
     @property
     def n_leads(self) -> int:
@@ -69,9 +75,10 @@ def _array_chunks(array: np.ndarray, cols: list[int], chunk_size: int, scale: fl
 
 
 def _checked(chunks: Iterator[np.ndarray], fs: float, n_leads: int, *, units: str | None,
-             signal_checks: bool) -> Iterator[np.ndarray]:
-    """Check the first :data:`~openecg.signal.io.CHECK_S` seconds (amplitude for the units, heart rate for
-    the sample rate) at once, then yield every chunk with its short gaps bridged."""
+             signal_checks: bool, defer: bool = False) -> tuple[Iterator[np.ndarray], Callable[[], None] | None]:
+    """Read the first :data:`~openecg.signal.io.CHECK_S` seconds and check them (amplitude for the units,
+    heart rate for the sample rate): at once, or, with ``defer``, in the call returned beside the chunk
+    iterator (every chunk with its short gaps bridged)."""
     head: list[np.ndarray] = []
     have = 0
     for chunk in chunks:
@@ -79,11 +86,19 @@ def _checked(chunks: Iterator[np.ndarray], fs: float, n_leads: int, *, units: st
         have += len(chunk)
         if have >= CHECK_S * fs:
             break
-    if signal_checks and head:
-        start = np.concatenate(head)
+    bridged = _bridged(itertools.chain(head, chunks), fs, n_leads)
+    if not (signal_checks and head):
+        return bridged, None
+    start = np.concatenate(head)
+
+    def check() -> None:
         check_amplitude(start, fs=fs, units=units, name="source")
         check_rate(start, fs=fs)
-    return _bridged(itertools.chain(head, chunks), fs, n_leads)
+
+    if defer:
+        return bridged, check
+    check()
+    return bridged, None
 
 
 def _bridged(chunks: Iterable[np.ndarray], fs: float, n_leads: int) -> Iterator[np.ndarray]:
@@ -105,7 +120,8 @@ def _bridged(chunks: Iterable[np.ndarray], fs: float, n_leads: int) -> Iterator[
 
 
 def open_source(source: object, fs: float | None = None, *, leads: object = None, chunk_size: int = 1 << 16,
-                units: str | None = None, gain: float | None = None, signal_checks: bool = True) -> Source:
+                units: str | None = None, gain: float | None = None, signal_checks: bool = True,
+                defer_checks: bool = False) -> Source:
     """Open ``source`` for chunked reading, with every check of :mod:`openecg.signal.validate`.
 
     Parameters
@@ -126,6 +142,9 @@ def open_source(source: object, fs: float | None = None, *, leads: object = None
     signal_checks : bool
         Check the amplitude and heart rate of the first minute (test oracles fed non-ECG signals turn this
         off). Short gaps are bridged either way.
+    defer_checks : bool
+        Leave those checks to the consumer (:attr:`Source.checks`) instead of running them here, so that they
+        can run while the model works on the first windows.
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise InputError(f"chunk_size={chunk_size!r} must be a positive integer number of samples")
@@ -136,8 +155,9 @@ def open_source(source: object, fs: float | None = None, *, leads: object = None
         if opened.n_samples == 0:
             raise InputError(f"source {str(source)!r} holds no samples; a non-empty recording is required")
         stated = "file" if opened.units_stated else units
-        chunks = _checked(opened.chunks(size), rate, len(opened.names), units=stated, signal_checks=signal_checks)
-        return Source(rate, opened.names, opened.n_samples, chunks)
+        chunks, checks = _checked(opened.chunks(size), rate, len(opened.names), units=stated,
+                                  signal_checks=signal_checks, defer=defer_checks)
+        return Source(rate, opened.names, opened.n_samples, chunks, checks)
     if isinstance(source, Recording):
         if fs is not None and check_fs(fs) != source.fs:
             raise InputError(f"fs={fs!r} differs from the Recording's fs={source.fs}; leave fs out for a Recording")
@@ -146,9 +166,9 @@ def open_source(source: object, fs: float | None = None, *, leads: object = None
         rate = check_encode_fs(source.fs, name="the Recording's fs")
         cols = select_leads(source.lead_names, leads, where="the Recording")
         scale = unit_scale(source.units)
-        chunks = _checked(_array_chunks(source.signal, cols, size, scale), rate, len(cols),
-                          units=source.units, signal_checks=signal_checks)
-        return Source(rate, tuple(source.lead_names[c] for c in cols), source.n_samples, chunks)
+        chunks, checks = _checked(_array_chunks(source.signal, cols, size, scale), rate, len(cols),
+                                  units=source.units, signal_checks=signal_checks, defer=defer_checks)
+        return Source(rate, tuple(source.lead_names[c] for c in cols), source.n_samples, chunks, checks)
     if fs is None:
         raise InputError(
             "fs=None: the sample rate in Hz is required for arrays and chunk iterators (for example fs=250)"
@@ -161,11 +181,12 @@ def open_source(source: object, fs: float | None = None, *, leads: object = None
         check_dtype(array.dtype, name="source")
         width = 1 if array.ndim == 1 else array.shape[1]
         cols = select_leads([f"lead{i}" for i in range(width)], leads, where="the array")
-        chunks = _checked(_array_chunks(array, cols, size, scale), rate, len(cols), units=units,
-                          signal_checks=signal_checks)
-        return Source(rate, tuple(f"lead{c}" for c in cols), int(len(array)), chunks)
+        chunks, checks = _checked(_array_chunks(array, cols, size, scale), rate, len(cols), units=units,
+                                  signal_checks=signal_checks, defer=defer_checks)
+        return Source(rate, tuple(f"lead{c}" for c in cols), int(len(array)), chunks, checks)
     if isinstance(source, Iterable) and not isinstance(source, (bytes, str, dict)):
-        return _iter_source(iter(source), rate, leads, scale, units=units, signal_checks=signal_checks)
+        return _iter_source(iter(source), rate, leads, scale, units=units, signal_checks=signal_checks,
+                            defer_checks=defer_checks)
     raise InputError(
         f"source of type {type(source).__name__} is not supported; "
         "pass an array, a memory map, a path or an iterator of chunks"
@@ -173,7 +194,7 @@ def open_source(source: object, fs: float | None = None, *, leads: object = None
 
 
 def _iter_source(chunks: Iterator[object], fs: float, leads: object, scale: float, *, units: str | None,
-                 signal_checks: bool) -> Source:
+                 signal_checks: bool, defer_checks: bool) -> Source:
     first = None
     for first in chunks:
         if np.size(first):
@@ -188,5 +209,6 @@ def _iter_source(chunks: Iterator[object], fs: float, leads: object, scale: floa
         for chunk in chunks:
             yield as_chunk(chunk, head.shape[1])[:, cols] * np.float32(scale)
 
-    checked = _checked(rest(), fs, len(cols), units=units, signal_checks=signal_checks)
-    return Source(fs, tuple(f"lead{c}" for c in cols), None, checked)
+    checked, checks = _checked(rest(), fs, len(cols), units=units, signal_checks=signal_checks,
+                               defer=defer_checks)
+    return Source(fs, tuple(f"lead{c}" for c in cols), None, checked, checks)
