@@ -31,7 +31,6 @@ True
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
 from os import PathLike
 from pathlib import Path
@@ -39,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import FileFormatError
+from .errors import FileFormatError, FileWarning, warn_caller
 from .signal.recording import check_fs
 from .stream.geometry import GUARD_S as EDGE_GUARD_S
 from .tokenizer.annotations import TABLE_NAMES, beat_table, run_table, table_csv, tables_document, write_wfdb_annotations
@@ -441,6 +440,6 @@ def load_codec(path: str | PathLike[str]) -> Codec:
         return Codec.load(path)
     contents = read_stream(path)
     if not contents.complete:
-        warnings.warn(f"{path} is an unfinished stream file: read the first {contents.channels.shape[1]} samples "
-                      "written before the writer stopped", stacklevel=2)
+        warn_caller(f"{path} is an unfinished stream file: read the first {contents.channels.shape[1]} samples "
+                    "written before the writer stopped", FileWarning)
     return Codec(contents.channels, contents.fs, tokens=(contents.symbols, contents.lengths))

@@ -8,6 +8,8 @@ optional dependency is :class:`MissingDependencyError` (also an ``ImportError``)
 from __future__ import annotations
 
 import importlib
+import sys
+import warnings
 from types import ModuleType
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "SignalWarning",
     "FileWarning",
     "require",
+    "warn_caller",
 ]
 
 
@@ -49,6 +52,17 @@ class SignalWarning(UserWarning):
 
 class FileWarning(UserWarning):
     """A file was read only in part (a stream file cut short or damaged): the message says where and why."""
+
+
+def warn_caller(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the first frame outside openecg: the line of the caller's code that
+    asked for the work (not an internal line that depends on how the pipeline is nested), so that the
+    report names it and ``warnings`` filters by module apply to the caller's module."""
+    package = __name__.partition(".")[0]
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == package:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def require(module: str, *, extra: str, feature: str) -> ModuleType:

@@ -428,3 +428,14 @@ def test_digitize_on_a_noise_page_says_no_ecg_found():
     page = (np.random.default_rng(0).random((1100, 1700, 3)) * 255).astype(np.uint8)
     with pytest.raises(ValueError, match="no ECG grid/trace found"):
         openecg.digitize(page)
+
+
+def test_signal_warnings_name_the_callers_line():
+    """A warning about the input points at the line that called openecg, not at an internal one."""
+    t = np.arange(10 * 500) / 500
+    ecg = np.exp(-((t % 0.8 - 0.4) ** 2) / 0.0002).astype(np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        openecg.encode(ecg, 125.0)  # a heart rate of 19 per minute at the stated rate
+    found = [w for w in caught if issubclass(w.category, SignalWarning)]
+    assert found and all(w.filename == __file__ for w in found)

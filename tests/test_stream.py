@@ -222,5 +222,5 @@ def test_encode_refuses_before_returning_with_deferred_checks():
         openecg.encode(ecg * 1000, 500.0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        openecg.encode(ecg, 125.0)  # 300 per minute at the stated rate
+        openecg.encode(ecg, 125.0)  # 19 per minute at the stated rate
     assert any(issubclass(w.category, SignalWarning) and "heart rate" in str(w.message) for w in caught)

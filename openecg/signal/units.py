@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import InputError, SignalWarning
+from ..errors import InputError, SignalWarning, warn_caller
 
 __all__ = ["UNITS", "AMPLITUDE_RANGE_MV", "unit_scale", "file_unit_scales", "typical_amplitude", "check_amplitude"]
 
@@ -146,4 +146,4 @@ def check_amplitude(x: np.ndarray, *, fs: float, units: str | None, name: str = 
     )
     if units is None:
         raise InputError(message + " (or units='mV' to encode it as given, with a warning)")
-    warnings.warn(message, SignalWarning, stacklevel=3)
+    warn_caller(message, SignalWarning)

@@ -32,11 +32,10 @@ Examples
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 
-from ..errors import SignalWarning
+from ..errors import SignalWarning, warn_caller
 
 __all__ = [
     "MIN_JUDGE_S",
@@ -205,9 +204,8 @@ def check_rate(x: np.ndarray, *, fs: float) -> None:
         return
     likely = sorted(_COMMON_FS, key=lambda f: abs(np.log(rate * f / fs / 75.0)))[:2]
     options = " or ".join(f"fs={f:g} (heart rate {rate * f / fs:.0f})" for f in likely)
-    warnings.warn(
+    warn_caller(
         f"the heart rate at fs={fs:g} Hz would be {rate:.0f} per minute, outside {lo:g} to {hi:g}: check the "
         f"sample rate; the nearest usual ones are {options} (a wrong fs ruins every label)",
         SignalWarning,
-        stacklevel=3,
     )

@@ -12,14 +12,13 @@ Examples
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, SignalWarning
+from ..errors import InputError, SignalWarning, warn_caller
 from ..signal.gaps import GapBridge, max_bridged
 from ..signal.io import CHECK_S, open_file
 from ..signal.recording import Recording, as_signal
@@ -111,11 +110,10 @@ def _bridged(chunks: Iterable[np.ndarray], fs: float, n_leads: int) -> Iterator[
     if len(last):
         yield last
     if bridge.n_gaps:
-        warnings.warn(
+        warn_caller(
             f"bridged {bridge.n_gaps} short gap(s) ({bridge.n_samples} missing samples, runs of at most "
             f"{bridge.max_len} samples) by linear interpolation; longer gaps are labelled noise",
             SignalWarning,
-            stacklevel=2,
         )
 
 

@@ -28,14 +28,13 @@ from __future__ import annotations
 import json
 import os
 import struct
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import FileFormatError, FileWarning, OutputError
+from ..errors import FileFormatError, FileWarning, OutputError, warn_caller
 from .container import STREAM_MAGIC, Container, dumps, loads
 from .files import check_output, partial_path
 from .rle import Runs, labels_to_runs, runs_to_labels
@@ -223,7 +222,7 @@ def read_stream(source: str | Path | BinaryIO) -> StreamContents:
         symbols.append(frame.layers["symbols"].symbols)
         lengths.append(frame.layers["symbols"].lengths)
     if stopped is not None:
-        warnings.warn(f"{name}: read {n} samples; {stopped}", FileWarning, stacklevel=2)
+        warn_caller(f"{name}: read {n} samples; {stopped}", FileWarning)
     channels = np.stack([np.concatenate(layer) if layer else np.zeros(0, np.uint8) for layer in layers])
     merged = merge_runs(np.concatenate(symbols) if symbols else np.zeros(0, np.uint8),
                         np.concatenate(lengths) if lengths else np.zeros(0, np.int64))
