@@ -156,4 +156,83 @@ def run_values(
     agree = np.abs(from_top - from_bottom) <= width
     outer = np.where(local - from_top > from_bottom - local, from_top, from_bottom)
     estimate = np.where(agree, (from_top + from_bottom) / 2, outer)
-    return cols.astype(float), np.where(tall, estimate, centre)
+    y = np.where(tall, estimate, centre)
+    return cols.astype(float), fit_pen_envelope(cols.astype(float), y, t, b, width=width)
+
+
+_SUB = np.array([-0.4, -0.2, 0.0, 0.2, 0.4])  # curve points per column, as offsets from the column centre
+
+
+def fit_pen_envelope(
+    x: np.ndarray, y: np.ndarray, top: np.ndarray, bottom: np.ndarray, *, width: float, radius: float = 0.475,
+    edge: float = 0.35, iterations: int = 60, step: float = 0.5, smooth: float = 0.1, margin: int = 3,
+) -> np.ndarray:
+    """Column readings refined, near tall ink runs, so that the curve drawn with the pen reproduces every
+    column's ink run.
+
+    The curve is held at 5 points per column. A pen of radius ``radius * width`` centred on a curve point
+    inks the columns within that radius; the top of column ``c``'s ink is the highest point the pen reaches
+    there, which should lie ``edge`` pixels above the run's first pixel (and likewise at the bottom). Each
+    iteration smooths the curve a little, moves the curve point that sets each column's top and bottom
+    towards the ink's, and clips every point into the band the ink allows (no point may draw ink above a
+    column's top or below its bottom). Only columns within ``margin`` columns of a run taller than the pen
+    move.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float ``(columns,)`` sorted column indices (gaps allowed).
+    y, top, bottom : numpy.ndarray
+        float ``(columns,)`` readings and ink run extents (rows, bottom inclusive) of those columns.
+    width : float
+        Pen width in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        float ``(columns,)`` refined readings at the column centres.
+    """
+    from scipy.interpolate import PchipInterpolator
+
+    tall = (bottom - top + 1) > width + 1.5
+    n, k = x.size, _SUB.size
+    region = np.convolve(tall.astype(float), np.ones(2 * margin + 1), "same") > 0
+    if n < 2 or not region.any():
+        return y
+    rho = radius * width
+    fine_x = (x[:, None] + _SUB[None, :]).ravel()
+    fine = PchipInterpolator(x, y)(fine_x)
+    free = np.repeat(region, k)
+    reach = int(np.ceil(rho)) + 1
+    pairs = [(dj, m) for dj in range(-reach, reach + 1) for m in range(k) if abs(dj + _SUB[m]) <= rho]
+    cap = np.array([np.sqrt(rho**2 - (dj + _SUB[m]) ** 2) for dj, m in pairs])
+    cols = np.arange(n)
+    near = np.stack([np.clip(cols + dj, 0, n - 1) for dj, _ in pairs], axis=1)
+    idx = near * k + np.array([m for _, m in pairs])
+    valid = np.abs(x[near] - x[:, None] - np.array([dj for dj, _ in pairs])) < 1e-6
+    want_top, want_bottom = top + edge, bottom - edge
+    low, high = np.full(fine.size, -np.inf), np.full(fine.size, np.inf)
+    np.maximum.at(low, idx[valid], (want_top[:, None] + cap)[valid])
+    np.minimum.at(high, idx[valid], (want_bottom[:, None] - cap)[valid])
+    low, high = np.minimum(low, high), np.maximum(low, high)
+    linked = np.abs(np.diff(fine_x) - (_SUB[1] - _SUB[0])) < 1e-6
+    act = cols[region]
+    for _ in range(iterations):
+        d = np.diff(fine) * linked
+        lap = np.zeros_like(fine)
+        lap[:-1] += d
+        lap[1:] -= d
+        fine = fine + smooth * lap * free
+        v = fine[idx]
+        reach_top = np.where(valid, v - cap, np.inf)
+        reach_bottom = np.where(valid, v + cap, -np.inf)
+        at, ab = reach_top.argmin(axis=1)[act], reach_bottom.argmax(axis=1)[act]
+        moves = np.zeros(fine.size)
+        count = np.zeros(fine.size)
+        np.add.at(moves, idx[act, at], want_top[act] - reach_top[act, at])
+        np.add.at(count, idx[act, at], 1)
+        np.add.at(moves, idx[act, ab], want_bottom[act] - reach_bottom[act, ab])
+        np.add.at(count, idx[act, ab], 1)
+        fine = fine + step * np.where(count > 0, moves / np.maximum(count, 1), 0) * free
+        fine = np.where(free, np.clip(fine, low, high), fine)
+    return fine.reshape(n, k)[:, k // 2]
