@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_runs", "run_darkness", "follow_trace", "drop_strays", "run_values"]
+__all__ = ["column_runs", "run_darkness", "follow_trace", "drop_strays", "run_values", "fit_pen_envelope"]
 
 
 def column_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -102,7 +102,7 @@ def drop_strays(
 
 
 def run_values(
-    choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray, *, width: float
+    choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray, *, width: float, fit: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sub-pixel y of the trace in every column where a run was chosen, in band pixels.
 
@@ -157,6 +157,8 @@ def run_values(
     outer = np.where(local - from_top > from_bottom - local, from_top, from_bottom)
     estimate = np.where(agree, (from_top + from_bottom) / 2, outer)
     y = np.where(tall, estimate, centre)
+    if not fit:
+        return cols.astype(float), y
     return cols.astype(float), fit_pen_envelope(cols.astype(float), y, t, b, width=width)
 
 
