@@ -167,7 +167,7 @@ _SUB = np.array([-0.4, -0.2, 0.0, 0.2, 0.4])  # curve points per column, as offs
 
 def fit_pen_envelope(
     x: np.ndarray, y: np.ndarray, top: np.ndarray, bottom: np.ndarray, *, width: float, radius: float = 0.475,
-    edge: float = 0.35, iterations: int = 60, step: float = 0.5, smooth: float = 0.1, margin: int = 3,
+    edge: float = 0.35, iterations: int = 60, step: float = 0.5, smooth: float = 0.3, margin: int = 3,
 ) -> np.ndarray:
     """Column readings refined, near tall ink runs, so that the curve drawn with the pen reproduces every
     column's ink run.
