@@ -80,7 +80,7 @@ def digitize(
         ``meta`` holds ``layout``, ``layout_basis`` (see :func:`~openecg.paper.layout.choose_layout`),
         ``rows`` (leads per row), ``names_read`` (the lead name read at each cell, None where none was),
         ``grid`` (found, px per mm in x and y, rotation, perspective, pen width, edge softness, whether the
-        faint edges were grown), ``speed``, ``gain``,
+        faint edges were grown and whether the pen envelope was fitted), ``speed``, ``gain``,
         ``row_seconds``, ``evidence`` (lead -> what the reading shows of its quality) and ``confidence``
         (lead -> the Pearson r to expect against the true signal, :func:`reading_confidence`; at most 0.3
         where the lead's name is an assumption).
@@ -177,7 +177,7 @@ def digitize(
         "row_seconds": row_seconds, "confidence": confidence, "evidence": evidence,
         "grid": {"found": scale.found, "px_per_mm_x": scale.px_per_mm_x, "px_per_mm_y": scale.px_per_mm_y,
                  "rotation_deg": angle, "perspective": page_h is not None, "line_width_px": width,
-                 "edge_softness": softness, "faint_edges": faint},
+                 "edge_softness": softness, "faint_edges": faint, "pen_fit": fit},
     }
     return Recording(signal, fs=rate, lead_names=names, meta=meta)
 

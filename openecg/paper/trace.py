@@ -112,7 +112,10 @@ def run_values(
     bottom edge. On a run about one line thick the darkness-weighted centre is used. On a taller run (a steep
     stroke or a turning point) the two estimates agree on a stroke, and are averaged; at a turning point only
     the edge on the outside of the turn is the curve, so the estimate farther out from the local median
-    level of the trace is kept.
+    level of the trace is kept. With ``fit``, the readings near tall runs are then refined by
+    :func:`fit_pen_envelope`: where up- and down-strokes merge into one run per column (narrow QRS), neither
+    edge estimate is the curve on the flanks, and the fit finds a curve whose pen-drawn ink matches every
+    column's run.
 
     Parameters
     ----------
@@ -124,11 +127,13 @@ def run_values(
         float ``(height, columns)`` ink of the same band.
     width : float
         Trace thickness in pixels.
+    fit : bool
+        Refine the readings near tall runs with :func:`fit_pen_envelope`.
 
     Returns
     -------
     tuple of numpy.ndarray
-        ``(x, y)``: float column indices and sub-pixel rows.
+        ``(x, y)``: float column indices and sub-pixel rows, one reading per chosen column.
     """
     from scipy.ndimage import median_filter
 
