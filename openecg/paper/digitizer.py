@@ -28,8 +28,8 @@ _ASSUMED_LAYOUT_CONFIDENCE = 0.3
 # errors of training-split records only (15 own renders x clean/scan/photo, 12 ECG-Image-Kit pages x
 # clean/wrinkled/augmented; `bench_digitize.py --fit-confidence`), const including the mean of exp(residual)
 NOISE_MODEL = {
-    "const": -0.5675, "jumps": 186.3749, "tall": 2.0372, "perspective": 0.6327, "rotation_deg": 0.0617,
-    "checked": -0.2092, "log_residual_px2": 0.1727, "log_slope_px2": 1.7577, "log_power_px2": -0.2553,
+    "const": -0.59, "jumps": 190.1902, "tall": 2.0341, "perspective": 0.6301, "rotation_deg": 0.0535,
+    "checked": -0.2053, "log_residual_px2": 0.1735, "log_slope_px2": 1.7876, "log_power_px2": -0.2592,
 }
 _UNCHECKED = {"checked": 0.0, "log_residual_px2": 0.0}
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
