@@ -184,8 +184,10 @@ def fit_pen_envelope(
     column's ink run.
 
     The curve is held at 5 points per column. A pen of radius ``radius * width`` centred on a curve point
-    inks the columns within that radius; the top of column ``c``'s ink is the highest point the pen reaches
-    there, which should lie ``edge`` pixels above the run's first pixel (and likewise at the bottom). Each
+    inks the column centres within that radius; the highest point the pen reaches over column ``c``'s centre
+    should lie ``edge`` pixels inside the run's top end (and likewise at the bottom; ``radius`` and ``edge``
+    from the own renderer's anti-aliased pens on training renders, whose run ends they match to 0.45 pixel
+    RMS). Each
     iteration smooths the curve a little, moves the curve point that sets each column's top and bottom
     towards the ink's, and clips every point into the band the ink allows (no point may draw ink above a
     column's top or below its bottom). Only columns within ``margin`` columns of a run taller than the pen
