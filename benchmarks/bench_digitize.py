@@ -3,10 +3,12 @@
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_digitize.py [--data DIR] [--count N] [--dpi 200]
-        [--eik DIR ...] [--only own|eik]
+        [--eik DIR ...] [--only own|eik] [--split val|train] [--fit-confidence]
 
 Records: the LUDB validation split (``openecg/data/splits/ludb.json``) minus records 1 to 60, the records the
 digitizer was tuned on on its own renderer (ECG-Image-Kit pages were tuned on training-split records only).
+``--split train`` reads the first ``--count`` training-split records instead (and the ECG-Image-Kit pages of
+training records under ``--eik``): the records to tune on.
 
 1. Own renderer (``openecg.paper.render``), seeded: clean renders, scan-like (rotation up to 3 degrees,
    noise, JPEG, blur, colour cast) and photo-like (perspective up to 15 degrees, uneven light, shadow).
@@ -218,7 +220,7 @@ def _ecg_image_kit(folders: list[Path], data: Path, ids: list[int]) -> dict:
     for variant in EIK_VARIANTS:
         pages = _eik_pages(folders, variant, ids)
         if not pages:
-            print(f"{'eik ' + variant:<19} no pages of validation records under {', '.join(map(str, folders))}")
+            print(f"{'eik ' + variant:<19} no pages of the chosen records under {', '.join(map(str, folders))}")
             continue
         tally = _Tally()
         for page in pages:
@@ -271,6 +273,10 @@ def main() -> None:
     parser.add_argument("--eik", type=Path, nargs="*", default=None,
                         help="folders of ECG-Image-Kit pages (default: DATA/ecg_image_kit_ludb)")
     parser.add_argument("--only", choices=("own", "eik"), default=None, help="run one generator's part only")
+    parser.add_argument("--split", choices=("val", "train"), default="val",
+                        help="records to read: the validation split minus 1-60 (reported figures) or the training "
+                             "split (the first --count, for tuning; ECG-Image-Kit pages of training records "
+                             "under --eik)")
     parser.add_argument("--fit-confidence", action="store_true",
                         help="read training-split records instead (own renders of the first --count, default 15; "
                              "the ECG-Image-Kit pages of training records under --eik) and print the confidence's "
@@ -279,18 +285,20 @@ def main() -> None:
     if not args.data:
         raise SystemExit("give --data or set OPENECG_DATA to the folder of PhysioNet databases")
     data = Path(args.data)
-    split = "train" if args.fit_confidence else "val"
+    split = "train" if args.fit_confidence else args.split
     ids = _split_ids(split, args.count if args.count or not args.fit_confidence else 15)
     paths = _records(data, ids)
     if args.fit_confidence:
         print(f"LUDB training records ({len(ids)}: {' '.join(map(str, ids))}), fitting the confidence's noise model")
+    elif split == "train":
+        print(f"LUDB training records ({len(ids)}: {' '.join(map(str, ids))}), for tuning: not validation figures")
     else:
         print(f"LUDB validation records not in 1-60 ({len(ids)}: {' '.join(map(str, ids))}); the digitizer was tuned "
               f"on LUDB records 1-60 (own renderer) and on training-split records (ECG-Image-Kit)")
     print(HEADER)
     pairs, tallies = _own_renderer(paths, args.layout, args.dpi) if args.only != "eik" else ([], {})
     if args.only != "own":
-        eik_ids = _split_ids(split) if args.fit_confidence else ids
+        eik_ids = _split_ids(split) if split == "train" else ids
         tallies |= _ecg_image_kit(args.eik if args.eik else [data / "ecg_image_kit_ludb"], data, eik_ids)
     print(TERCILE_HEADER)
     for name, tally in tallies.items():

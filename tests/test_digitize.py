@@ -175,6 +175,34 @@ def test_edge_softness_tells_a_crisp_render_from_a_scan_and_gates_the_faint_edge
     assert got["clean"]["edge_softness"] < 0.18 <= got["scan"]["edge_softness"]
     assert got["thin"]["line_width_px"] < 4
     assert got["clean"]["faint_edges"] and not got["scan"]["faint_edges"] and not got["thin"]["faint_edges"]
+    assert got["clean"]["pen_fit"] and got["scan"]["pen_fit"] and not got["thin"]["pen_fit"]
+
+
+def test_pen_envelope_fit_reads_narrow_spikes_closer_to_the_curve():
+    from openecg.paper import page
+    from openecg.paper.digitizer import _close_gaps, _faint_edges
+    from openecg.paper.trace import column_runs, follow_trace, run_darkness, run_values
+
+    # narrow QRS-like spikes at 500 Hz, drawn as the own renderer draws at 200 dpi (2.54 samples per column)
+    t = np.arange(0, 0.6, 1 / 500)
+    curve = sum(amp * np.exp(-(((t - t0) / width) ** 2)) for t0, amp, width in
+                [(0.1, 60, 0.006), (0.25, -40, 0.005), (0.4, 80, 0.008), (0.43, -30, 0.006), (0.52, 45, 0.004)])
+    xs, ys = 10.3 + t * 196.85, 100 - curve
+    image = np.full((200, int(xs[-1]) + 20), 255, np.uint8)
+    page.draw_polyline(image, xs, ys, width=2.36, colour=0)
+    ink = 1 - image / 255.0
+    mask = _faint_edges(_close_gaps(ink > 0.4), ink, grid=None)
+    col, top, bottom = column_runs(mask)
+    choice = follow_trace(col, top, bottom, n_cols=image.shape[1], baseline=100, px_per_mm=7.87,
+                          strength=run_darkness(col, top, bottom, ink))
+    runs = choice[choice >= 0]
+    tall = (bottom[runs] - top[runs] + 1) > 5.5
+    errors = {}
+    for fit in (False, True):
+        x, y = run_values(choice, top, bottom, ink, width=4.0, fit=fit)
+        assert np.array_equal(x, np.flatnonzero(choice >= 0))  # one reading per column either way
+        errors[fit] = np.sqrt(np.mean((y - np.interp(x, xs, ys))[tall] ** 2))
+    assert tall.sum() > 30 and errors[True] < 0.8 * errors[False]
 
 
 def test_line_width_takes_the_shorter_of_two_common_runs_when_asked():

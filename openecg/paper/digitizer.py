@@ -22,13 +22,14 @@ _FAINT_INK = 0.25  # the faint edge of a stroke: grown into on photos and crisp 
 _CRISP_EDGE = 0.18  # edge softness (layout.edge_softness) under which a page is a crisp render, not a scan
 _THICK_PEN_PX = 4  # pens at least this wide on a crisp page gain from the faint edges; thinner ones lose
 _COMMON_SHORTER_RUN = 0.3  # see layout.line_width
+_FIT_MIN_WIDTH = 4  # crisp pens thinner than this are read without trace.fit_pen_envelope (see digitize)
 _ASSUMED_LAYOUT_CONFIDENCE = 0.3
 # log of the reading noise in pixels squared = const + sum(coef * evidence): least squares on the per-lead
 # errors of training-split records only (15 own renders x clean/scan/photo, 12 ECG-Image-Kit pages x
 # clean/wrinkled/augmented; `bench_digitize.py --fit-confidence`), const including the mean of exp(residual)
 NOISE_MODEL = {
-    "const": -0.4944, "jumps": 168.8737, "tall": 2.7946, "perspective": 0.6118, "rotation_deg": 0.0563,
-    "checked": -0.1162, "log_residual_px2": 0.1537, "log_slope_px2": 1.5591, "log_power_px2": -0.2319,
+    "const": -0.59, "jumps": 190.1902, "tall": 2.0341, "perspective": 0.6301, "rotation_deg": 0.0535,
+    "checked": -0.2053, "log_residual_px2": 0.1735, "log_slope_px2": 1.7876, "log_power_px2": -0.2592,
 }
 _UNCHECKED = {"checked": 0.0, "log_residual_px2": 0.0}
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
@@ -79,7 +80,7 @@ def digitize(
         ``meta`` holds ``layout``, ``layout_basis`` (see :func:`~openecg.paper.layout.choose_layout`),
         ``rows`` (leads per row), ``names_read`` (the lead name read at each cell, None where none was),
         ``grid`` (found, px per mm in x and y, rotation, perspective, pen width, edge softness, whether the
-        faint edges were grown), ``speed``, ``gain``,
+        faint edges were grown and whether the pen envelope was fitted), ``speed``, ``gain``,
         ``row_seconds``, ``evidence`` (lead -> what the reading shows of its quality) and ``confidence``
         (lead -> the Pearson r to expect against the true signal, :func:`reading_confidence`; at most 0.3
         where the lead's name is an assumption).
@@ -121,6 +122,7 @@ def digitize(
     if not crisp and page_h is None:  # blurred, not a photo (whose faint edges grown below restore the pen)
         width = line_width(mask, baselines, scale.px_per_mm_y, common=_COMMON_SHORTER_RUN)
     faint = page_h is not None or (crisp and width >= _THICK_PEN_PX)
+    fit = not crisp or width >= _FIT_MIN_WIDTH
     layout_mask = mask  # separators, label blobs and names are read without the faint edges
     if faint:
         mask = _faint_edges(mask, trace_ink, grid=(columns, lines) if grid_shows else None)
@@ -150,7 +152,8 @@ def digitize(
     for r, (row, cells) in enumerate(zip(rows, plan)):
         top = baselines[r - 1] + 2 * scale.px_per_mm_y if r > 0 else row.baseline - spacing
         bottom = baselines[r + 1] - 2 * scale.px_per_mm_y if r + 1 < len(rows) else row.baseline + spacing
-        tau, values, flags = _read_row(trace_ink, mask, row, top, bottom, scale, width, px_per_s, px_per_mv, len(cells), row_seconds)
+        tau, values, flags = _read_row(trace_ink, mask, row, top, bottom, scale, width, px_per_s, px_per_mv, len(cells),
+                                       row_seconds, fit=fit)
         cell_s = row_seconds / len(cells)
         for c, lead in enumerate(cells):
             first, stop = int(round(c * cell_s * rate)), min(n, int(round((c + 1) * cell_s * rate)))
@@ -174,7 +177,7 @@ def digitize(
         "row_seconds": row_seconds, "confidence": confidence, "evidence": evidence,
         "grid": {"found": scale.found, "px_per_mm_x": scale.px_per_mm_x, "px_per_mm_y": scale.px_per_mm_y,
                  "rotation_deg": angle, "perspective": page_h is not None, "line_width_px": width,
-                 "edge_softness": softness, "faint_edges": faint},
+                 "edge_softness": softness, "faint_edges": faint, "pen_fit": fit},
     }
     return Recording(signal, fs=rate, lead_names=names, meta=meta)
 
@@ -290,7 +293,7 @@ def _close_gaps(mask: np.ndarray) -> np.ndarray:
 
 def _read_row(
     ink: np.ndarray, mask: np.ndarray, row: Row, top: float, bottom: float, scale: grid_mod.GridScale, width: float,
-    px_per_s: float, px_per_mv: float, n_cells: int, row_seconds: float,
+    px_per_s: float, px_per_mv: float, n_cells: int, row_seconds: float, *, fit: bool,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Time (s from the row start), value (mV) and flags of every readable column of one row: ``jumps``
     (the path jumped more than 1 mm to reach it) and ``tall`` (its ink run is taller than the pen plus
@@ -307,7 +310,7 @@ def _read_row(
                           px_per_mm=scale.px_per_mm_y, strength=strength)
     choice = drop_strays(choice, run_top, run_bottom, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y,
                          reach=0.4 * (bottom - top) / 2)
-    px, py = run_values(choice, run_top, run_bottom, ink[y0:y1, x0:x1], width=width)
+    px, py = run_values(choice, run_top, run_bottom, ink[y0:y1, x0:x1], width=width, fit=fit)
     picked = choice[choice >= 0]
     jumps = np.zeros(px.size, bool)
     if picked.size > 1:

