@@ -215,3 +215,25 @@ def test_shallower_student_starts_from_the_chosen_layers(model: OpenECGModel, tm
         TrainingConfig.model_validate(base | {"init_layers": [0, 1, 2]})
     with pytest.raises(ValueError, match="init_layers"):
         _student(TrainingConfig.model_validate(base | {"init_layers": [0, 7]}), {})
+
+
+def test_soup_averages_float_weights_and_refuses_other_architectures(tmp_path) -> None:
+    from openecg.stage2.soup import average_weights, main
+
+    torch.manual_seed(0)
+    a, b = OpenECGModel(OpenECGConfig()).eval(), OpenECGModel(OpenECGConfig()).eval()
+    soup = average_weights([a, b])
+    for name, value in soup.state_dict().items():
+        first, second = a.state_dict()[name], b.state_dict()[name]
+        expected = (first + second) / 2 if value.is_floating_point() else first
+        torch.testing.assert_close(value, expected)
+    assert not torch.equal(soup.embed.weight, a.embed.weight)
+    with pytest.raises(ValueError, match="d_model"):
+        average_weights([a, OpenECGModel(OpenECGConfig(d_model=32, n_heads=2))])
+    with pytest.raises(ValueError, match="two or more"):
+        average_weights([a])
+    a.save_pretrained(tmp_path / "a"), b.save_pretrained(tmp_path / "b")
+    main(["--models", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "soup")])
+    loaded = OpenECGModel.from_pretrained(tmp_path / "soup")
+    torch.testing.assert_close(loaded.embed.weight, soup.embed.weight)
+    assert loaded.config.souped_from == [str(tmp_path / "a"), str(tmp_path / "b")]
