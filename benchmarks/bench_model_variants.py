@@ -16,13 +16,17 @@ Variants:
 
 * ``explicit``: the decoder upsamples with ``repeat_interleave`` and concatenates before each convolution;
 * ``transposed``: the same function as a stride-2 transposed convolution plus a convolution of the skip
-  features (:class:`openecg.stage2.modeling_openecg.UpBlock`; differs only in the last samples of a window);
+  features (differs only in the last samples of a window);
 * ``fused attention``: the transposed graph with each attention block as one ONNX Runtime ``Attention`` node
   (:class:`openecg.stage2.modeling_openecg.EncoderLayer` in an ONNX export; the same function);
+* ``phase conv``: the fused-attention graph with the transposed convolution computed as an ordinary
+  convolution of both output phases, interleaved (:class:`openecg.stage2.modeling_openecg.UpBlock`, the same
+  function; the ordinary convolution runs as an int8 kernel, the transposed one in fp32);
 * quantisation: ``fp32``; ``int8 all`` (static QDQ, per channel, every Conv and MatMul, as shipped first);
   ``int8 conv`` (only the convolutions; shipped with the transposed graph); ``int8 conv+linear`` (also the
   transformer's weight matrices, not the attention products); ``QOperator conv`` (QLinearConv kernels
-  instead of QDQ); ``int8 conv+convT`` (the convolutions and the transposed convolutions; shipped now).
+  instead of QDQ); ``int8 conv+convT`` (the convolutions and the transposed convolutions; shipped in the fourth round);
+  ``int8 conv`` of the phase-conv graph (every convolution int8; shipped now).
 """
 
 from __future__ import annotations
@@ -69,6 +73,22 @@ def explicit_forward(block, u, skip):
     return relu(bn(conv(torch.cat([u, skip], dim=1))))
 
 
+def transposed_forward(block, u, skip):
+    """The decoder level as a stride-2 transposed convolution (what the graph held before the phase conv)."""
+    import torch
+    import torch.nn.functional as F
+
+    conv, bn, relu = block
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    weight, bias = conv.weight * scale[:, None, None], bn.bias - bn.running_mean * scale
+    if u.shape[-1] == skip.shape[-1]:
+        return relu(F.conv1d(torch.cat([u, skip], dim=1), weight, bias, padding=1))
+    w0, w1, w2 = weight[:, : block.c_u].unbind(-1)
+    phases = torch.stack([w2, w1 + w2, w0 + w1, w0], dim=-1).transpose(0, 1)  # [c_u, c_out, 4]
+    up = F.conv_transpose1d(u, phases, stride=2, padding=1)[..., : skip.shape[-1]]
+    return relu(F.conv1d(skip, weight[:, block.c_u :], bias, padding=1) + up)
+
+
 def plain_attention_forward(layer, x):
     """An encoder layer with the attention as separate ONNX ops (what the graph held before the fused node)."""
     from openecg.stage2.modeling_openecg import self_attention
@@ -108,17 +128,19 @@ def export_variants(weights: str, calibration: np.ndarray, folder: Path) -> dict
 
     model = OpenECGModel.from_pretrained(weights).eval()
     paths: dict[str, Path] = {}
-    transposed, fused = UpBlock.forward, EncoderLayer.forward
-    for kind in ("explicit", "transposed", "fused attention"):
-        UpBlock.forward = explicit_forward if kind == "explicit" else transposed
-        EncoderLayer.forward = fused if kind == "fused attention" else plain_attention_forward
+    phase, fused = UpBlock.forward, EncoderLayer.forward
+    ups = {"explicit": explicit_forward, "transposed": transposed_forward, "fused attention": transposed_forward,
+           "phase conv": phase}
+    for kind in ("explicit", "transposed", "fused attention", "phase conv"):
+        UpBlock.forward = ups[kind]
+        EncoderLayer.forward = fused if kind in ("fused attention", "phase conv") else plain_attention_forward
         try:
             export_onnx(model, folder / f"{kind}.int8.onnx", calibration)  # also writes {kind}.fp32.onnx
         finally:
-            UpBlock.forward, EncoderLayer.forward = transposed, fused
+            UpBlock.forward, EncoderLayer.forward = phase, fused
         fp32 = folder / f"{kind}.fp32.onnx"
         paths[f"{kind}, fp32"] = fp32
-        if kind != "fused attention":  # ONNX Runtime's quantiser leaves the fused node alone
+        if kind in ("explicit", "transposed"):  # ONNX Runtime's quantiser leaves the fused node alone
             paths[f"{kind}, int8 all"] = quantise(fp32, folder / f"{kind}.all.onnx", ["Conv", "MatMul", "Gemm"])
         if kind == "transposed":
             paths[f"{kind}, int8 conv"] = quantise(fp32, folder / f"{kind}.conv.onnx", ["Conv"])
@@ -127,7 +149,9 @@ def export_variants(weights: str, calibration: np.ndarray, folder: Path) -> dict
             paths[f"{kind}, QOperator conv"] = quantise(fp32, folder / f"{kind}.qop.onnx", ["Conv"], QuantFormat.QOperator)
         if kind == "fused attention":
             paths[f"{kind}, int8 conv"] = quantise(fp32, folder / f"{kind}.conv.onnx", ["Conv"])
-            paths[f"{kind}, int8 conv+convT (shipped)"] = folder / f"{kind}.int8.onnx"
+            paths[f"{kind}, int8 conv+convT"] = folder / f"{kind}.int8.onnx"
+        if kind == "phase conv":
+            paths[f"{kind}, int8 conv (shipped)"] = folder / f"{kind}.int8.onnx"
     return paths
 
 
@@ -177,7 +201,7 @@ def main() -> None:
         for label in sessions:
             w, b, r = agree[label]
             print(f"{label:44s} {1000 * best[label] / len(x):6.2f} {base / best[label]:7.2f}x   {w:.4f} / {b:.4f} / {r:.4f}")
-        shipped = paths["fused attention, int8 conv+convT (shipped)"]
+        shipped = paths["phase conv, int8 conv (shipped)"]
         intra = session(shipped, threads=2)
         single = session(shipped, threads=1)
         from concurrent.futures import ThreadPoolExecutor

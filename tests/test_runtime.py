@@ -68,12 +68,17 @@ def test_unknown_model_names_the_available_ones() -> None:
 
 @pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
 def test_the_shipped_graph_is_the_fast_one() -> None:
-    """A re-export that lost the fused attention or the int8 transposed convolutions would be ~1.2x slower
-    with the same figures: catch it here rather than in a benchmark."""
+    """A re-export that lost the fused attention, fell back to a (fp32) transposed convolution for the
+    upsampling, or left a convolution in fp32 would be slower with the same figures: catch it here rather
+    than in a benchmark."""
     onnx = pytest.importorskip("onnx")
     graph = onnx.load(str(bundled.model_file("default", "model.int8.onnx"))).graph
     ops = [node.op_type for node in graph.node]
-    assert ops.count("Attention") == bundled.model_config("default")["n_layers"]
+    config = bundled.model_config("default")
+    assert ops.count("Attention") == config["n_layers"]
+    assert "ConvTranspose" not in ops
     dequantised = {node.output[0] for node in graph.node if node.op_type == "DequantizeLinear"}
-    transposed = [node for node in graph.node if node.op_type == "ConvTranspose"]
-    assert transposed and all(node.input[1] in dequantised for node in transposed)  # int8 weights
+    convs = [node for node in graph.node if node.op_type == "Conv"]
+    levels = len(config["stem_channels"])  # stem: 1 + levels convolutions; decoder: 2 per upsampling level, 1 at the top
+    assert len(convs) == (levels + 1) + (2 * (levels - 1) + 1) + 2  # + the wave and beat heads
+    assert all(node.input[0] in dequantised and node.input[1] in dequantised for node in convs)  # int8 in and weights

@@ -3,8 +3,8 @@
 ``python -m openecg.stage2.export --model runs/stage2-small/best --name default [--tf-python PATH]``
 
 writes ``openecg/runtime/models/<name>/``: ``model.safetensors`` and ``config.json`` (the fp32 weights, for
-fine-tuning with ``OpenECGModel.from_pretrained``), ``model.int8.onnx`` (dynamic batch; the convolutions and
-the decoder's transposed convolutions in static QDQ int8, per channel, calibrated on real training windows;
+fine-tuning with ``OpenECGModel.from_pretrained``), ``model.int8.onnx`` (dynamic batch; every convolution, the
+decoder's upsampling included (:class:`.modeling_openecg.UpBlock`), in static QDQ int8, per channel, calibrated on real training windows;
 each attention block is one fused ONNX Runtime ``Attention`` node; the transformer stays fp32: quantising its
 matrix products cost agreement with fp32 and saved no time, see ``benchmarks/bench_model_variants.py``), ``model.int8.tflite`` (full int8, see :mod:`.export_tflite`; converted
 by ``--tf-python``, the interpreter of an environment with tensorflow, by default this one; ``--keep-tflite``
@@ -50,8 +50,8 @@ class ProbabilityModel(torch.nn.Module):
 
 
 def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray) -> Path:
-    """Write the fp32 graph beside ``path`` and the graph with static-QDQ int8 convolutions (plain and
-    transposed) at ``path``; returns ``path``."""
+    """Write the fp32 graph beside ``path`` and the graph with static-QDQ int8 convolutions at ``path`` (also
+    transposed ones, which the benchmark's older graph variants hold); returns ``path``."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
