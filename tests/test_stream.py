@@ -224,3 +224,46 @@ def test_encode_refuses_before_returning_with_deferred_checks():
         warnings.simplefilter("always")
         openecg.encode(ecg, 125.0)  # 19 per minute at the stated rate
     assert any(issubclass(w.category, SignalWarning) and "heart rate" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("n_leads", [2, 12])
+def test_lead_fusion_is_the_weighted_mean_of_the_readable_leads(n_leads):
+    """Each window's features are the mean of its readable leads' probabilities (plus their share), the
+    same numbers whether every lead is readable (a shortcut) or some are not, and rows that are wholly
+    unreadable never reach the model."""
+    from openecg.runtime.heads import OUTPUT_CLASSES
+
+    rng = np.random.default_rng(n_leads)
+    width = sum(OUTPUT_CLASSES.values())
+
+    class RandomProbabilities:
+        fs, window, rows = FS, WINDOW, 0
+
+        def predict(self, x):
+            self.rows += len(x)
+            return {k: rng.random((len(x), WINDOW, c), dtype=np.float32) for k, c in OUTPUT_CLASSES.items()}
+
+    predictor = RandomProbabilities()
+    signal = np.zeros((WINDOW, n_leads), np.float32)
+    every = np.ones((WINDOW, n_leads), bool)
+    some = every.copy()
+    some[: WINDOW // 3, -1] = False
+    some[:, 0] = False  # a lead with nothing readable is not run (so the rows run are not consecutive)
+    batch = [(0, 0, WINDOW, signal, every), (WINDOW, WINDOW, 2 * WINDOW, signal, some)]
+    captured = []
+    original = predictor.predict
+    predictor.predict = lambda x: captured.append(original(x)) or captured[-1]
+    regions = stream._infer(predictor, batch, n_leads=n_leads, batch_size=32)
+    assert predictor.rows == 2 * n_leads - 1
+    out = captured[0]
+    probs = np.concatenate([out[k] for k in OUTPUT_CLASSES], axis=2)  # rows: window 0's leads, then window 1's
+    first = probs[:n_leads]
+    np.testing.assert_array_equal(regions[0][3][:, :width], first.sum(axis=0) / np.float32(n_leads))
+    np.testing.assert_array_equal(regions[0][3][:, width], 1.0)
+    second = np.zeros((n_leads, WINDOW, width), np.float32)
+    second[1:] = probs[n_leads:]
+    weight = some.T[..., None].astype(np.float32)
+    total = weight.sum(axis=0)
+    np.testing.assert_allclose(regions[1][3][:, :width], (second * weight).sum(axis=0) / np.maximum(total, 1.0),
+                               rtol=1e-6)
+    np.testing.assert_array_equal(regions[1][3][:, width], total[:, 0] / n_leads)
