@@ -275,10 +275,11 @@ def _inference_pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def _run_queue(state: StreamState, *, final: bool) -> None:
+def _run_queue(state: StreamState, *, final: bool, decode: bool = False) -> None:
     """Send the queued windows to the inference thread once they fill a batch (or at the end); stitch the
     results of earlier batches in order, keeping at most ``AHEAD`` batches in flight while the stream goes
-    on (all of them are collected when ``final``)."""
+    on (all of them are collected when ``final``). With ``decode``, the blocks each result completes are
+    decoded before waiting for the next, while the inference thread runs it."""
     rows = len(state.queue) * state.n_leads
     if state.queue and (rows >= state.batch_size or final):
         job = _inference_pool().submit(
@@ -289,6 +290,8 @@ def _run_queue(state: StreamState, *, final: bool) -> None:
         _checks_before_output(state)
     while len(state.inflight) > (0 if final else AHEAD):
         _stitch(state, state.inflight.pop(0).result())
+        if decode and state.inflight:
+            _decode_blocks(state, None)
 
 
 def _settle_rhythm(state: StreamState, raw: np.ndarray, *, final: bool) -> None:
@@ -421,7 +424,7 @@ def finish(state: StreamState) -> list[Piece]:
         is_grid = start_ % state.geo.stride == 0 and start_ // state.geo.stride < state.next_k
         if not is_grid:
             _schedule(state, start_, lo, hi)
-    _run_queue(state, final=True)
+    _run_queue(state, final=True, decode=True)
     feat_end = state.feat_start + len(state.feat)
     if feat_end < m:
         if state.tail is None or feat_end + len(state.tail) != m:
