@@ -114,6 +114,17 @@ def test_wrong_sample_rate_is_flagged_with_the_likely_one():
 
 
 
+def test_sample_rate_declared_twice_the_true_one_is_flagged(data_dir):
+    """MIT-BIH 115 declared at 720 Hz instead of 360: its heart rate (about 127) looks plausible, but its QRS
+    energy sits at twice the usual frequencies; at the right rate nothing is said."""
+    x = read_window(data_dir / "mitdb" / "115", start=0, stop=360 * 60, leads="MLII").signal
+    with pytest.warns(SignalWarning, match=r"fs may be twice the true rate.*pass fs=360 "):
+        openecg.encode(x, 720.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SignalWarning)
+        openecg.encode(x, 360.0)
+
+
 def test_heart_rate_reads_the_lead_with_most_qrs_band_power():
     """The rate comes from the lead with most power after the zero-phase QRS band-pass, chosen from the
     spectra without filtering every lead: a lead with ten times the raw power in baseline wander and mains

@@ -44,6 +44,7 @@ __all__ = [
     "MIN_QRS_KURTOSIS",
     "MIN_QRS_FRACTION",
     "HEART_RATE_BPM",
+    "DOUBLED_FS_HIGH_SHARE",
     "readable",
     "features",
     "signal_checks",
@@ -162,6 +163,12 @@ def readable(signal: np.ndarray, valid: np.ndarray, *, fs: float) -> np.ndarray:
 HEART_RATE_BPM: tuple[float, float] = (40.0, 200.0)
 """Heart rates (beats per minute) that pass :func:`check_rate` without a warning."""
 
+DOUBLED_FS_HIGH_SHARE = 0.5
+"""Above this ratio of 25-50 Hz to 8-25 Hz power, with a heart rate above 100, :func:`check_rate` warns that
+``fs`` may be twice the true rate. On the training records of every database (359 recordings, first minute)
+the ratio stays under 0.43 at the right rate; declared at twice their rate, 79 of the 214 whose heart rate
+then stays in range exceed it (``docs/robustness.md``)."""
+
 _COMMON_FS = (100.0, 125.0, 128.0, 200.0, 250.0, 256.0, 300.0, 360.0, 400.0, 500.0, 512.0, 1000.0, 1024.0, 2000.0)
 
 
@@ -191,41 +198,61 @@ def heart_rate(x: np.ndarray, *, fs: float) -> float | None:
     The most active lead is the one with the most power after the zero-phase band-pass, read from the leads'
     spectra (:func:`_qrs_band_power_gain`), so that only that lead is filtered.
     """
+    return _rate_and_high_share(x, fs=fs)[0]
+
+
+def _rate_and_high_share(x: np.ndarray, *, fs: float) -> tuple[float | None, float | None]:
+    """:func:`heart_rate`, and the most active lead's power at 25-50 Hz over its power at 8-25 Hz (periodogram at
+    the declared ``fs``; None when ``fs`` < 100 Hz or the 8-25 Hz band is empty); (None, None) under 8 s."""
     from scipy.fft import rfft
     from scipy.signal import find_peaks, sosfiltfilt
 
     if len(x) < 8 * fs:
-        return None
+        return None, None
     x = np.where(np.isfinite(x), x, 0.0).astype(np.float32, copy=False)
     x = x - x.mean(axis=0, dtype=np.float64).astype(np.float32)
-    if x.shape[1] > 1:
-        power = np.abs(rfft(x, axis=0)) ** 2
-        lead = int(np.argmax(_qrs_band_power_gain(float(fs), len(x)) @ power))
-    else:
-        lead = 0
+    power = np.abs(rfft(x, axis=0)) ** 2
+    lead = int(np.argmax(_qrs_band_power_gain(float(fs), len(x)) @ power)) if x.shape[1] > 1 else 0
+    freqs = np.fft.rfftfreq(len(x), 1.0 / fs)
+    qrs_band = float(power[(freqs >= _QRS_HZ[0]) & (freqs <= _QRS_HZ[1]), lead].sum())
+    high = float(power[(freqs > _QRS_HZ[1]) & (freqs <= 2 * _QRS_HZ[1]), lead].sum())
+    share = high / qrs_band if fs >= 4 * _QRS_HZ[1] and qrs_band > 0 else None
     envelope = np.abs(sosfiltfilt(_qrs_band(float(fs)), x[:, lead].astype(np.float64)))
     width = max(1, int(0.08 * fs))
     envelope = np.convolve(envelope, np.ones(width) / width, mode="same")
     peaks, _ = find_peaks(envelope, height=0.3 * np.percentile(envelope, 99.5), distance=max(1, int(0.25 * fs)))
     if len(peaks) < 3:
-        return None
-    return float(60.0 * fs / np.median(np.diff(peaks)))
+        return None, share
+    return float(60.0 * fs / np.median(np.diff(peaks))), share
 
 
 def check_rate(x: np.ndarray, *, fs: float) -> None:
-    """Warn (:class:`~openecg.errors.SignalWarning`) when the heart rate at the declared ``fs`` is outside
-    :data:`HEART_RATE_BPM`, naming the common sample rate that would make it about 75 per minute.
+    """Warn (:class:`~openecg.errors.SignalWarning`) when the sample rate looks wrong at the declared ``fs``.
+
+    Two signs: a heart rate outside :data:`HEART_RATE_BPM` (naming the common sample rate that would make it
+    about 75 per minute), or a heart rate above 100 per minute with the QRS energy at twice its usual
+    frequencies (the 25-50 Hz band holding more than :data:`DOUBLED_FS_HIGH_SHARE` of the 8-25 Hz band's power),
+    which is what a recording declared at twice its true rate shows: its heart rate then often stays under 200.
 
     ``x`` is ``(samples, leads)`` mV, typically the first minute of a recording.
     """
-    rate = heart_rate(x, fs=fs)
+    rate, share = _rate_and_high_share(x, fs=fs)
     lo, hi = HEART_RATE_BPM
-    if rate is None or lo <= rate <= hi:
+    if rate is None:
         return
-    likely = sorted(_COMMON_FS, key=lambda f: abs(np.log(rate * f / fs / 75.0)))[:2]
-    options = " or ".join(f"fs={f:g} (heart rate {rate * f / fs:.0f})" for f in likely)
-    warn_caller(
-        f"the heart rate at fs={fs:g} Hz would be {rate:.0f} per minute, outside {lo:g} to {hi:g}: check the "
-        f"sample rate; the nearest usual ones are {options} (a wrong fs ruins every label)",
-        SignalWarning,
-    )
+    if not lo <= rate <= hi:
+        likely = sorted(_COMMON_FS, key=lambda f: abs(np.log(rate * f / fs / 75.0)))[:2]
+        options = " or ".join(f"fs={f:g} (heart rate {rate * f / fs:.0f})" for f in likely)
+        warn_caller(
+            f"the heart rate at fs={fs:g} Hz would be {rate:.0f} per minute, outside {lo:g} to {hi:g}: check the "
+            f"sample rate; the nearest usual ones are {options} (a wrong fs ruins every label)",
+            SignalWarning,
+        )
+    elif rate > 100.0 and share is not None and share > DOUBLED_FS_HIGH_SHARE:
+        warn_caller(
+            f"at fs={fs:g} Hz the QRS complexes carry their energy at twice the usual frequencies (25-50 Hz holds "
+            f"{share:.0%} of the 8-25 Hz power; under {DOUBLED_FS_HIGH_SHARE:.0%} at the right rate) and the heart "
+            f"rate would be {rate:.0f} per minute: fs may be twice the true rate. If the recording was made at "
+            f"{fs / 2:g} Hz, pass fs={fs / 2:g} (heart rate {rate / 2:.0f}); a wrong fs ruins every label",
+            SignalWarning,
+        )
