@@ -196,6 +196,35 @@ def gate_rates(data: Path) -> None:
             print(f"| {name} ({len(f)}) | {key} | {sum(f)}/{len(f)} |")
 
 
+def doubled_fs_by_split() -> None:
+    """The doubled-rate sign of :func:`openecg.stream.quality.check_rate` on every record of every database,
+    training and validation splits apart (its threshold was chosen on the training records): the first minute
+    declared at the right rate and at twice it; "in range" counts the doubled ones whose heart rate stays
+    within :data:`~openecg.stream.quality.HEART_RATE_BPM`, which only the spectral sign can catch."""
+    from openecg.data import DATASETS, iter_records
+
+    lo, hi = quality.HEART_RATE_BPM
+    print("\n| split | records | right fs: warned by the doubled sign / by the rate bounds | doubled fs, rate in range | "
+          "of those warned |\n|---|---|---|---|---|")
+    for split in ("train", "val"):
+        right = bounds = total = in_range = caught = 0
+        for name in DATASETS:
+            for rec in iter_records(name, split=split):
+                fs = rec.recording.fs
+                x = rec.recording.signal[: int(60 * fs)].astype(np.float32)
+                rate, share = quality._rate_and_high_share(x, fs=fs)
+                if share is None or rate is None:
+                    continue
+                total += 1
+                bounds += not lo <= rate <= hi
+                right += lo <= rate <= hi and rate > 100 and share > quality.DOUBLED_FS_HIGH_SHARE
+                rate, share = quality._rate_and_high_share(x, fs=2 * fs)
+                if rate is not None and lo <= rate <= hi:
+                    in_range += 1
+                    caught += bool(rate > 100 and share is not None and share > quality.DOUBLED_FS_HIGH_SHARE)
+        print(f"| {split} | {total} | {right} / {bounds} | {in_range} | {caught} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", action="store_true", help="also measure the gate and rate check on real records")
@@ -213,6 +242,7 @@ def main() -> None:
         print(f"| {name} | {outcome} | {detail} | {seconds:.2f} |")
     if args.real:
         gate_rates(data)
+        doubled_fs_by_split()
 
 
 if __name__ == "__main__":
