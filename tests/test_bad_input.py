@@ -468,3 +468,14 @@ def test_signal_warnings_name_the_callers_line():
         openecg.encode(ecg, 125.0)  # a heart rate of 19 per minute at the stated rate
     found = [w for w in caught if issubclass(w.category, SignalWarning)]
     assert found and all(w.filename == __file__ for w in found)
+
+
+def test_noise_is_not_blamed_on_the_sample_rate():
+    """White noise has as much power at 25-50 Hz as at 8-25 Hz, like an ECG declared at twice its rate, but it
+    has no QRS spikes: the sample-rate check says nothing (the quality gate labels it noise)."""
+    from openecg.stream.quality import check_rate
+
+    noise = np.random.default_rng(0).normal(size=(500 * 60, 1)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SignalWarning)
+        check_rate(noise, fs=500.0)
