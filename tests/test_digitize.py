@@ -217,3 +217,38 @@ def test_line_width_takes_the_shorter_of_two_common_runs_when_asked():
     assert line_width(mask, [20.0], 5.0, common=0.3) == 4.0
     mask[18:23, 20:] = True  # 20 of 4 against 380 of 5: the 4-pixel runs are not common
     assert line_width(mask, [20.0], 5.0, common=0.3) == 5.0
+
+
+def _lag_samples(reference, digitized):
+    """The shift in samples (0.02 steps, +-2) that best aligns ``digitized`` to ``reference`` after their means."""
+    shifts = np.arange(-2, 2.001, 0.02)
+    idx, read = np.flatnonzero(np.isfinite(reference)), np.flatnonzero(np.isfinite(digitized))
+    errors = [np.var(reference[idx] - np.interp(idx + s, read, digitized[read])) for s in shifts]
+    return float(shifts[int(np.argmin(errors))])
+
+
+@pytest.mark.parametrize("dpi", [150, 240])
+def test_time_origin_is_read_to_a_fraction_of_a_sample_from_the_separator_ticks(dpi):
+    # the first ink plus half the pen is whole pixels: 0.5 to 2 samples off at these resolutions
+    result = render(REC, layout="3x4+1", dpi=dpi, seed=3)
+    out = openecg.digitize(result.image, fs=500)
+    ref = result.reference()
+    lags = [_lag_samples(ref[:, k], out.lead(name)) for k, name in enumerate(result.info["lead_names"])]
+    assert abs(np.median(lags)) < 0.15  # the first-ink start alone: 0.49 and -2 samples
+
+
+def test_tick_centre_is_read_to_sub_pixel_clear_of_the_trace():
+    from openecg.paper import page
+    from openecg.paper.digitizer import _close_gaps, _tick_centre
+    from openecg.paper.grid import GridScale
+
+    scale = GridScale(7.874, 7.874, True)
+    for x in (60.0, 60.3, 60.5, 60.8):
+        image = np.full((120, 120), 255, np.uint8)
+        page.draw_polyline(image, np.array([x, x]), np.array([60 - 19.7, 60 + 19.7]), width=2.36, colour=0)
+        trace_x = np.arange(0, 120, 0.4)
+        page.draw_polyline(image, trace_x, 58 + 6 * np.sin(trace_x / 9), width=2.36, colour=0)  # crosses the tick
+        ink = 1 - image / 255.0
+        centre = _tick_centre(ink, _close_gaps(ink > 0.4), 60.0, 61.0, scale)
+        assert centre is not None and abs(centre - x) < 0.05
+    assert _tick_centre(ink, np.zeros_like(ink, bool), 60.0, 61.0, scale) is None  # no tick

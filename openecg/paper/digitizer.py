@@ -6,6 +6,8 @@ Pipeline: load -> page outline and perspective correction -> ink maps -> deskew 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..errors import InputError
@@ -32,6 +34,7 @@ NOISE_MODEL = {
     "checked": -0.2053, "log_residual_px2": 0.1735, "log_slope_px2": 1.7876, "log_power_px2": -0.2592,
 }
 _UNCHECKED = {"checked": 0.0, "log_residual_px2": 0.0}
+_TICK_ROWS = 5  # image rows where a tick stands clear of the trace, at least, to read its centre
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
 
 
@@ -144,6 +147,7 @@ def digitize(
     row_seconds = float(np.median([r.x_end - r.x_start for r in rows])) / px_per_s
     nominal = TRACE_MM / speed
     row_seconds = nominal if abs(row_seconds / nominal - 1) < 0.04 else round(row_seconds, 1)
+    rows = _tick_starts(trace_ink, mask, rows, plan, scale, row_seconds * px_per_s, width)
     printed = tuple(dict.fromkeys(lead for cells in plan for lead in cells))
     names = STANDARD_LEADS if set(printed) <= set(STANDARD_LEADS) else printed
     n = int(round(row_seconds * rate))
@@ -320,14 +324,14 @@ def _read_row(
     return (px + x0 - row.x_start) / px_per_s, (row.baseline - py - y0) / px_per_mv, flags
 
 
-def _tick_columns(
-    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, width: float, x0: int, x1: int
-) -> np.ndarray:
-    """bool ``(x1 - x0,)``: the columns of the separator tick at a cell boundary, one pixel of blur either side.
+def _tick_stretch(
+    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, x0: int, x1: int
+) -> tuple[int, int] | None:
+    """The columns ``[start, stop)`` of the separator tick at a cell boundary, or None where there is none.
 
     A tick is a stretch of columns within 1.5 mm of ``boundary`` inked from 2 mm above to 2 mm below the
-    baseline (a thin line on some carts, a bar several pixels wide on others); without one, the pen's width
-    around ``boundary``.
+    baseline (a thin line on some carts, a bar several pixels wide on others); of several, the one nearest
+    ``boundary``. Only columns ``x0`` to ``x1`` are looked at.
     """
     xs = np.arange(x0, x1, dtype=float)
     near = np.abs(xs - boundary) <= 1.5 * scale.px_per_mm_x
@@ -335,12 +339,93 @@ def _tick_columns(
     tall = np.zeros(xs.size, bool)
     tall[near] = mask[up:down, x0:x1][:, near].mean(axis=0) >= 0.9
     if not tall.any():
-        return np.abs(xs - boundary) <= width / 2
-    # the stretch of tall columns nearest the boundary
+        return None
     edges = np.flatnonzero(np.diff(np.concatenate([[0], tall.astype(np.int8), [0]])))
     starts, stops = edges[::2], edges[1::2]
     k = int(np.argmin(np.abs((starts + stops - 1) / 2 - (boundary - x0))))
-    return (xs >= x0 + starts[k] - 1) & (xs <= x0 + stops[k])
+    return x0 + int(starts[k]), x0 + int(stops[k])
+
+
+def _tick_columns(
+    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, width: float, x0: int, x1: int
+) -> np.ndarray:
+    """bool ``(x1 - x0,)``: the columns of the separator tick at a cell boundary (:func:`_tick_stretch`), one
+    pixel of blur either side; without a tick, the pen's width around ``boundary``."""
+    xs = np.arange(x0, x1, dtype=float)
+    stretch = _tick_stretch(mask, baseline, boundary, scale, x0, x1)
+    if stretch is None:
+        return np.abs(xs - boundary) <= width / 2
+    return (xs >= stretch[0] - 1) & (xs <= stretch[1])
+
+
+def _tick_centre(
+    ink: np.ndarray, mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale
+) -> float | None:
+    """Sub-pixel x of the separator tick near ``boundary``, or None where no tick stands clear of the trace.
+
+    On each image row within 2 mm of the baseline where the tick's ink is one short horizontal run clear of
+    the trace (the run ends inside a window two pixels wider than the tick on either side), the darkness
+    centroid of the run and the pixel on either side of it (the anti-aliased or blurred fringe); the median
+    over at least 5 such rows.
+    """
+    half_window = int(2 * scale.px_per_mm_x) + 1
+    lo_x, hi_x = max(0, int(boundary) - half_window), min(mask.shape[1], int(boundary) + half_window + 1)
+    stretch = _tick_stretch(mask, baseline, boundary, scale, lo_x, hi_x)
+    if stretch is None or stretch[0] - 2 < 0 or stretch[1] + 2 > mask.shape[1]:
+        return None
+    a, b = stretch[0] - 2, stretch[1] + 2
+    xs = np.arange(a, b, dtype=float)
+    up, down = max(0, int(baseline - 2 * scale.px_per_mm_y)), min(mask.shape[0], int(baseline + 2 * scale.px_per_mm_y) + 1)
+    centres = []
+    for y in range(up, down):
+        on = mask[y, a:b]
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+        if edges.size != 2 or on[0] or on[-1]:  # no ink, the trace across, or a second run
+            continue
+        first, stop = edges[0] - 1, edges[1] + 1
+        weight = ink[y, a + first : a + stop]
+        if weight.sum() > 0:
+            centres.append(float(np.dot(weight, xs[first:stop]) / weight.sum()))
+    return float(np.median(centres)) if len(centres) >= _TICK_ROWS else None
+
+
+def _tick_starts(
+    ink: np.ndarray, mask: np.ndarray, rows: list[Row], plan: list[tuple[str, ...]], scale: grid_mod.GridScale,
+    row_px: float, width: float,
+) -> list[Row]:
+    """``rows`` with the trace start of rows that show separator ticks read from the ticks' centres.
+
+    A row's start found from its first ink (:func:`~openecg.paper.layout.measure_row`) is whole pixels plus
+    half the pen: up to half a pixel off, and a QRS stroke of 3 pixels per sample then reads a pixel off
+    after the score's whole-sample alignment. A tick printed at a cell boundary is a vertical line whose
+    centre is that boundary: cell ``k``'s tick at ``x_start + k * row_px / cells``. The median over a row's
+    ticks replaces its start where it lies within the pen's width of the first-ink start (a tick farther
+    off does not mark the cell start). A row without ticks (a rhythm strip) whose first-ink start lies within
+    a pixel of those of rows with ticks shares their origin (a printout starts its rows in one column) and
+    takes the median of their tick starts.
+    """
+    found: dict[int, float] = {}
+    for r, (row, cells) in enumerate(zip(rows, plan)):
+        if row.start_from_edge:
+            continue
+        cell_px = row_px / len(cells)
+        starts = [c - k * cell_px for k in range(1, len(cells))
+                  if (c := _tick_centre(ink, mask, row.baseline, row.x_start + k * cell_px, scale)) is not None]
+        if starts and abs(float(np.median(starts)) - row.x_start) <= width:
+            found[r] = float(np.median(starts))
+    if not found:
+        return rows
+    shared = float(np.median(list(found.values())))
+    ink_starts = [rows[r].x_start for r in found]
+    out = []
+    for r, row in enumerate(rows):
+        if r in found:
+            out.append(replace(row, x_start=found[r]))
+        elif not row.start_from_edge and min(abs(row.x_start - s) for s in ink_starts) <= 1.0:
+            out.append(replace(row, x_start=shared))
+        else:
+            out.append(row)
+    return out
 
 
 def _resample(tau: np.ndarray, values: np.ndarray, times: np.ndarray, max_gap_s: float) -> np.ndarray:
