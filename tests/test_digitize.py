@@ -252,3 +252,32 @@ def test_tick_centre_is_read_to_sub_pixel_clear_of_the_trace():
         centre = _tick_centre(ink, _close_gaps(ink > 0.4), 60.0, 61.0, scale)
         assert centre is not None and abs(centre - x) < 0.05
     assert _tick_centre(ink, np.zeros_like(ink, bool), 60.0, 61.0, scale) is None  # no tick
+
+
+def test_trace_is_read_through_the_faint_edge_of_a_separator_tick():
+    from openecg.paper.digitizer import _see_through_tick
+    from openecg.paper.grid import GridScale
+
+    ink = np.zeros((60, 5))
+    ink[10:50, 1], ink[10:50, 2], ink[10:50, 3] = 0.6, 1.0, 0.3  # a tick: faint edge, core, fainter edge
+    ink[24:28, :] = 1 - (1 - ink[24:28, :]) * (1 - 0.95)  # a trace across it, 0.95 dark
+    band = ink > 0.4
+    columns = np.array([False, True, True, True, False])
+    _see_through_tick(ink, band, columns, 30.0, GridScale(5.0, 5.0, True))
+    assert not band[:, 2].any()  # the tick's core hides the trace
+    for c in (1, 3):  # its edges show the trace alone, as dark as it was drawn
+        assert np.array_equal(np.flatnonzero(band[:, c]), np.arange(24, 28))
+        assert np.allclose(ink[24:28, c], 0.95) and np.allclose(ink[10:24, c], 0)
+
+
+def test_a_cell_path_continues_from_where_the_previous_cell_ended():
+    from openecg.paper.trace import follow_trace
+
+    # two runs per column: one on the baseline (row 50) and one 3 mm above it (row 35), equally dark
+    col = np.repeat(np.arange(10), 2)
+    top, bottom = np.tile([34, 48], 10), np.tile([37, 52], 10)
+    strength = np.ones(col.size)
+    free = follow_trace(col, top, bottom, n_cols=10, baseline=50, px_per_mm=5.0, strength=strength)
+    assert (top[free] == 48).all()  # the pull to the baseline decides alone
+    cont = follow_trace(col, top, bottom, n_cols=10, baseline=50, px_per_mm=5.0, strength=strength, after=(33.0, 36.0))
+    assert (top[cont] == 34).all()

@@ -34,6 +34,7 @@ NOISE_MODEL = {
     "checked": -0.2053, "log_residual_px2": 0.1735, "log_slope_px2": 1.7876, "log_power_px2": -0.2592,
 }
 _UNCHECKED = {"checked": 0.0, "log_residual_px2": 0.0}
+_OPAQUE_TICK = 0.85  # a separator tick column this dark hides the trace (see _see_through_tick)
 _TICK_ROWS = 5  # image rows where a tick stands clear of the trace, at least, to read its centre
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
 
@@ -157,7 +158,7 @@ def digitize(
         top = baselines[r - 1] + 2 * scale.px_per_mm_y if r > 0 else row.baseline - spacing
         bottom = baselines[r + 1] - 2 * scale.px_per_mm_y if r + 1 < len(rows) else row.baseline + spacing
         tau, values, flags = _read_row(trace_ink, mask, row, top, bottom, scale, width, px_per_s, px_per_mv, len(cells),
-                                       row_seconds, fit=fit)
+                                       row_seconds, fit=fit, crisp=crisp)
         cell_s = row_seconds / len(cells)
         for c, lead in enumerate(cells):
             first, stop = int(round(c * cell_s * rate)), min(n, int(round((c + 1) * cell_s * rate)))
@@ -297,31 +298,74 @@ def _close_gaps(mask: np.ndarray) -> np.ndarray:
 
 def _read_row(
     ink: np.ndarray, mask: np.ndarray, row: Row, top: float, bottom: float, scale: grid_mod.GridScale, width: float,
-    px_per_s: float, px_per_mv: float, n_cells: int, row_seconds: float, *, fit: bool,
+    px_per_s: float, px_per_mv: float, n_cells: int, row_seconds: float, *, fit: bool, crisp: bool,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Time (s from the row start), value (mV) and flags of every readable column of one row: ``jumps``
     (the path jumped more than 1 mm to reach it) and ``tall`` (its ink run is taller than the pen plus
     1.5 pixels: a steep stroke or a turning point, where readings are least exact)."""
     y0, y1 = max(0, int(top)), min(mask.shape[0], int(np.ceil(bottom)))
     x0, x1 = max(0, int(np.floor(row.x_start))), min(mask.shape[1], int(np.ceil(row.x_end)) + 1)
-    band = mask[y0:y1, x0:x1].copy()
-    for k in range(1, n_cells):
-        boundary = row.x_start + k * row_seconds / n_cells * px_per_s
-        band[:, _tick_columns(mask, row.baseline, boundary, scale, width, x0, x1)] = False
-    col, run_top, run_bottom = column_runs(band)
-    strength = run_darkness(col, run_top, run_bottom, ink[y0:y1, x0:x1])
-    choice = follow_trace(col, run_top, run_bottom, n_cols=x1 - x0, baseline=row.baseline - y0,
-                          px_per_mm=scale.px_per_mm_y, strength=strength)
-    choice = drop_strays(choice, run_top, run_bottom, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y,
-                         reach=0.4 * (bottom - top) / 2)
-    px, py = run_values(choice, run_top, run_bottom, ink[y0:y1, x0:x1], width=width, fit=fit)
-    picked = choice[choice >= 0]
-    jumps = np.zeros(px.size, bool)
-    if picked.size > 1:
-        gap = np.maximum(run_top[picked[1:]] - run_bottom[picked[:-1]], run_top[picked[:-1]] - run_bottom[picked[1:]])
-        jumps[1:] = gap > scale.px_per_mm_y
-    flags = {"jumps": jumps, "tall": (run_bottom[picked] - run_top[picked] + 1) > width + 1.5}
+    band, ink = mask[y0:y1, x0:x1].copy(), ink[y0:y1, x0:x1].copy()
+    bounds = [row.x_start + k * row_seconds / n_cells * px_per_s for k in range(1, n_cells)]
+    for boundary in bounds:
+        tick = _tick_columns(mask, row.baseline, boundary, scale, width, x0, x1, blur=not crisp)
+        if crisp:
+            _see_through_tick(ink, band, tick, row.baseline - y0, scale)
+        else:
+            band[:, tick] = False
+    # one path per cell: a cell boundary is a change of lead, and near it the next lead's first ink (and
+    # the last lead's end) lie beside the trace
+    edges = [0] + [int(np.clip(np.ceil(b) - x0, 0, x1 - x0)) for b in bounds] + [x1 - x0]
+    xs, ys, jumps, tall = [], [], [], []
+    after = None
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        col, run_top, run_bottom = column_runs(band[:, lo:hi])
+        strength = run_darkness(col, run_top, run_bottom, ink[:, lo:hi])
+        choice = follow_trace(col, run_top, run_bottom, n_cols=hi - lo, baseline=row.baseline - y0,
+                              px_per_mm=scale.px_per_mm_y, strength=strength, after=after)
+        choice = drop_strays(choice, run_top, run_bottom, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y,
+                             reach=0.4 * (bottom - top) / 2)
+        px, py = run_values(choice, run_top, run_bottom, ink[:, lo:hi], width=width, fit=fit)
+        picked = choice[choice >= 0]
+        after = (float(run_top[picked[-1]]), float(run_bottom[picked[-1]])) if picked.size else after
+        jumped = np.zeros(px.size, bool)
+        if picked.size > 1:
+            gap = np.maximum(run_top[picked[1:]] - run_bottom[picked[:-1]], run_top[picked[:-1]] - run_bottom[picked[1:]])
+            jumped[1:] = gap > scale.px_per_mm_y
+        xs.append(px + lo)
+        ys.append(py)
+        jumps.append(jumped)
+        tall.append((run_bottom[picked] - run_top[picked] + 1) > width + 1.5)
+    px, py = np.concatenate(xs), np.concatenate(ys)
+    flags = {"jumps": np.concatenate(jumps), "tall": np.concatenate(tall)}
     return (px + x0 - row.x_start) / px_per_s, (row.baseline - py - y0) / px_per_mv, flags
+
+
+def _see_through_tick(
+    ink: np.ndarray, band: np.ndarray, columns: np.ndarray, baseline: float, scale: grid_mod.GridScale
+) -> None:
+    """Read the trace through the faint edge columns of a separator tick, in place on a row's ``ink`` and
+    ``band`` (its mask); the tick's opaque columns are blanked.
+
+    Ink darkens multiplicatively: where a tick of darkness ``L`` covers a column, a trace pixel of darkness
+    ``d`` shows ``1 - (1 - L) (1 - d)``. ``L`` is the median darkness of the column within 2 mm of the
+    baseline; over the tick's rows (the rows around the baseline at least half that dark, and one more at
+    either end) the trace is ``d = 1 - (1 - ink) / (1 - L)``. A column whose tick is at least 0.85 times as
+    dark as the tick's darkest column (the pen's full darkness) leaves nothing to see and is blanked.
+    """
+    up, down = max(0, int(baseline - 2 * scale.px_per_mm_y)), min(ink.shape[0], int(baseline + 2 * scale.px_per_mm_y) + 1)
+    centre = int(np.clip(round(baseline), 0, ink.shape[0] - 1))
+    cols = np.flatnonzero(columns)
+    levels = np.median(ink[up:down][:, cols], axis=0) if cols.size else np.zeros(0)
+    for c, level in zip(cols, levels):
+        dark = ink[:, c] >= level / 2
+        if level >= _OPAQUE_TICK * levels.max() or not dark[centre]:
+            band[:, c] = False
+            continue
+        lo = max(0, centre - int(np.argmin(dark[centre::-1])) if not dark[: centre + 1].all() else 0)
+        hi = min(ink.shape[0], centre + int(np.argmin(dark[centre:])) + 1 if not dark[centre:].all() else ink.shape[0])
+        seen = np.clip(1 - (1 - ink[lo:hi, c]) / (1 - level), 0, 1)
+        ink[lo:hi, c], band[lo:hi, c] = seen, seen > _INK_THRESHOLD
 
 
 def _tick_stretch(
@@ -347,15 +391,16 @@ def _tick_stretch(
 
 
 def _tick_columns(
-    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, width: float, x0: int, x1: int
+    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, width: float, x0: int, x1: int,
+    *, blur: bool,
 ) -> np.ndarray:
-    """bool ``(x1 - x0,)``: the columns of the separator tick at a cell boundary (:func:`_tick_stretch`), one
-    pixel of blur either side; without a tick, the pen's width around ``boundary``."""
+    """bool ``(x1 - x0,)``: the columns of the separator tick at a cell boundary (:func:`_tick_stretch`), with
+    one pixel of blur either side where ``blur``; without a tick, the pen's width around ``boundary``."""
     xs = np.arange(x0, x1, dtype=float)
     stretch = _tick_stretch(mask, baseline, boundary, scale, x0, x1)
     if stretch is None:
         return np.abs(xs - boundary) <= width / 2
-    return (xs >= stretch[0] - 1) & (xs <= stretch[1])
+    return (xs >= stretch[0] - int(blur)) & (xs <= stretch[1] - 1 + int(blur))
 
 
 def _tick_centre(

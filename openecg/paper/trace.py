@@ -31,14 +31,15 @@ def run_darkness(col: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness:
 
 def follow_trace(
     col: np.ndarray, top: np.ndarray, bottom: np.ndarray, *, n_cols: int, baseline: float, px_per_mm: float,
-    strength: np.ndarray, pull: float = 0.03, faint: float = 1.0,
+    strength: np.ndarray, pull: float = 0.03, faint: float = 1.0, after: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Choose at most one run per column along the cheapest path; returns the run index per column (-1: none).
 
     The cost of a step is the vertical gap in mm between consecutive chosen runs (0 when they touch), plus
     ``pull`` times the distance in mm of each chosen run's centre from ``baseline``, plus ``faint`` times
     ``1 - strength`` (the run's mean darkness), so that a faint grid line is not followed instead of a black
-    trace. Columns without runs are skipped.
+    trace. Columns without runs are skipped. ``after``: the ``(top, bottom)`` of the run the path continues
+    from (the end of the previous cell's path), whose gap to the first chosen run costs as any other.
     """
     starts = np.searchsorted(col, np.arange(n_cols + 1))
     centre_cost = pull * np.abs((top + bottom) / 2 - baseline) / px_per_mm + faint * (1 - strength)
@@ -51,7 +52,8 @@ def follow_trace(
             continue
         idx = list(range(lo, hi))
         if not prev_idx:
-            cost = [float(centre_cost[j]) for j in idx]
+            cost = [float(centre_cost[j]) + (max(0.0, top[j] - after[1], after[0] - bottom[j]) / px_per_mm if after else 0.0)
+                    for j in idx]
             pointers = [-1] * len(idx)
         else:
             cost, pointers = [], []
