@@ -281,3 +281,17 @@ def test_a_cell_path_continues_from_where_the_previous_cell_ended():
     assert (top[free] == 48).all()  # the pull to the baseline decides alone
     cont = follow_trace(col, top, bottom, n_cols=10, baseline=50, px_per_mm=5.0, strength=strength, after=(33.0, 36.0))
     assert (top[cont] == 34).all()
+
+
+def test_phase_correction_undoes_a_pen_that_pulls_centres_to_the_half_pixel():
+    from openecg.paper.trace import phase_correction
+
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(100, 400, 20000)
+    phase = truth - np.floor(truth)
+    read = np.floor(truth) + 0.5 + 0.5 * np.sign(phase - 0.5) * np.abs(2 * phase - 1) ** 2  # locked towards .5
+    correction = phase_correction(read)
+    fixed = read + np.interp(read - np.floor(read), np.linspace(0, 1, correction.size), correction)
+    assert np.sqrt(np.mean((fixed - truth) ** 2)) < 0.25 * np.sqrt(np.mean((read - truth) ** 2))
+    assert np.abs(phase_correction(truth)).max() < 0.03  # an unbiased reading is left as it is
+    assert not phase_correction(read[:500]).any()  # too few runs to tell

@@ -15,7 +15,7 @@ from ..signal.recording import Recording, check_fs
 from . import grid as grid_mod
 from .layout import Row, choose_layout, edge_softness, find_baselines, line_width, measure_row
 from .printout import GAINS, SPEEDS, STANDARD_LEADS, TRACE_MM
-from .trace import column_runs, drop_strays, follow_trace, run_darkness, run_values
+from .trace import column_runs, drop_strays, flat_run_centres, follow_trace, phase_correction, run_darkness, run_values
 
 __all__ = ["digitize", "reading_confidence", "noise_terms", "NOISE_MODEL"]
 
@@ -131,6 +131,7 @@ def digitize(
     if faint:
         mask = _faint_edges(mask, trace_ink, grid=(columns, lines) if grid_shows else None)
     spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y
+    phase = phase_correction(flat_run_centres(mask, trace_ink, width=width))
     rows = [measure_row(mask, b, scale, width, reach=0.85 * spacing) for b in baselines]
     heights = [r.pulse_height for r in rows if r.pulse_height and r.pulse_height > 0]
     widths = [r.pulse_width for r in rows if r.pulse_width and r.pulse_width > 0]
@@ -158,7 +159,7 @@ def digitize(
         top = baselines[r - 1] + 2 * scale.px_per_mm_y if r > 0 else row.baseline - spacing
         bottom = baselines[r + 1] - 2 * scale.px_per_mm_y if r + 1 < len(rows) else row.baseline + spacing
         tau, values, flags = _read_row(trace_ink, mask, row, top, bottom, scale, width, px_per_s, px_per_mv, len(cells),
-                                       row_seconds, fit=fit, crisp=crisp)
+                                       row_seconds, fit=fit, crisp=crisp, phase=phase)
         cell_s = row_seconds / len(cells)
         for c, lead in enumerate(cells):
             first, stop = int(round(c * cell_s * rate)), min(n, int(round((c + 1) * cell_s * rate)))
@@ -299,6 +300,7 @@ def _close_gaps(mask: np.ndarray) -> np.ndarray:
 def _read_row(
     ink: np.ndarray, mask: np.ndarray, row: Row, top: float, bottom: float, scale: grid_mod.GridScale, width: float,
     px_per_s: float, px_per_mv: float, n_cells: int, row_seconds: float, *, fit: bool, crisp: bool,
+    phase: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Time (s from the row start), value (mV) and flags of every readable column of one row: ``jumps``
     (the path jumped more than 1 mm to reach it) and ``tall`` (its ink run is taller than the pen plus
@@ -325,7 +327,7 @@ def _read_row(
                               px_per_mm=scale.px_per_mm_y, strength=strength, after=after)
         choice = drop_strays(choice, run_top, run_bottom, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y,
                              reach=0.4 * (bottom - top) / 2)
-        px, py = run_values(choice, run_top, run_bottom, ink[:, lo:hi], width=width, fit=fit)
+        px, py = run_values(choice, run_top, run_bottom, ink[:, lo:hi], width=width, fit=fit, phase=phase)
         picked = choice[choice >= 0]
         after = (float(run_top[picked[-1]]), float(run_bottom[picked[-1]])) if picked.size else after
         jumped = np.zeros(px.size, bool)
