@@ -34,12 +34,13 @@ def run_darkness(col: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness:
 
 def _centres(col: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray) -> np.ndarray:
     """Darkness-weighted centre row of each run (its middle where it has no darkness)."""
-    cum = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness, axis=0)], axis=0)
-    rows = np.arange(darkness.shape[0], dtype=float)[:, None]
-    cum_y = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness * rows, axis=0)], axis=0)
-    mass = cum[bottom + 1, col] - cum[top, col]
-    moment = cum_y[bottom + 1, col] - cum_y[top, col]
-    return np.where(mass > 0, moment / np.maximum(mass, 1e-9), (top + bottom) / 2)
+    if col.size == 0:
+        return np.zeros(0)
+    rows = top[:, None] + np.arange(int((bottom - top).max()) + 1)[None, :]
+    inside = rows <= bottom[:, None]
+    weight = np.where(inside, darkness[np.minimum(rows, bottom[:, None]), col[:, None]], 0.0)
+    mass = weight.sum(axis=1)
+    return np.where(mass > 0, (weight * rows).sum(axis=1) / np.maximum(mass, 1e-9), (top + bottom) / 2)
 
 
 def flat_run_centres(mask: np.ndarray, darkness: np.ndarray, *, width: float) -> np.ndarray:
