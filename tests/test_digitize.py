@@ -295,3 +295,28 @@ def test_phase_correction_undoes_a_pen_that_pulls_centres_to_the_half_pixel():
     assert np.sqrt(np.mean((fixed - truth) ** 2)) < 0.25 * np.sqrt(np.mean((read - truth) ** 2))
     assert np.abs(phase_correction(truth)).max() < 0.03  # an unbiased reading is left as it is
     assert not phase_correction(read[:500]).any()  # too few runs to tell
+
+
+@pytest.mark.parametrize("x0", [10.3, 10.6])
+def test_sharpening_the_pen_fit_restores_flattened_turning_points(x0):
+    from openecg.paper import page
+    from openecg.paper.digitizer import _SHARPEN, _close_gaps, _faint_edges
+    from openecg.paper.trace import column_runs, follow_trace, run_darkness, run_values
+
+    t = np.arange(0, 0.6, 1 / 500)
+    curve = sum(amp * np.exp(-(((t - t0) / width) ** 2)) for t0, amp, width in
+                [(0.1, 60, 0.006), (0.25, -40, 0.005), (0.4, 80, 0.008), (0.43, -30, 0.006), (0.52, 45, 0.004)])
+    xs, ys = x0 + t * 196.85, 100 - curve + 3 * np.sin(t * 9)
+    image = np.full((200, int(xs[-1]) + 20), 255, np.uint8)
+    page.draw_polyline(image, xs, ys, width=2.36, colour=0)
+    ink = 1 - image / 255.0
+    mask = _faint_edges(_close_gaps(ink > 0.4), ink, grid=None)
+    col, top, bottom = column_runs(mask)
+    choice = follow_trace(col, top, bottom, n_cols=image.shape[1], baseline=100, px_per_mm=7.87,
+                          strength=run_darkness(col, top, bottom, ink))
+    runs = choice[choice >= 0]
+    near = np.convolve(((bottom[runs] - top[runs] + 1) > 5.5).astype(float), np.ones(7), "same") > 0
+    (x, plain), (_, sharp) = (run_values(choice, top, bottom, ink, width=4.0, sharpen=s) for s in (0.0, _SHARPEN))
+    error = {name: y - np.interp(x, xs, ys) for name, y in (("plain", plain), ("sharp", sharp))}
+    assert np.sqrt(np.mean(error["sharp"][near] ** 2)) < 0.99 * np.sqrt(np.mean(error["plain"][near] ** 2))
+    assert np.array_equal(plain[~near], sharp[~near])  # away from tall runs nothing moves

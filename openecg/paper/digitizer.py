@@ -24,6 +24,7 @@ _FAINT_INK = 0.25  # the faint edge of a stroke: grown into on photos and crisp 
 _CRISP_EDGE = 0.18  # edge softness (layout.edge_softness) under which a page is a crisp render, not a scan
 _THICK_PEN_PX = 4  # pens at least this wide on a crisp page gain from the faint edges; thinner ones lose
 _COMMON_SHORTER_RUN = 0.3  # see layout.line_width
+_SHARPEN = 0.05  # crisp pages: the pen fit's readings less this times their second difference (trace.run_values)
 _FIT_MIN_WIDTH = 4  # crisp pens thinner than this are read without trace.fit_pen_envelope (see digitize)
 _ASSUMED_LAYOUT_CONFIDENCE = 0.3
 # log of the reading noise in pixels squared = const + sum(coef * evidence): least squares on the per-lead
@@ -327,7 +328,8 @@ def _read_row(
                               px_per_mm=scale.px_per_mm_y, strength=strength, after=after)
         choice = drop_strays(choice, run_top, run_bottom, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y,
                              reach=0.4 * (bottom - top) / 2)
-        px, py = run_values(choice, run_top, run_bottom, ink[:, lo:hi], width=width, fit=fit, phase=phase)
+        px, py = run_values(choice, run_top, run_bottom, ink[:, lo:hi], width=width, fit=fit, phase=phase,
+                            sharpen=_SHARPEN if crisp else 0.0)
         picked = choice[choice >= 0]
         after = (float(run_top[picked[-1]]), float(run_bottom[picked[-1]])) if picked.size else after
         jumped = np.zeros(px.size, bool)

@@ -149,7 +149,7 @@ def drop_strays(
 
 def run_values(
     choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray, *, width: float, fit: bool = True,
-    phase: np.ndarray | None = None,
+    phase: np.ndarray | None = None, sharpen: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sub-pixel y of the trace in every column where a run was chosen, in band pixels.
 
@@ -180,6 +180,10 @@ def run_values(
         Refine the readings near tall runs with :func:`fit_pen_envelope`.
     phase : numpy.ndarray or None
         :func:`phase_correction` of the page: added to the darkness-weighted centres of runs one line thick.
+    sharpen : float
+        With ``fit``: the fitted readings less ``sharpen`` times their second difference between adjacent
+        columns, within 3 columns of a tall run (a first-order undoing of the fit's smoothing, which
+        flattens turning points in proportion to their curvature).
 
     Returns
     -------
@@ -212,7 +216,14 @@ def run_values(
         above = np.where(ti > 0, darkness[np.maximum(ti - 1, 0), cols], 0.0)
         below = np.where(bi < darkness.shape[0], darkness[np.minimum(bi, darkness.shape[0] - 1), cols], 0.0)
         top_end, bottom_end = t - np.clip(above, 0, 1), b + np.clip(below, 0, 1)
-        return cols.astype(float), fit_pen_envelope(cols.astype(float), start, top_end, bottom_end, width=width)
+        fitted = fit_pen_envelope(cols.astype(float), start, top_end, bottom_end, width=width)
+        if sharpen and cols.size > 2:
+            near = np.convolve(tall.astype(float), np.ones(7), "same") > 0
+            inner = np.concatenate([[False], (cols[1:-1] - cols[:-2] == 1) & (cols[2:] - cols[1:-1] == 1), [False]])
+            second = np.zeros_like(fitted)
+            second[1:-1] = fitted[:-2] - 2 * fitted[1:-1] + fitted[2:]
+            fitted = fitted - sharpen * np.where(near & inner, second, 0.0)
+        return cols.astype(float), fitted
     local = median_filter(np.where(tall, (t + b) / 2, centre), size=int(6 * width) | 1, mode="nearest")
     agree = np.abs(from_top - from_bottom) <= width
     outer = np.where(local - from_top > from_bottom - local, from_top, from_bottom)
