@@ -31,8 +31,8 @@ _ASSUMED_LAYOUT_CONFIDENCE = 0.3
 # errors of training-split records only (15 own renders x clean/scan/photo, 12 ECG-Image-Kit pages x
 # clean/wrinkled/augmented; `bench_digitize.py --fit-confidence`), const including the mean of exp(residual)
 NOISE_MODEL = {
-    "const": -0.0367, "jumps": 938.5664, "tall": 2.1526, "perspective": 0.7121, "rotation_deg": 0.0863,
-    "checked": -0.3299, "log_residual_px2": 0.2319, "log_slope_px2": 1.8217, "log_power_px2": -0.4407,
+    "const": -0.0457, "jumps": 940.6311, "tall": 2.0607, "perspective": 0.7748, "rotation_deg": 0.0983,
+    "checked": -0.336, "log_residual_px2": 0.2375, "log_slope_px2": 1.8339, "log_power_px2": -0.4449,
 }
 _UNCHECKED = {"checked": 0.0, "log_residual_px2": 0.0}
 _OPAQUE_TICK = 0.85  # a separator tick column this dark hides the trace (see _see_through_tick)
