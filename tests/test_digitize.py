@@ -217,3 +217,106 @@ def test_line_width_takes_the_shorter_of_two_common_runs_when_asked():
     assert line_width(mask, [20.0], 5.0, common=0.3) == 4.0
     mask[18:23, 20:] = True  # 20 of 4 against 380 of 5: the 4-pixel runs are not common
     assert line_width(mask, [20.0], 5.0, common=0.3) == 5.0
+
+
+def _lag_samples(reference, digitized):
+    """The shift in samples (0.02 steps, +-2) that best aligns ``digitized`` to ``reference`` after their means."""
+    shifts = np.arange(-2, 2.001, 0.02)
+    idx, read = np.flatnonzero(np.isfinite(reference)), np.flatnonzero(np.isfinite(digitized))
+    errors = [np.var(reference[idx] - np.interp(idx + s, read, digitized[read])) for s in shifts]
+    return float(shifts[int(np.argmin(errors))])
+
+
+@pytest.mark.parametrize("dpi", [150, 240])
+def test_time_origin_is_read_to_a_fraction_of_a_sample_from_the_separator_ticks(dpi):
+    # the first ink plus half the pen is whole pixels: 0.5 to 2 samples off at these resolutions
+    result = render(REC, layout="3x4+1", dpi=dpi, seed=3)
+    out = openecg.digitize(result.image, fs=500)
+    ref = result.reference()
+    lags = [_lag_samples(ref[:, k], out.lead(name)) for k, name in enumerate(result.info["lead_names"])]
+    assert abs(np.median(lags)) < 0.15  # the first-ink start alone: 0.49 and -2 samples
+
+
+def test_tick_centre_is_read_to_sub_pixel_clear_of_the_trace():
+    from openecg.paper import page
+    from openecg.paper.digitizer import _close_gaps, _tick_centre
+    from openecg.paper.grid import GridScale
+
+    scale = GridScale(7.874, 7.874, True)
+    for x in (60.0, 60.3, 60.5, 60.8):
+        image = np.full((120, 120), 255, np.uint8)
+        page.draw_polyline(image, np.array([x, x]), np.array([60 - 19.7, 60 + 19.7]), width=2.36, colour=0)
+        trace_x = np.arange(0, 120, 0.4)
+        page.draw_polyline(image, trace_x, 58 + 6 * np.sin(trace_x / 9), width=2.36, colour=0)  # crosses the tick
+        ink = 1 - image / 255.0
+        centre = _tick_centre(ink, _close_gaps(ink > 0.4), 60.0, 61.0, scale)
+        assert centre is not None and abs(centre - x) < 0.05
+    assert _tick_centre(ink, np.zeros_like(ink, bool), 60.0, 61.0, scale) is None  # no tick
+
+
+def test_trace_is_read_through_the_faint_edge_of_a_separator_tick():
+    from openecg.paper.digitizer import _see_through_tick
+    from openecg.paper.grid import GridScale
+
+    ink = np.zeros((60, 5))
+    ink[10:50, 1], ink[10:50, 2], ink[10:50, 3] = 0.6, 1.0, 0.3  # a tick: faint edge, core, fainter edge
+    ink[24:28, :] = 1 - (1 - ink[24:28, :]) * (1 - 0.95)  # a trace across it, 0.95 dark
+    band = ink > 0.4
+    columns = np.array([False, True, True, True, False])
+    _see_through_tick(ink, band, columns, 30.0, GridScale(5.0, 5.0, True))
+    assert not band[:, 2].any()  # the tick's core hides the trace
+    for c in (1, 3):  # its edges show the trace alone, as dark as it was drawn
+        assert np.array_equal(np.flatnonzero(band[:, c]), np.arange(24, 28))
+        assert np.allclose(ink[24:28, c], 0.95) and np.allclose(ink[10:24, c], 0)
+
+
+def test_a_cell_path_continues_from_where_the_previous_cell_ended():
+    from openecg.paper.trace import follow_trace
+
+    # two runs per column: one on the baseline (row 50) and one 3 mm above it (row 35), equally dark
+    col = np.repeat(np.arange(10), 2)
+    top, bottom = np.tile([34, 48], 10), np.tile([37, 52], 10)
+    strength = np.ones(col.size)
+    free = follow_trace(col, top, bottom, n_cols=10, baseline=50, px_per_mm=5.0, strength=strength)
+    assert (top[free] == 48).all()  # the pull to the baseline decides alone
+    cont = follow_trace(col, top, bottom, n_cols=10, baseline=50, px_per_mm=5.0, strength=strength, after=(33.0, 36.0))
+    assert (top[cont] == 34).all()
+
+
+def test_phase_correction_undoes_a_pen_that_pulls_centres_to_the_half_pixel():
+    from openecg.paper.trace import phase_correction
+
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(100, 400, 20000)
+    phase = truth - np.floor(truth)
+    read = np.floor(truth) + 0.5 + 0.5 * np.sign(phase - 0.5) * np.abs(2 * phase - 1) ** 2  # locked towards .5
+    correction = phase_correction(read)
+    fixed = read + np.interp(read - np.floor(read), np.linspace(0, 1, correction.size), correction)
+    assert np.sqrt(np.mean((fixed - truth) ** 2)) < 0.25 * np.sqrt(np.mean((read - truth) ** 2))
+    assert np.abs(phase_correction(truth)).max() < 0.03  # an unbiased reading is left as it is
+    assert not phase_correction(read[:500]).any()  # too few runs to tell
+
+
+@pytest.mark.parametrize("x0", [10.3, 10.6])
+def test_sharpening_the_pen_fit_restores_flattened_turning_points(x0):
+    from openecg.paper import page
+    from openecg.paper.digitizer import _SHARPEN, _close_gaps, _faint_edges
+    from openecg.paper.trace import column_runs, follow_trace, run_darkness, run_values
+
+    t = np.arange(0, 0.6, 1 / 500)
+    curve = sum(amp * np.exp(-(((t - t0) / width) ** 2)) for t0, amp, width in
+                [(0.1, 60, 0.006), (0.25, -40, 0.005), (0.4, 80, 0.008), (0.43, -30, 0.006), (0.52, 45, 0.004)])
+    xs, ys = x0 + t * 196.85, 100 - curve + 3 * np.sin(t * 9)
+    image = np.full((200, int(xs[-1]) + 20), 255, np.uint8)
+    page.draw_polyline(image, xs, ys, width=2.36, colour=0)
+    ink = 1 - image / 255.0
+    mask = _faint_edges(_close_gaps(ink > 0.4), ink, grid=None)
+    col, top, bottom = column_runs(mask)
+    choice = follow_trace(col, top, bottom, n_cols=image.shape[1], baseline=100, px_per_mm=7.87,
+                          strength=run_darkness(col, top, bottom, ink))
+    runs = choice[choice >= 0]
+    near = np.convolve(((bottom[runs] - top[runs] + 1) > 5.5).astype(float), np.ones(7), "same") > 0
+    (x, plain), (_, sharp) = (run_values(choice, top, bottom, ink, width=4.0, sharpen=s) for s in (0.0, _SHARPEN))
+    error = {name: y - np.interp(x, xs, ys) for name, y in (("plain", plain), ("sharp", sharp))}
+    assert np.sqrt(np.mean(error["sharp"][near] ** 2)) < 0.99 * np.sqrt(np.mean(error["plain"][near] ** 2))
+    assert np.array_equal(plain[~near], sharp[~near])  # away from tall runs nothing moves

@@ -6,6 +6,8 @@ Pipeline: load -> page outline and perspective correction -> ink maps -> deskew 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..errors import InputError
@@ -13,7 +15,7 @@ from ..signal.recording import Recording, check_fs
 from . import grid as grid_mod
 from .layout import Row, choose_layout, edge_softness, find_baselines, line_width, measure_row
 from .printout import GAINS, SPEEDS, STANDARD_LEADS, TRACE_MM
-from .trace import column_runs, drop_strays, follow_trace, run_darkness, run_values
+from .trace import column_runs, drop_strays, flat_run_centres, follow_trace, phase_correction, run_darkness, run_values
 
 __all__ = ["digitize", "reading_confidence", "noise_terms", "NOISE_MODEL"]
 
@@ -22,16 +24,19 @@ _FAINT_INK = 0.25  # the faint edge of a stroke: grown into on photos and crisp 
 _CRISP_EDGE = 0.18  # edge softness (layout.edge_softness) under which a page is a crisp render, not a scan
 _THICK_PEN_PX = 4  # pens at least this wide on a crisp page gain from the faint edges; thinner ones lose
 _COMMON_SHORTER_RUN = 0.3  # see layout.line_width
+_SHARPEN = 0.05  # crisp pages: the pen fit's readings less this times their second difference (trace.run_values)
 _FIT_MIN_WIDTH = 4  # crisp pens thinner than this are read without trace.fit_pen_envelope (see digitize)
 _ASSUMED_LAYOUT_CONFIDENCE = 0.3
 # log of the reading noise in pixels squared = const + sum(coef * evidence): least squares on the per-lead
 # errors of training-split records only (15 own renders x clean/scan/photo, 12 ECG-Image-Kit pages x
 # clean/wrinkled/augmented; `bench_digitize.py --fit-confidence`), const including the mean of exp(residual)
 NOISE_MODEL = {
-    "const": -0.59, "jumps": 190.1902, "tall": 2.0341, "perspective": 0.6301, "rotation_deg": 0.0535,
-    "checked": -0.2053, "log_residual_px2": 0.1735, "log_slope_px2": 1.7876, "log_power_px2": -0.2592,
+    "const": -0.0457, "jumps": 940.6311, "tall": 2.0607, "perspective": 0.7748, "rotation_deg": 0.0983,
+    "checked": -0.336, "log_residual_px2": 0.2375, "log_slope_px2": 1.8339, "log_power_px2": -0.4449,
 }
 _UNCHECKED = {"checked": 0.0, "log_residual_px2": 0.0}
+_OPAQUE_TICK = 0.85  # a separator tick column this dark hides the trace (see _see_through_tick)
+_TICK_ROWS = 5  # image rows where a tick stands clear of the trace, at least, to read its centre
 _STRONG_INK = 0.6  # on grid-line pixels: a grey grid line darkened by the scan may pass 0.4, the trace not 0.6
 
 
@@ -127,6 +132,7 @@ def digitize(
     if faint:
         mask = _faint_edges(mask, trace_ink, grid=(columns, lines) if grid_shows else None)
     spacing = float(np.median(np.diff(baselines))) if len(baselines) > 1 else 40 * scale.px_per_mm_y
+    phase = phase_correction(flat_run_centres(mask, trace_ink, width=width))
     rows = [measure_row(mask, b, scale, width, reach=0.85 * spacing) for b in baselines]
     heights = [r.pulse_height for r in rows if r.pulse_height and r.pulse_height > 0]
     widths = [r.pulse_width for r in rows if r.pulse_width and r.pulse_width > 0]
@@ -144,6 +150,7 @@ def digitize(
     row_seconds = float(np.median([r.x_end - r.x_start for r in rows])) / px_per_s
     nominal = TRACE_MM / speed
     row_seconds = nominal if abs(row_seconds / nominal - 1) < 0.04 else round(row_seconds, 1)
+    rows = _tick_starts(trace_ink, mask, rows, plan, scale, row_seconds * px_per_s, width)
     printed = tuple(dict.fromkeys(lead for cells in plan for lead in cells))
     names = STANDARD_LEADS if set(printed) <= set(STANDARD_LEADS) else printed
     n = int(round(row_seconds * rate))
@@ -153,7 +160,7 @@ def digitize(
         top = baselines[r - 1] + 2 * scale.px_per_mm_y if r > 0 else row.baseline - spacing
         bottom = baselines[r + 1] - 2 * scale.px_per_mm_y if r + 1 < len(rows) else row.baseline + spacing
         tau, values, flags = _read_row(trace_ink, mask, row, top, bottom, scale, width, px_per_s, px_per_mv, len(cells),
-                                       row_seconds, fit=fit)
+                                       row_seconds, fit=fit, crisp=crisp, phase=phase)
         cell_s = row_seconds / len(cells)
         for c, lead in enumerate(cells):
             first, stop = int(round(c * cell_s * rate)), min(n, int(round((c + 1) * cell_s * rate)))
@@ -293,41 +300,86 @@ def _close_gaps(mask: np.ndarray) -> np.ndarray:
 
 def _read_row(
     ink: np.ndarray, mask: np.ndarray, row: Row, top: float, bottom: float, scale: grid_mod.GridScale, width: float,
-    px_per_s: float, px_per_mv: float, n_cells: int, row_seconds: float, *, fit: bool,
+    px_per_s: float, px_per_mv: float, n_cells: int, row_seconds: float, *, fit: bool, crisp: bool,
+    phase: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Time (s from the row start), value (mV) and flags of every readable column of one row: ``jumps``
     (the path jumped more than 1 mm to reach it) and ``tall`` (its ink run is taller than the pen plus
     1.5 pixels: a steep stroke or a turning point, where readings are least exact)."""
     y0, y1 = max(0, int(top)), min(mask.shape[0], int(np.ceil(bottom)))
     x0, x1 = max(0, int(np.floor(row.x_start))), min(mask.shape[1], int(np.ceil(row.x_end)) + 1)
-    band = mask[y0:y1, x0:x1].copy()
-    for k in range(1, n_cells):
-        boundary = row.x_start + k * row_seconds / n_cells * px_per_s
-        band[:, _tick_columns(mask, row.baseline, boundary, scale, width, x0, x1)] = False
-    col, run_top, run_bottom = column_runs(band)
-    strength = run_darkness(col, run_top, run_bottom, ink[y0:y1, x0:x1])
-    choice = follow_trace(col, run_top, run_bottom, n_cols=x1 - x0, baseline=row.baseline - y0,
-                          px_per_mm=scale.px_per_mm_y, strength=strength)
-    choice = drop_strays(choice, run_top, run_bottom, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y,
-                         reach=0.4 * (bottom - top) / 2)
-    px, py = run_values(choice, run_top, run_bottom, ink[y0:y1, x0:x1], width=width, fit=fit)
-    picked = choice[choice >= 0]
-    jumps = np.zeros(px.size, bool)
-    if picked.size > 1:
-        gap = np.maximum(run_top[picked[1:]] - run_bottom[picked[:-1]], run_top[picked[:-1]] - run_bottom[picked[1:]])
-        jumps[1:] = gap > scale.px_per_mm_y
-    flags = {"jumps": jumps, "tall": (run_bottom[picked] - run_top[picked] + 1) > width + 1.5}
+    band, ink = mask[y0:y1, x0:x1].copy(), ink[y0:y1, x0:x1].copy()
+    bounds = [row.x_start + k * row_seconds / n_cells * px_per_s for k in range(1, n_cells)]
+    for boundary in bounds:
+        tick = _tick_columns(mask, row.baseline, boundary, scale, width, x0, x1, blur=not crisp)
+        if crisp:
+            _see_through_tick(ink, band, tick, row.baseline - y0, scale)
+        else:
+            band[:, tick] = False
+    # one path per cell: a cell boundary is a change of lead, and near it the next lead's first ink (and
+    # the last lead's end) lie beside the trace
+    edges = [0] + [int(np.clip(np.ceil(b) - x0, 0, x1 - x0)) for b in bounds] + [x1 - x0]
+    xs, ys, jumps, tall = [], [], [], []
+    after = None
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        col, run_top, run_bottom = column_runs(band[:, lo:hi])
+        strength = run_darkness(col, run_top, run_bottom, ink[:, lo:hi])
+        choice = follow_trace(col, run_top, run_bottom, n_cols=hi - lo, baseline=row.baseline - y0,
+                              px_per_mm=scale.px_per_mm_y, strength=strength, after=after)
+        choice = drop_strays(choice, run_top, run_bottom, baseline=row.baseline - y0, px_per_mm=scale.px_per_mm_y,
+                             reach=0.4 * (bottom - top) / 2)
+        px, py = run_values(choice, run_top, run_bottom, ink[:, lo:hi], width=width, fit=fit, phase=phase,
+                            sharpen=_SHARPEN if crisp else 0.0)
+        picked = choice[choice >= 0]
+        after = (float(run_top[picked[-1]]), float(run_bottom[picked[-1]])) if picked.size else after
+        jumped = np.zeros(px.size, bool)
+        if picked.size > 1:
+            gap = np.maximum(run_top[picked[1:]] - run_bottom[picked[:-1]], run_top[picked[:-1]] - run_bottom[picked[1:]])
+            jumped[1:] = gap > scale.px_per_mm_y
+        xs.append(px + lo)
+        ys.append(py)
+        jumps.append(jumped)
+        tall.append((run_bottom[picked] - run_top[picked] + 1) > width + 1.5)
+    px, py = np.concatenate(xs), np.concatenate(ys)
+    flags = {"jumps": np.concatenate(jumps), "tall": np.concatenate(tall)}
     return (px + x0 - row.x_start) / px_per_s, (row.baseline - py - y0) / px_per_mv, flags
 
 
-def _tick_columns(
-    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, width: float, x0: int, x1: int
-) -> np.ndarray:
-    """bool ``(x1 - x0,)``: the columns of the separator tick at a cell boundary, one pixel of blur either side.
+def _see_through_tick(
+    ink: np.ndarray, band: np.ndarray, columns: np.ndarray, baseline: float, scale: grid_mod.GridScale
+) -> None:
+    """Read the trace through the faint edge columns of a separator tick, in place on a row's ``ink`` and
+    ``band`` (its mask); the tick's opaque columns are blanked.
+
+    Ink darkens multiplicatively: where a tick of darkness ``L`` covers a column, a trace pixel of darkness
+    ``d`` shows ``1 - (1 - L) (1 - d)``. ``L`` is the median darkness of the column within 2 mm of the
+    baseline; over the tick's rows (the rows around the baseline at least half that dark, and one more at
+    either end) the trace is ``d = 1 - (1 - ink) / (1 - L)``. A column whose tick is at least 0.85 times as
+    dark as the tick's darkest column (the pen's full darkness) leaves nothing to see and is blanked.
+    """
+    up, down = max(0, int(baseline - 2 * scale.px_per_mm_y)), min(ink.shape[0], int(baseline + 2 * scale.px_per_mm_y) + 1)
+    centre = int(np.clip(round(baseline), 0, ink.shape[0] - 1))
+    cols = np.flatnonzero(columns)
+    levels = np.median(ink[up:down][:, cols], axis=0) if cols.size else np.zeros(0)
+    for c, level in zip(cols, levels):
+        dark = ink[:, c] >= level / 2
+        if level >= _OPAQUE_TICK * levels.max() or not dark[centre]:
+            band[:, c] = False
+            continue
+        lo = max(0, centre - int(np.argmin(dark[centre::-1])) if not dark[: centre + 1].all() else 0)
+        hi = min(ink.shape[0], centre + int(np.argmin(dark[centre:])) + 1 if not dark[centre:].all() else ink.shape[0])
+        seen = np.clip(1 - (1 - ink[lo:hi, c]) / (1 - level), 0, 1)
+        ink[lo:hi, c], band[lo:hi, c] = seen, seen > _INK_THRESHOLD
+
+
+def _tick_stretch(
+    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, x0: int, x1: int
+) -> tuple[int, int] | None:
+    """The columns ``[start, stop)`` of the separator tick at a cell boundary, or None where there is none.
 
     A tick is a stretch of columns within 1.5 mm of ``boundary`` inked from 2 mm above to 2 mm below the
-    baseline (a thin line on some carts, a bar several pixels wide on others); without one, the pen's width
-    around ``boundary``.
+    baseline (a thin line on some carts, a bar several pixels wide on others); of several, the one nearest
+    ``boundary``. Only columns ``x0`` to ``x1`` are looked at.
     """
     xs = np.arange(x0, x1, dtype=float)
     near = np.abs(xs - boundary) <= 1.5 * scale.px_per_mm_x
@@ -335,12 +387,94 @@ def _tick_columns(
     tall = np.zeros(xs.size, bool)
     tall[near] = mask[up:down, x0:x1][:, near].mean(axis=0) >= 0.9
     if not tall.any():
-        return np.abs(xs - boundary) <= width / 2
-    # the stretch of tall columns nearest the boundary
+        return None
     edges = np.flatnonzero(np.diff(np.concatenate([[0], tall.astype(np.int8), [0]])))
     starts, stops = edges[::2], edges[1::2]
     k = int(np.argmin(np.abs((starts + stops - 1) / 2 - (boundary - x0))))
-    return (xs >= x0 + starts[k] - 1) & (xs <= x0 + stops[k])
+    return x0 + int(starts[k]), x0 + int(stops[k])
+
+
+def _tick_columns(
+    mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale, width: float, x0: int, x1: int,
+    *, blur: bool,
+) -> np.ndarray:
+    """bool ``(x1 - x0,)``: the columns of the separator tick at a cell boundary (:func:`_tick_stretch`), with
+    one pixel of blur either side where ``blur``; without a tick, the pen's width around ``boundary``."""
+    xs = np.arange(x0, x1, dtype=float)
+    stretch = _tick_stretch(mask, baseline, boundary, scale, x0, x1)
+    if stretch is None:
+        return np.abs(xs - boundary) <= width / 2
+    return (xs >= stretch[0] - int(blur)) & (xs <= stretch[1] - 1 + int(blur))
+
+
+def _tick_centre(
+    ink: np.ndarray, mask: np.ndarray, baseline: float, boundary: float, scale: grid_mod.GridScale
+) -> float | None:
+    """Sub-pixel x of the separator tick near ``boundary``, or None where no tick stands clear of the trace.
+
+    On each image row within 2 mm of the baseline where the tick's ink is one short horizontal run clear of
+    the trace (the run ends inside a window two pixels wider than the tick on either side), the darkness
+    centroid of the run and the pixel on either side of it (the anti-aliased or blurred fringe); the median
+    over at least 5 such rows.
+    """
+    half_window = int(2 * scale.px_per_mm_x) + 1
+    lo_x, hi_x = max(0, int(boundary) - half_window), min(mask.shape[1], int(boundary) + half_window + 1)
+    stretch = _tick_stretch(mask, baseline, boundary, scale, lo_x, hi_x)
+    if stretch is None or stretch[0] - 2 < 0 or stretch[1] + 2 > mask.shape[1]:
+        return None
+    a, b = stretch[0] - 2, stretch[1] + 2
+    xs = np.arange(a, b, dtype=float)
+    up, down = max(0, int(baseline - 2 * scale.px_per_mm_y)), min(mask.shape[0], int(baseline + 2 * scale.px_per_mm_y) + 1)
+    centres = []
+    for y in range(up, down):
+        on = mask[y, a:b]
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+        if edges.size != 2 or on[0] or on[-1]:  # no ink, the trace across, or a second run
+            continue
+        first, stop = edges[0] - 1, edges[1] + 1
+        weight = ink[y, a + first : a + stop]
+        if weight.sum() > 0:
+            centres.append(float(np.dot(weight, xs[first:stop]) / weight.sum()))
+    return float(np.median(centres)) if len(centres) >= _TICK_ROWS else None
+
+
+def _tick_starts(
+    ink: np.ndarray, mask: np.ndarray, rows: list[Row], plan: list[tuple[str, ...]], scale: grid_mod.GridScale,
+    row_px: float, width: float,
+) -> list[Row]:
+    """``rows`` with the trace start of rows that show separator ticks read from the ticks' centres.
+
+    A row's start found from its first ink (:func:`~openecg.paper.layout.measure_row`) is whole pixels plus
+    half the pen: up to half a pixel off, and a QRS stroke of 3 pixels per sample then reads a pixel off
+    after the score's whole-sample alignment. A tick printed at a cell boundary is a vertical line whose
+    centre is that boundary: cell ``k``'s tick at ``x_start + k * row_px / cells``. The median over a row's
+    ticks replaces its start where it lies within the pen's width of the first-ink start (a tick farther
+    off does not mark the cell start). A row without ticks (a rhythm strip) whose first-ink start lies within
+    a pixel of those of rows with ticks shares their origin (a printout starts its rows in one column) and
+    takes the median of their tick starts.
+    """
+    found: dict[int, float] = {}
+    for r, (row, cells) in enumerate(zip(rows, plan)):
+        if row.start_from_edge:
+            continue
+        cell_px = row_px / len(cells)
+        starts = [c - k * cell_px for k in range(1, len(cells))
+                  if (c := _tick_centre(ink, mask, row.baseline, row.x_start + k * cell_px, scale)) is not None]
+        if starts and abs(float(np.median(starts)) - row.x_start) <= width:
+            found[r] = float(np.median(starts))
+    if not found:
+        return rows
+    shared = float(np.median(list(found.values())))
+    ink_starts = [rows[r].x_start for r in found]
+    out = []
+    for r, row in enumerate(rows):
+        if r in found:
+            out.append(replace(row, x_start=found[r]))
+        elif not row.start_from_edge and min(abs(row.x_start - s) for s in ink_starts) <= 1.0:
+            out.append(replace(row, x_start=shared))
+        else:
+            out.append(row)
+    return out
 
 
 def _resample(tau: np.ndarray, values: np.ndarray, times: np.ndarray, max_gap_s: float) -> np.ndarray:

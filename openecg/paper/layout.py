@@ -20,6 +20,8 @@ class Row:
     """One printed row: ``baseline`` (y of 0 mV), trace ``x_start``/``x_end``, and the pulse size if found.
 
     ``pulse_height`` (pixels for 1 mV) and ``pulse_width`` (pixels for 0.2 s) are None without a pulse.
+    ``start_from_edge``: the trace leaves from the pulse's falling edge and ``x_start`` is that edge's centre;
+    otherwise ``x_start`` is the first ink of the trace plus half the pen.
     """
 
     baseline: float
@@ -27,6 +29,7 @@ class Row:
     x_end: float
     pulse_height: float | None
     pulse_width: float | None
+    start_from_edge: bool = False
 
 
 def line_width(mask: np.ndarray, baselines: list[float], px_per_mm: float, *, common: float | None = None) -> float:
@@ -163,6 +166,7 @@ def measure_row(mask: np.ndarray, baseline: float, scale: GridScale, width: floa
         if edge.size:  # the last stretch of such columns
             edge = edge[np.flatnonzero(np.diff(edge) > 1)[-1] + 1 :] if (np.diff(edge) > 1).any() else edge
         x_start = rise + float(np.mean(edge)) if edge.size else fall - 1 - half
+        return Row(foot, x_start, _row_end(wide, x_start) - half, foot - pulse_top, fall - rise - width, True)
     return Row(foot, x_start, _row_end(wide, x_start) - half, foot - pulse_top, fall - rise - width)
 
 

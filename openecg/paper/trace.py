@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_runs", "run_darkness", "follow_trace", "drop_strays", "run_values", "fit_pen_envelope"]
+__all__ = [
+    "column_runs", "run_darkness", "follow_trace", "drop_strays", "flat_run_centres", "phase_correction", "run_values",
+    "fit_pen_envelope",
+]
 
 
 def column_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -29,16 +32,58 @@ def run_darkness(col: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness:
     return (cum[bottom + 1, col] - cum[top, col]) / (bottom - top + 1)
 
 
+def _centres(col: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray) -> np.ndarray:
+    """Darkness-weighted centre row of each run (its middle where it has no darkness)."""
+    if col.size == 0:
+        return np.zeros(0)
+    rows = top[:, None] + np.arange(int((bottom - top).max()) + 1)[None, :]
+    inside = rows <= bottom[:, None]
+    weight = np.where(inside, darkness[np.minimum(rows, bottom[:, None]), col[:, None]], 0.0)
+    mass = weight.sum(axis=1)
+    return np.where(mass > 0, (weight * rows).sum(axis=1) / np.maximum(mass, 1e-9), (top + bottom) / 2)
+
+
+def flat_run_centres(mask: np.ndarray, darkness: np.ndarray, *, width: float) -> np.ndarray:
+    """Darkness-weighted centres (rows) of every vertical ink run about one line thick (``width - 1`` to
+    ``width + 1.5`` pixels: flat trace), float ``(runs,)``."""
+    col, top, bottom = column_runs(mask)
+    length = bottom - top + 1
+    keep = (length >= width - 1) & (length <= width + 1.5)
+    return _centres(col[keep], top[keep], bottom[keep], darkness)
+
+
+def phase_correction(centres: np.ndarray, *, bins: int = 32, least: int = 1000) -> np.ndarray:
+    """The correction of a flat run's centre as a function of its sub-pixel phase, float ``(bins + 1,)`` at
+    phases ``0, 1/bins, ..., 1`` (None-like zeros where fewer than ``least`` centres are given).
+
+    A rasterised pen pulls the darkness centre of a thin line towards some sub-pixel phases (the own
+    renderer's anti-aliased pen: centres read within 0.3 pixel of the half pixel for lines anywhere from
+    0.2 to 0.8 of a pixel). A page's flat trace takes every phase equally often, so the phase a centre
+    should have is its rank among the page's centres: the correction maps their empirical distribution
+    (histogram equalisation) onto the uniform one, plus the constant that keeps the mean correction zero
+    (the centres are right on average). Clipped to half a pixel either way.
+    """
+    edges = np.linspace(0, 1, bins + 1)
+    if centres.size < least:
+        return np.zeros(bins + 1)
+    phase = centres - np.floor(centres)
+    counts, _ = np.histogram(phase, bins=edges)
+    cdf = np.concatenate([[0.0], np.cumsum(counts)]) / counts.sum()
+    shift = float(np.mean(phase - np.interp(phase, edges, cdf)))
+    return np.clip(cdf + shift - edges, -0.5, 0.5)
+
+
 def follow_trace(
     col: np.ndarray, top: np.ndarray, bottom: np.ndarray, *, n_cols: int, baseline: float, px_per_mm: float,
-    strength: np.ndarray, pull: float = 0.03, faint: float = 1.0,
+    strength: np.ndarray, pull: float = 0.03, faint: float = 1.0, after: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Choose at most one run per column along the cheapest path; returns the run index per column (-1: none).
 
     The cost of a step is the vertical gap in mm between consecutive chosen runs (0 when they touch), plus
     ``pull`` times the distance in mm of each chosen run's centre from ``baseline``, plus ``faint`` times
     ``1 - strength`` (the run's mean darkness), so that a faint grid line is not followed instead of a black
-    trace. Columns without runs are skipped.
+    trace. Columns without runs are skipped. ``after``: the ``(top, bottom)`` of the run the path continues
+    from (the end of the previous cell's path), whose gap to the first chosen run costs as any other.
     """
     starts = np.searchsorted(col, np.arange(n_cols + 1))
     centre_cost = pull * np.abs((top + bottom) / 2 - baseline) / px_per_mm + faint * (1 - strength)
@@ -51,7 +96,8 @@ def follow_trace(
             continue
         idx = list(range(lo, hi))
         if not prev_idx:
-            cost = [float(centre_cost[j]) for j in idx]
+            cost = [float(centre_cost[j]) + (max(0.0, top[j] - after[1], after[0] - bottom[j]) / px_per_mm if after else 0.0)
+                    for j in idx]
             pointers = [-1] * len(idx)
         else:
             cost, pointers = [], []
@@ -102,7 +148,8 @@ def drop_strays(
 
 
 def run_values(
-    choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray, *, width: float, fit: bool = True
+    choice: np.ndarray, top: np.ndarray, bottom: np.ndarray, darkness: np.ndarray, *, width: float, fit: bool = True,
+    phase: np.ndarray | None = None, sharpen: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sub-pixel y of the trace in every column where a run was chosen, in band pixels.
 
@@ -131,6 +178,12 @@ def run_values(
         Trace thickness in pixels.
     fit : bool
         Refine the readings near tall runs with :func:`fit_pen_envelope`.
+    phase : numpy.ndarray or None
+        :func:`phase_correction` of the page: added to the darkness-weighted centres of runs one line thick.
+    sharpen : float
+        With ``fit``: the fitted readings less ``sharpen`` times their second difference between adjacent
+        columns, within 3 columns of a tall run (a first-order undoing of the fit's smoothing, which
+        flattens turning points in proportion to their curvature).
 
     Returns
     -------
@@ -143,12 +196,10 @@ def run_values(
     if cols.size == 0:
         return np.zeros(0), np.zeros(0)
     t, b = top[choice[cols]].astype(float), bottom[choice[cols]].astype(float)
-    cum = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness, axis=0)], axis=0)
-    rows = np.arange(darkness.shape[0], dtype=float)[:, None]
-    cum_y = np.concatenate([np.zeros((1, darkness.shape[1])), np.cumsum(darkness * rows, axis=0)], axis=0)
     ti, bi = t.astype(int), b.astype(int) + 1
-    mass = cum[bi, cols] - cum[ti, cols]
-    centre = np.where(mass > 0, (cum_y[bi, cols] - cum_y[ti, cols]) / np.maximum(mass, 1e-9), (t + b) / 2)
+    centre = _centres(cols, ti, bi - 1, darkness)
+    if phase is not None:
+        centre = centre + np.interp(centre - np.floor(centre), np.linspace(0, 1, phase.size), phase)
     r = (width - 1) / 2
     offsets = np.arange(-int(np.ceil(r)), int(np.ceil(r)) + 1)
     cap = np.sqrt(np.maximum(r**2 - offsets**2, 0))
@@ -165,7 +216,14 @@ def run_values(
         above = np.where(ti > 0, darkness[np.maximum(ti - 1, 0), cols], 0.0)
         below = np.where(bi < darkness.shape[0], darkness[np.minimum(bi, darkness.shape[0] - 1), cols], 0.0)
         top_end, bottom_end = t - np.clip(above, 0, 1), b + np.clip(below, 0, 1)
-        return cols.astype(float), fit_pen_envelope(cols.astype(float), start, top_end, bottom_end, width=width)
+        fitted = fit_pen_envelope(cols.astype(float), start, top_end, bottom_end, width=width)
+        if sharpen and cols.size > 2:
+            near = np.convolve(tall.astype(float), np.ones(7), "same") > 0
+            inner = np.concatenate([[False], (cols[1:-1] - cols[:-2] == 1) & (cols[2:] - cols[1:-1] == 1), [False]])
+            second = np.zeros_like(fitted)
+            second[1:-1] = fitted[:-2] - 2 * fitted[1:-1] + fitted[2:]
+            fitted = fitted - sharpen * np.where(near & inner, second, 0.0)
+        return cols.astype(float), fitted
     local = median_filter(np.where(tall, (t + b) / 2, centre), size=int(6 * width) | 1, mode="nearest")
     agree = np.abs(from_top - from_bottom) <= width
     outer = np.where(local - from_top > from_bottom - local, from_top, from_bottom)
