@@ -178,16 +178,18 @@ def test_edge_softness_tells_a_crisp_render_from_a_scan_and_gates_the_faint_edge
     assert got["clean"]["pen_fit"] and got["scan"]["pen_fit"] and not got["thin"]["pen_fit"]
 
 
-def test_pen_envelope_fit_reads_narrow_spikes_closer_to_the_curve():
+def _drawn_spikes(x0: float, wobble: float = 0.0):
+    """Narrow QRS-like spikes at 500 Hz (plus ``wobble`` pixels of slow sine), drawn as the own renderer draws
+    at 200 dpi (2.54 samples per column) from column ``x0``, and the trace followed through them: the curve
+    ``xs, ys``, the ink, and the runs ``choice, top, bottom``."""
     from openecg.paper import page
     from openecg.paper.digitizer import _close_gaps, _faint_edges
-    from openecg.paper.trace import column_runs, follow_trace, run_darkness, run_values
+    from openecg.paper.trace import column_runs, follow_trace, run_darkness
 
-    # narrow QRS-like spikes at 500 Hz, drawn as the own renderer draws at 200 dpi (2.54 samples per column)
     t = np.arange(0, 0.6, 1 / 500)
     curve = sum(amp * np.exp(-(((t - t0) / width) ** 2)) for t0, amp, width in
                 [(0.1, 60, 0.006), (0.25, -40, 0.005), (0.4, 80, 0.008), (0.43, -30, 0.006), (0.52, 45, 0.004)])
-    xs, ys = 10.3 + t * 196.85, 100 - curve
+    xs, ys = x0 + t * 196.85, 100 - curve + wobble * np.sin(t * 9)
     image = np.full((200, int(xs[-1]) + 20), 255, np.uint8)
     page.draw_polyline(image, xs, ys, width=2.36, colour=0)
     ink = 1 - image / 255.0
@@ -195,6 +197,13 @@ def test_pen_envelope_fit_reads_narrow_spikes_closer_to_the_curve():
     col, top, bottom = column_runs(mask)
     choice = follow_trace(col, top, bottom, n_cols=image.shape[1], baseline=100, px_per_mm=7.87,
                           strength=run_darkness(col, top, bottom, ink))
+    return xs, ys, ink, choice, top, bottom
+
+
+def test_pen_envelope_fit_reads_narrow_spikes_closer_to_the_curve():
+    from openecg.paper.trace import run_values
+
+    xs, ys, ink, choice, top, bottom = _drawn_spikes(10.3)
     runs = choice[choice >= 0]
     tall = (bottom[runs] - top[runs] + 1) > 5.5
     errors = {}
@@ -299,21 +308,10 @@ def test_phase_correction_undoes_a_pen_that_pulls_centres_to_the_half_pixel():
 
 @pytest.mark.parametrize("x0", [10.3, 10.6])
 def test_sharpening_the_pen_fit_restores_flattened_turning_points(x0):
-    from openecg.paper import page
-    from openecg.paper.digitizer import _SHARPEN, _close_gaps, _faint_edges
-    from openecg.paper.trace import column_runs, follow_trace, run_darkness, run_values
+    from openecg.paper.digitizer import _SHARPEN
+    from openecg.paper.trace import run_values
 
-    t = np.arange(0, 0.6, 1 / 500)
-    curve = sum(amp * np.exp(-(((t - t0) / width) ** 2)) for t0, amp, width in
-                [(0.1, 60, 0.006), (0.25, -40, 0.005), (0.4, 80, 0.008), (0.43, -30, 0.006), (0.52, 45, 0.004)])
-    xs, ys = x0 + t * 196.85, 100 - curve + 3 * np.sin(t * 9)
-    image = np.full((200, int(xs[-1]) + 20), 255, np.uint8)
-    page.draw_polyline(image, xs, ys, width=2.36, colour=0)
-    ink = 1 - image / 255.0
-    mask = _faint_edges(_close_gaps(ink > 0.4), ink, grid=None)
-    col, top, bottom = column_runs(mask)
-    choice = follow_trace(col, top, bottom, n_cols=image.shape[1], baseline=100, px_per_mm=7.87,
-                          strength=run_darkness(col, top, bottom, ink))
+    xs, ys, ink, choice, top, bottom = _drawn_spikes(x0, wobble=3.0)
     runs = choice[choice >= 0]
     near = np.convolve(((bottom[runs] - top[runs] + 1) > 5.5).astype(float), np.ones(7), "same") > 0
     (x, plain), (_, sharp) = (run_values(choice, top, bottom, ink, width=4.0, sharpen=s) for s in (0.0, _SHARPEN))
