@@ -63,7 +63,7 @@ class UpBlock(ConvBlock):
     phases are one ordinary k=3 convolution of ``u`` with ``2 c_out`` outputs (kernels ``(w0, w1 + w2, 0)`` and
     ``(0, w0 + w1, w2)``), interleaved afterwards: the same function as a stride-2 transposed convolution with
     kernel ``(w2, w1 + w2, w0 + w1, w0)``, but an ordinary convolution runs as an int8 kernel in ONNX Runtime,
-    where a transposed one runs in fp32 (2.55 -> 2.21 ms per window, ``benchmarks/bench_model_variants.py``).
+    where a transposed one runs in fp32 (2.45 -> 2.16 ms per window, ``benchmarks/bench_model_variants.py``).
     That saves the repeat and the concatenation. The one difference from the explicit form: when ``t`` is odd,
     the last output reads ``u``'s last sample where the cropped copy would read zero padding. In eval mode the
     BatchNorm is folded into both kernels, so the exported graph holds no BatchNorm.

@@ -165,7 +165,7 @@ HEART_RATE_BPM: tuple[float, float] = (40.0, 200.0)
 
 DOUBLED_FS_HIGH_SHARE = 0.5
 """Above this ratio of 25-50 Hz to 8-25 Hz power, with a heart rate above 100, :func:`check_rate` warns that
-``fs`` may be twice the true rate. On the training records of every database (359 recordings, first minute)
+``fs`` may be twice the true rate. On the training records of every database (357 recordings, first minute)
 the ratio stays under 0.43 at the right rate; declared at twice their rate, 76 of the 214 whose heart rate
 then stays in range exceed it (``docs/robustness.md``)."""
 
@@ -256,7 +256,7 @@ def check_rate(x: np.ndarray, *, fs: float) -> None:
     elif rate > 100.0 and share is not None and share > DOUBLED_FS_HIGH_SHARE:
         warn_caller(
             f"at fs={fs:g} Hz the QRS complexes carry their energy at twice the usual frequencies (25-50 Hz holds "
-            f"{share:.0%} of the 8-25 Hz power; under {DOUBLED_FS_HIGH_SHARE:.0%} at the right rate) and the heart "
+            f"{share:.0%} of the 8-25 Hz power; this check expects under {DOUBLED_FS_HIGH_SHARE:.0%}) and the heart "
             f"rate would be {rate:.0f} per minute: fs may be twice the true rate. If the recording was made at "
             f"{fs / 2:g} Hz, pass fs={fs / 2:g} (heart rate {rate / 2:.0f}); a wrong fs ruins every label",
             SignalWarning,
