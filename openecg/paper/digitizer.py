@@ -366,8 +366,9 @@ def _see_through_tick(
         if level >= _OPAQUE_TICK * levels.max() or not dark[centre]:
             band[:, c] = False
             continue
-        lo = max(0, centre - int(np.argmin(dark[centre::-1])) if not dark[: centre + 1].all() else 0)
-        hi = min(ink.shape[0], centre + int(np.argmin(dark[centre:])) + 1 if not dark[centre:].all() else ink.shape[0])
+        clear_above, clear_below = np.flatnonzero(~dark[: centre + 1]), np.flatnonzero(~dark[centre:])
+        lo = int(clear_above[-1]) if clear_above.size else 0  # the first clear row either side is included
+        hi = centre + int(clear_below[0]) + 1 if clear_below.size else ink.shape[0]
         seen = np.clip(1 - (1 - ink[lo:hi, c]) / (1 - level), 0, 1)
         ink[lo:hi, c], band[lo:hi, c] = seen, seen > _INK_THRESHOLD
 
