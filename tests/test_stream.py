@@ -267,3 +267,56 @@ def test_lead_fusion_is_the_weighted_mean_of_the_readable_leads(n_leads):
     np.testing.assert_allclose(regions[1][3][:, :width], (second * weight).sum(axis=0) / np.maximum(total, 1.0),
                                rtol=1e-6)
     np.testing.assert_array_equal(regions[1][3][:, width], total[:, 0] / n_leads)
+
+
+@pytest.mark.parametrize("n_leads", [1, 3, 12])
+def test_fusion_at_the_heads_rates_equals_fusion_per_sample(n_leads):
+    """A predictor read through ``predict_frames`` (heads at their own rates, as the bundled models give them)
+    yields exactly the features of the same probabilities repeated to samples first, for windows whose leads
+    are all readable, partly readable and not readable at all."""
+    from openecg.runtime.bundled import per_sample
+    from openecg.runtime.heads import HEAD_NAMES
+
+    rng = np.random.default_rng(n_leads)
+    rates = {"wave": WINDOW, "beat": WINDOW // 2, "rhythm": -(-WINDOW // 16)}
+
+    class Frames:
+        fs, window = FS, WINDOW
+
+        def predict_frames(self, x):
+            return {k: rng.random((len(x), rates[k], c), dtype=np.float32)
+                    for k, c in zip(HEAD_NAMES, (5, 7, 7))}
+
+        def predict(self, x):
+            raise AssertionError("the stream reads predict_frames when a predictor has it")
+
+    class Samples:  # the same numbers, per sample, through the plain protocol
+        fs, window = FS, WINDOW
+
+        def __init__(self, frames):
+            self.frames = frames
+
+        def predict(self, x):
+            frame = self.frames.pop(0)
+            return per_sample([frame[k] for k in HEAD_NAMES], WINDOW)
+
+    signal = np.zeros((WINDOW, n_leads), np.float32)
+    every = np.ones((WINDOW, n_leads), bool)
+    some = every.copy()
+    some[: WINDOW // 3, -1] = False
+    none = np.zeros_like(every)
+    batch = [(0, 0, WINDOW, signal, every), (WINDOW, WINDOW, 2 * WINDOW, signal, some),
+             (2 * WINDOW, 2 * WINDOW, 3 * WINDOW, signal, none)]
+    for windows, batch_size in ((batch, 4), (batch[:2], 64)):  # several calls; one call for every row
+        recorded = []
+        frames = Frames()
+        original = frames.predict_frames
+        frames.predict_frames = lambda x: recorded.append(original(x)) or recorded[-1]
+        fast = stream._infer(frames, windows, n_leads=n_leads, batch_size=batch_size)
+        slow = stream._infer(Samples(list(recorded)), windows, n_leads=n_leads, batch_size=batch_size)
+        assert len(recorded) == -(-2 * n_leads // batch_size)
+        for a, b in zip(fast, slow, strict=True):
+            assert a[:3] == b[:3]
+            np.testing.assert_array_equal(a[3], b[3])
+        if len(windows) == 3:
+            np.testing.assert_array_equal(fast[2][3], 0.0)  # nothing readable: no probabilities, no weight

@@ -19,6 +19,13 @@ class Predictor(Protocol):
         The model's sample rate in Hz (250.0 for the shipped models).
     window : int
         Samples per window at ``fs`` (2500 = 10 s).
+
+    Notes
+    -----
+    A predictor may also have ``predict_frames(x)``: the same probabilities at each head's own rate, ``(B, t, C)``
+    with each of the ``t`` rows standing for ``ceil(window / t)`` samples (the bundled models give the beat
+    head at half the rate and the rhythm head per 64-ms frame). The stream then fuses the leads before
+    repeating the rows, which gives the same numbers with less work.
     """
 
     fs: float

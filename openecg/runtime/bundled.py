@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import MissingDependencyError
 from ..signal.normalize import normalize_windows
-from .heads import HEAD_NAMES
+from .heads import HEAD_NAMES, to_samples
 
 __all__ = [
     "MODELS_DIR", "bundled_models", "model_file", "model_config", "OnnxPredictor", "LiteRTSession", "LiteRTPredictor",
@@ -75,12 +75,8 @@ def model_config(name: str) -> dict:
 
 
 def per_sample(outputs: list[np.ndarray], window: int) -> dict[str, np.ndarray]:
-    """Repeat each head's rows to one row per input sample: ``(B, t, C)`` -> ``(B, window, C)``."""
-    result = {}
-    for key, probs in zip(HEAD_NAMES, outputs):
-        factor = -(-window // probs.shape[1])
-        result[key] = np.repeat(probs, factor, axis=1)[:, :window].astype(np.float32, copy=False)
-    return result
+    """Every head's rows repeated to one row per input sample: ``(B, t, C)`` -> ``(B, window, C)``."""
+    return {key: to_samples(probs, window) for key, probs in zip(HEAD_NAMES, outputs)}
 
 
 class OnnxPredictor:
@@ -132,14 +128,19 @@ class OnnxPredictor:
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
+        frames = self.predict_frames(x)
+        return per_sample([frames[k] for k in HEAD_NAMES], self.window)
+
+    def predict_frames(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`predict` at each head's own rate, ``(B, t, C)`` (see the Predictor protocol)."""
         x = normalize_windows(x)
         parts = min(self.threads, len(x))
         if parts <= 1 or self._pool is None:
-            return per_sample(self._run(x), self.window)
+            return dict(zip(HEAD_NAMES, self._run(x)))
         pieces = np.array_split(x, parts)
         futures = [self._pool.submit(self._run, piece) for piece in pieces[1:]]
         outputs = [self._run(pieces[0])] + [f.result() for f in futures]
-        return per_sample([np.concatenate(head) for head in zip(*outputs)], self.window)
+        return {key: np.concatenate(head) for key, head in zip(HEAD_NAMES, zip(*outputs))}
 
 
 class LiteRTSession:
@@ -190,8 +191,12 @@ class LiteRTPredictor:
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
-        out = self._session.run(normalize_windows(x))
-        return per_sample([out[k] for k in HEAD_NAMES], self.window)
+        frames = self.predict_frames(x)
+        return per_sample([frames[k] for k in HEAD_NAMES], self.window)
+
+    def predict_frames(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`predict` at each head's own rate, ``(B, t, C)`` (see the Predictor protocol)."""
+        return self._session.run(normalize_windows(x))
 
 
 def cached_predictor(name: str, backend: str = "onnx") -> OnnxPredictor | LiteRTPredictor:

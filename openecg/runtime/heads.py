@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from ..tokenizer.vocab import LAYERS, Entry, table_entries
 
-__all__ = ["Head", "HEADS", "HEAD_NAMES", "OUTPUT_CLASSES", "N_FEATURES", "VALID"]
+__all__ = ["Head", "HEADS", "HEAD_NAMES", "OUTPUT_CLASSES", "N_FEATURES", "VALID", "to_samples"]
 
 
 class Head(NamedTuple):
@@ -58,3 +60,14 @@ VALID: int = HEADS[-1].columns.stop
 
 N_FEATURES: int = VALID + 1
 """Width of a stitched feature row: every head's probabilities, then the readable fraction."""
+
+
+def to_samples(probs: np.ndarray, window: int) -> np.ndarray:
+    """Repeat one head's rows to one row per input sample: ``(..., t, C)`` -> ``(..., window, C)`` float32.
+
+    Each of the ``t`` rows covers ``ceil(window / t)`` samples (the last ones cut at ``window``); a head already
+    at the input rate (``t == window``) is returned as it is."""
+    if probs.shape[-2] == window:
+        return probs.astype(np.float32, copy=False)
+    factor = -(-window // probs.shape[-2])
+    return np.repeat(probs, factor, axis=-2)[..., :window, :].astype(np.float32, copy=False)

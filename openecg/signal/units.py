@@ -100,12 +100,13 @@ def typical_amplitude(x: np.ndarray, *, fs: float) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         finite = np.isfinite(segments)
-        if finite.all():  # the usual case: the vectorised percentile, 10-20x faster than the NaN-aware one
+        if finite.all():  # the usual case: the plain percentile and median, 7-20x faster than the NaN-aware ones
             lo, hi = np.percentile(segments, [1.0, 99.0], axis=1)
+            per_lead = np.median(hi - lo, axis=0)
         else:
             clean = np.where(finite, segments, np.nan).astype(np.float64)
             lo, hi = np.nanpercentile(clean, [1.0, 99.0], axis=1)
-        per_lead = np.nanmedian(hi - lo, axis=0)
+            per_lead = np.nanmedian(hi - lo, axis=0)
     per_lead = per_lead[np.isfinite(per_lead)]
     return float(per_lead.max()) if per_lead.size else 0.0
 

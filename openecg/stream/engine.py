@@ -36,7 +36,8 @@ import numpy as np
 from . import decoder, quality
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES
 from .decoder import N_FEATURES, EpisodeState, absorb_short_episodes, decode_frames
-from ..runtime import OUTPUT_CLASSES, Predictor
+from ..runtime import Predictor
+from ..runtime.heads import HEADS, VALID, to_samples
 from .sources import as_chunk
 from ..tokenizer.wavestream import wave_tokens
 from ..signal.resample import map_index, resampled_length
@@ -232,37 +233,50 @@ def _stitch(state: StreamState, regions: list[Region]) -> None:
 def _infer(predictor: Predictor, batch: list[Window], *, n_leads: int, batch_size: int) -> list[Region]:
     """Run the windows of ``batch`` through ``predictor`` (``batch_size`` rows per call) and fuse their
     leads: per window, the owned region and its features ``(window, 20)``. Rows where nothing is readable
-    (all gap or flat) are not run: they are noise by rule and weigh nothing in the fusion. Runs on the
+    (all gap or flat) are not run: they are noise by rule and weigh nothing in the fusion. A predictor with
+    ``predict_frames`` is read at its heads' own rates, and a window whose leads are all readable is fused at
+    those rates before the rows are repeated to samples (the same numbers as repeating first). Runs on the
     inference thread, so it touches nothing but its arguments."""
     x = np.concatenate([signal.T for _, _, _, signal, _ in batch])
+    window = x.shape[1]
     live = np.flatnonzero(np.concatenate([valid.any(axis=0) for *_, valid in batch]))
-    width = sum(OUTPUT_CLASSES.values())
-    probs = np.zeros((len(x), x.shape[1], width + 1), np.float32)  # + the share of readable leads
-    for i in range(0, len(live), batch_size):
-        rows = live[i:i + batch_size]
-        if rows[-1] - rows[0] == len(rows) - 1:  # consecutive rows (the usual case): slices, not fancy indexing
-            rows = slice(int(rows[0]), int(rows[-1]) + 1)
-        out = predictor.predict(np.ascontiguousarray(x[rows]))
-        at = 0
-        for key, classes in OUTPUT_CLASSES.items():
-            probs[rows, :, at:at + classes] = out[key]
-            at += classes
-    probs = probs.reshape(len(batch), n_leads, x.shape[1], width + 1)
+    predict = getattr(predictor, "predict_frames", None) or predictor.predict
+    if len(live) == len(x) <= batch_size:  # one call for every row (the usual case): its outputs as they are
+        heads = predict(x)
+    else:
+        heads = {head.name: None for head in HEADS}
+        for i in range(0, len(live), batch_size):
+            rows = live[i:i + batch_size]
+            if rows[-1] - rows[0] == len(rows) - 1:  # consecutive rows: slices, not fancy indexing
+                rows = slice(int(rows[0]), int(rows[-1]) + 1)
+            out = predict(np.ascontiguousarray(x[rows]))
+            for head in HEADS:
+                if heads[head.name] is None:
+                    heads[head.name] = np.zeros((len(x),) + out[head.name].shape[1:], np.float32)
+                heads[head.name][rows] = out[head.name]
+        for head in HEADS:
+            if heads[head.name] is None:  # nothing was run: every row is noise
+                heads[head.name] = np.zeros((len(x), window, head.size), np.float32)
     regions = []
-    for (start_, lo, hi, _, valid), p in zip(batch, probs):
+    for j, (start_, lo, hi, _, valid) in enumerate(batch):
+        rows = slice(j * n_leads, (j + 1) * n_leads)
+        fused = np.empty((window, N_FEATURES), np.float32)
         if n_leads == 1:  # the general case below, exactly, without its passes over the window
-            fused, readable_ = p[0], valid[:, 0]
+            readable_ = valid[:, 0]
+            for head in HEADS:
+                fused[:, head.columns] = to_samples(heads[head.name][j], window)
             fused[~readable_] = 0.0
-            fused[:, width] = readable_
-        elif valid.all():  # the general case below, exactly (every weight 1), without the weighting pass
-            fused = np.empty((x.shape[1], width + 1), np.float32)
-            fused[:, :width] = p[..., :width].sum(axis=0) / np.float32(n_leads)
-            fused[:, width] = 1.0
+            fused[:, VALID] = readable_
+        elif valid.all():  # the general case below, exactly (every weight 1), fused before the rows are repeated
+            for head in HEADS:
+                fused[:, head.columns] = to_samples(heads[head.name][rows].sum(axis=0) / np.float32(n_leads), window)
+            fused[:, VALID] = 1.0
         else:
             weight = valid.T[..., None].astype(np.float32)
             total = weight.sum(axis=0)
-            fused = np.concatenate([(p[..., :width] * weight).sum(axis=0) / np.maximum(total, 1.0), total / n_leads],
-                                   axis=1)
+            p = np.concatenate([to_samples(heads[head.name][rows], window) for head in HEADS], axis=-1)
+            fused[:, :VALID] = (p * weight).sum(axis=0) / np.maximum(total, 1.0)
+            fused[:, VALID:] = total / n_leads
         regions.append((start_, lo, hi, fused))
     return regions
 
