@@ -257,17 +257,19 @@ def _infer(predictor: Predictor, batch: list[Window], *, n_leads: int, batch_siz
         for head in HEADS:
             if heads[head.name] is None:  # nothing was run: every row is noise
                 heads[head.name] = np.zeros((len(x), window, head.size), np.float32)
+    if n_leads == 1:  # the general case below, exactly, in one pass over the batch
+        readable_ = np.stack([valid[:, 0] for *_, valid in batch])
+        fused = np.empty((len(batch), window, N_FEATURES), np.float32)
+        for head in HEADS:
+            fused[..., head.columns] = to_samples(heads[head.name], window)
+        fused[~readable_] = 0.0
+        fused[..., VALID] = readable_
+        return [(start_, lo, hi, f) for (start_, lo, hi, _, _), f in zip(batch, fused)]
     regions = []
     for j, (start_, lo, hi, _, valid) in enumerate(batch):
         rows = slice(j * n_leads, (j + 1) * n_leads)
         fused = np.empty((window, N_FEATURES), np.float32)
-        if n_leads == 1:  # the general case below, exactly, without its passes over the window
-            readable_ = valid[:, 0]
-            for head in HEADS:
-                fused[:, head.columns] = to_samples(heads[head.name][j], window)
-            fused[~readable_] = 0.0
-            fused[:, VALID] = readable_
-        elif valid.all():  # the general case below, exactly (every weight 1), fused before the rows are repeated
+        if valid.all():  # the general case below, exactly (every weight 1), fused before the rows are repeated
             for head in HEADS:
                 fused[:, head.columns] = to_samples(heads[head.name][rows].sum(axis=0) / np.float32(n_leads), window)
             fused[:, VALID] = 1.0
