@@ -119,8 +119,8 @@ def encode(signal: object, fs: float | None = None, *, leads: object = None, uni
     Warns
     -----
     SignalWarning
-        Short gaps were bridged, the heart rate is implausible for ``fs``, or the amplitude is implausible
-        for the units given.
+        Short gaps were bridged, the heart rate is implausible for ``fs``, the amplitude is implausible
+        for the units given, or no window of the input could be read as an ECG (all of it is then noise).
     """
     channels, symbols, lengths = encode_arrays(signal, fs, leads=leads, units=units, gain=gain, model=model,
                                                batch_size=batch_size)

@@ -266,15 +266,27 @@ def test_dropouts_of_up_to_three_samples_keep_the_beat_count(case):
 )
 def test_non_ecg_is_noise_never_sinus_with_beats(make):
     x = make(np.random.default_rng(0)).astype(np.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SignalWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         codec = openecg.encode(x, 500.0)
     assert n_beats(codec) == 0 and (codec.rhythm == NOISE).all()
+    unreadable = [str(w.message) for w in caught if "no window of the input could be read" in str(w.message)]
+    assert len(unreadable) == 1 and f"all {len(x)} samples are labelled noise" in unreadable[0]
 
 
 def test_too_short_to_judge_is_noise(mit119):
-    codec = quiet_encode(mit119[: int(2.5 * 360)], 360.0)
+    with pytest.warns(SignalWarning, match=r"2\.5 s is under the 3 s the gate needs"):
+        codec = openecg.encode(mit119[: int(2.5 * 360)], 360.0)
     assert n_beats(codec) == 0 and (codec.rhythm == NOISE).all()
+
+
+def test_a_readable_recording_is_not_called_unreadable(mit119, tmp_path):
+    gaps = np.stack([mit119, 0.8 * mit119], axis=1)
+    gaps[360 * 12:, 0] = np.nan  # one lead lost after 12 s: the other is still read
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SignalWarning)
+        openecg.encode(mit119[: 360 * 10], 360.0)
+        openecg.encode_stream(gaps, 360.0, chunk_size=1000, sink=tmp_path / "gaps.oecgs")
 
 
 def test_real_noisy_and_handheld_records_are_not_gated(data_dir):

@@ -34,6 +34,7 @@ from fractions import Fraction
 import numpy as np
 
 from . import decoder, quality
+from ..errors import SignalWarning, warn_caller
 from ..tokenizer.vocab import NOISE, OTHER, QRS_CLASSES
 from .decoder import N_FEATURES, EpisodeState, absorb_short_episodes, decode_frames
 from ..runtime import Predictor
@@ -106,6 +107,8 @@ class StreamState:
     gate : bool
         Leave out of the lead consensus the leads of a window that fail the quality gate
         (:func:`openecg.stream.quality.readable`).
+    readable_windows : int
+        Windows scheduled so far with at least one readable lead (none at the end: :func:`finish` warns).
     before_output : callable or None
         Input checks still to run (see :func:`start`); None once they have.
     """
@@ -138,6 +141,7 @@ class StreamState:
     open_wide: int = -1
     finished: bool = False
     gate: bool = True
+    readable_windows: int = 0
     stages: tuple[object | None, object | None] = (None, None)
     before_output: Callable[[], None] | None = None
 
@@ -214,6 +218,7 @@ def _schedule(state: StreamState, start_: int, lo: int, hi: int) -> None:
     valid[pad:] = False
     if state.gate:
         valid &= quality.readable(signal, valid, fs=state.predictor.fs)
+    state.readable_windows += bool(valid.any())
     state.queue.append((start_, lo, hi, signal, valid))
 
 
@@ -452,4 +457,18 @@ def finish(state: StreamState) -> list[Piece]:
     pieces = _emit(state, final=True)
     state.buf = state.buf[:0]
     state.bad = state.bad[:0]
+    if state.gate and state.readable_windows == 0:
+        _warn_unreadable(state)
     return pieces
+
+
+def _warn_unreadable(state: StreamState) -> None:
+    seconds = state.n_in / state.fs
+    short = (f"; {seconds:.3g} s is under the {quality.MIN_JUDGE_S:g} s the gate needs to judge a lead"
+             if seconds < quality.MIN_JUDGE_S else "")
+    warn_caller(
+        f"no window of the input could be read as an ECG (in every window every lead was a gap, a flat line or "
+        f"failed the signal-quality gate{short}): all {state.n_in} samples are labelled noise, without beats. "
+        f"Check that the input holds ECG leads in mV at fs={state.fs:g} Hz",
+        SignalWarning,
+    )

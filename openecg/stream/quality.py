@@ -19,7 +19,8 @@ every SNR, SVDB, CPSC 2021, LUDB, CinC 2017) the lowest band fraction is 0.63, t
 ``docs/robustness.md``, from ``benchmarks/bench_robustness.py --gate``).
 
 A lead that fails is left out of the lead consensus, like a gap or a flat line; where every lead fails, the
-samples are unreadable: wave "other", no beat, rhythm "noise" (:mod:`openecg.stream.decoder`).
+samples are unreadable: wave "other", no beat, rhythm "noise" (:mod:`openecg.stream.decoder`). When that is
+true of every window of an input, the stream also warns (:class:`~openecg.errors.SignalWarning`).
 
 Examples
 --------
