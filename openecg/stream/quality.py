@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -74,10 +75,24 @@ def signal_checks(predictor: object) -> bool:
     return bool(getattr(predictor, "signal_checks", True))
 
 
+class _Bins(NamedTuple):
+    """What :func:`features` needs for ``n`` samples at ``fs``, computed once per (n, fs): the Hann window,
+    the 0.25-s cosine end tapers and their length, the QRS-band gain per rfft bin (1 from 8 to 25 Hz,
+    raised-cosine edges 5 Hz wide on each side), the bin frequencies, and the bins of each band as slices."""
+
+    hann: np.ndarray
+    taper: np.ndarray
+    edge: int
+    gain: np.ndarray
+    freqs: np.ndarray
+    above: slice  # >= 0.5 Hz
+    band: slice  # 0.5 to 40 Hz
+    high: slice  # >= 2 Hz, where a tone is looked for
+    qrs: slice  # 8 to 25 Hz
+
+
 @functools.lru_cache(maxsize=16)
-def _tapers(n: int, fs: float) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    """For ``n`` samples at ``fs``: the Hann window, 0.25-s cosine end tapers, the taper length, and the
-    QRS-band gain per rfft bin (1 from 8 to 25 Hz, raised-cosine edges 5 Hz wide on each side)."""
+def _bins(n: int, fs: float) -> _Bins:
     edge = min(int(_TAPER_S * fs), n // 4)
     taper = np.ones(n)
     if edge:
@@ -86,7 +101,16 @@ def _tapers(n: int, fs: float) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]
     freqs = np.fft.rfftfreq(n, 1.0 / fs)
     (lo, hi), w = _QRS_HZ, _QRS_EDGE_HZ
     rise = np.clip((freqs - (lo - w)) / (2 * w), 0, 1) * np.clip(((hi + w) - freqs) / (2 * w), 0, 1)
-    return np.hanning(n), taper, edge, 0.5 - 0.5 * np.cos(np.pi * rise)
+
+    def from_(hz: float) -> int:  # first bin at or above hz
+        return int(np.searchsorted(freqs, hz, side="left"))
+
+    def to(hz: float) -> int:  # past the last bin at or below hz
+        return int(np.searchsorted(freqs, hz, side="right"))
+
+    return _Bins(np.hanning(n), taper, edge, 0.5 - 0.5 * np.cos(np.pi * rise), freqs,
+                 slice(from_(_BAND_HZ[0]), None), slice(from_(_BAND_HZ[0]), to(_BAND_HZ[1])),
+                 slice(from_(_TONE_FROM_HZ), None), slice(from_(_QRS_HZ[0]), to(_QRS_HZ[1])))
 
 
 def features(x: np.ndarray, *, fs: float) -> np.ndarray:
@@ -107,24 +131,23 @@ def features(x: np.ndarray, *, fs: float) -> np.ndarray:
     x = np.asarray(x, np.float64).reshape(len(x), -1)
     x = x - x.mean(axis=0)
     n = len(x)
-    hann, taper, edge, gain = _tapers(n, float(fs))
-    freqs = np.fft.rfftfreq(n, 1.0 / fs)
-    coefficients = np.fft.rfft(x * hann[:, None], axis=0)
+    bins = _bins(n, float(fs))
+    coefficients = np.fft.rfft(x * bins.hann[:, None], axis=0)
     spectrum = coefficients.real * coefficients.real + coefficients.imag * coefficients.imag
-    above, high = freqs >= _BAND_HZ[0], freqs >= _TONE_FROM_HZ
-    in_qrs = (freqs >= _QRS_HZ[0]) & (freqs <= _QRS_HZ[1])
-    total = np.maximum(spectrum[above].sum(axis=0), 1e-300)
-    band = spectrum[above & (freqs <= _BAND_HZ[1])].sum(axis=0) / total
-    peak = freqs[high][np.argmax(spectrum[high], axis=0)]
-    near = high[:, None] & (np.abs(freqs[:, None] - peak[None, :]) <= _TONE_HZ)
-    tone = (spectrum * near).sum(axis=0) / np.maximum(spectrum[high].sum(axis=0), 1e-300)
-    qrs = np.fft.irfft(np.fft.rfft(x * taper[:, None], axis=0) * gain[:, None], n=n, axis=0)[edge:n - edge]
-    power = qrs * qrs
+    above = spectrum[bins.above].sum(axis=0)
+    total = np.maximum(above, 1e-300)
+    band = spectrum[bins.band].sum(axis=0) / total
+    high = spectrum[bins.high]
+    peak = bins.freqs[bins.high][np.argmax(high, axis=0)]
+    near = np.abs(bins.freqs[:, None] - peak[None, :]) <= _TONE_HZ
+    near[:bins.high.start] = False
+    tone = (spectrum * near).sum(axis=0) / np.maximum(high.sum(axis=0), 1e-300)
+    qrs = np.fft.irfft(np.fft.rfft(x * bins.taper[:, None], axis=0) * bins.gain[:, None], n=n, axis=0)
+    power = qrs[bins.edge:n - bins.edge] ** 2
     var = power.mean(axis=0)
     kurtosis = np.where(var > 0, (power * power).mean(axis=0) / np.maximum(var * var, 1e-300), 0.0)
-    flat = spectrum[above].sum(axis=0) <= 0
-    out = np.stack([band, tone, kurtosis, spectrum[in_qrs].sum(axis=0) / total])
-    out[:, flat] = np.array([0.0, 1.0, 0.0, 0.0])[:, None]
+    out = np.array([band, tone, kurtosis, spectrum[bins.qrs].sum(axis=0) / total])
+    out[:, above <= 0] = np.array([0.0, 1.0, 0.0, 0.0])[:, None]
     return out
 
 
