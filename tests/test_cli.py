@@ -255,3 +255,12 @@ def test_example_is_the_first_minute_of_mitdb_119(data_dir):
     assert recording.lead_names == tuple(original.sig_name)
     readme = (Path(openecg.__file__).parent / "examples" / "README.md").read_text()
     assert "ODC-By" in readme and "Moody" in readme
+
+
+def test_openecg_warnings_are_one_line_on_stderr(tmp_path):
+    flat = tmp_path / "flat.npy"
+    np.save(flat, np.zeros((5000, 2), np.float32))
+    done = cli("encode", flat, "--fs", "500", "-o", tmp_path / "flat.oecg", "-q")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("openecg encode: warning: no window of the input could be read as an ECG")
+    assert done.stderr.count("\n") == 1 and "SignalWarning" not in done.stderr

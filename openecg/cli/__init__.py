@@ -19,10 +19,11 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 from .._version import __version__
-from ..errors import OpenECGError
+from ..errors import FileWarning, OpenECGError, SignalWarning
 from . import common
 
 __all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_INTERNAL", "EXIT_USAGE", "EXIT_INPUT", "EXIT_INTERRUPTED"]
@@ -112,10 +113,30 @@ def _one_line(error: BaseException) -> str:
     return " ".join(text.split())
 
 
+def _warning_line(where: str, default: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints openecg's own warnings as one line, ``openecg CMD: warning: ...``,
+    on stderr (not Python's file, line and source line), and leaves every other warning to ``default``."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001 - warnings' signature
+        if issubclass(category, (SignalWarning, FileWarning)):
+            print(f"{where}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the parsed command, turning exceptions into a message on stderr and an exit status."""
+    """Run the parsed command, turning exceptions into a message on stderr and an exit status, and openecg's
+    warnings into one line each on stderr."""
     where = f"openecg {args.command}"
     common.INTERRUPTED.clear()
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_line(where, warnings.showwarning)
+        return _run(args, where)
+
+
+def _run(args: argparse.Namespace, where: str) -> int:
     try:
         return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt as error:
