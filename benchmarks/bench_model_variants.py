@@ -26,12 +26,19 @@ Variants:
   ``int8 conv`` (only the convolutions; shipped with the transposed graph); ``int8 conv+linear`` (also the
   transformer's weight matrices, not the attention products); ``QOperator conv`` (QLinearConv kernels
   instead of QDQ); ``int8 conv+convT`` (the convolutions and the transposed convolutions; shipped in the fourth round);
-  ``int8 conv`` of the phase-conv graph (every convolution int8; shipped now).
+  ``int8 conv`` of the phase-conv graph (every convolution int8; shipped now);
+* ``token_pool``: the phase-conv int8 graph of the same weights with the other encoder layout (2 frames per
+  transformer token when the weights have 1, and the reverse; ``OpenECGConfig.token_pool``). A different
+  function of the same parameters, so it is timed here and its agreement is with its own fp32 torch.
+
+The thread comparison also runs the batch the way :class:`openecg.runtime.bundled.OnnxPredictor` does now:
+pieces of ``CALL_ROWS`` rows taken in turn by the two threads.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import tempfile
 import time
@@ -152,6 +159,9 @@ def export_variants(weights: str, calibration: np.ndarray, folder: Path) -> dict
             paths[f"{kind}, int8 conv+convT"] = folder / f"{kind}.int8.onnx"
         if kind == "phase conv":
             paths[f"{kind}, int8 conv (shipped)"] = folder / f"{kind}.int8.onnx"
+    pool = 1 if model.config.token_pool > 1 else 2  # the other encoder: every frame a token, or 2 frames per token
+    other = OpenECGModel.from_pretrained(weights, token_pool=pool).eval()
+    paths[f"phase conv, token_pool {pool}, int8 conv"] = export_onnx(other, folder / "pool.int8.onnx", calibration)
     return paths
 
 
@@ -168,6 +178,7 @@ def session(path: Path, threads: int = 1):
 def main() -> None:
     import torch
 
+    from openecg.runtime.bundled import CALL_ROWS
     from openecg.signal.normalize import normalize_windows
     from openecg.stage2.export import ProbabilityModel
     from openecg.stage2.modeling_openecg import OpenECGModel
@@ -179,8 +190,11 @@ def main() -> None:
     torch.set_num_threads(1)
     model = OpenECGModel.from_pretrained(args.weights).eval()
     x = normalize_windows(windows(model.config.fs, model.config.window, 32))
+    pool = 1 if model.config.token_pool > 1 else 2
     with torch.no_grad():
         reference = [t.numpy().argmax(-1) for t in ProbabilityModel(model)(torch.from_numpy(x))]
+        other = OpenECGModel.from_pretrained(args.weights, token_pool=pool).eval()
+        other_reference = [t.numpy().argmax(-1) for t in ProbabilityModel(other)(torch.from_numpy(x))]
     with tempfile.TemporaryDirectory() as tmp:
         paths = export_variants(args.weights, x, Path(tmp))
         sessions = {label: session(path) for label, path in paths.items()}
@@ -188,7 +202,8 @@ def main() -> None:
         agree = {}
         for label, s in sessions.items():
             out = s.run(None, {"x": x})
-            agree[label] = [float(np.mean(o.argmax(-1) == r)) for o, r in zip(out, reference)]
+            ref = other_reference if label.startswith(f"phase conv, token_pool {pool}") else reference
+            agree[label] = [float(np.mean(o.argmax(-1) == r)) for o, r in zip(out, ref)]
         for _ in range(args.repeats):
             for label, s in sessions.items():
                 start = time.process_time()
@@ -206,11 +221,13 @@ def main() -> None:
         single = session(shipped, threads=1)
         from concurrent.futures import ThreadPoolExecutor
 
-        pool = ThreadPoolExecutor(1)
+        threads = ThreadPoolExecutor(1)
         for batch in (32, 12):
             rows = x[:batch]
             halves = np.array_split(rows, 2)
-            timings = {"1 thread": np.inf, "2 intra-op threads": np.inf, "batch split in 2 threads": np.inf}
+            pieces = [rows[i:i + CALL_ROWS] for i in range(0, batch, CALL_ROWS)]
+            timings = {"1 thread": np.inf, "2 intra-op threads": np.inf, "batch split in 2 threads": np.inf,
+                       f"pieces of {CALL_ROWS} rows taken in turn by 2 threads": np.inf}
             for _ in range(args.repeats):
                 for label in timings:
                     start = time.perf_counter()
@@ -218,10 +235,20 @@ def main() -> None:
                         single.run(None, {"x": rows})
                     elif label == "2 intra-op threads":
                         intra.run(None, {"x": rows})
-                    else:
-                        other = pool.submit(single.run, None, {"x": halves[1]})
+                    elif label == "batch split in 2 threads":
+                        helper = threads.submit(single.run, None, {"x": halves[1]})
                         single.run(None, {"x": halves[0]})
-                        other.result()
+                        helper.result()
+                    else:
+                        taken = itertools.count()
+
+                        def take() -> None:
+                            while (i := next(taken)) < len(pieces):
+                                single.run(None, {"x": pieces[i]})
+
+                        helper = threads.submit(take)
+                        take()
+                        helper.result()
                     timings[label] = min(timings[label], time.perf_counter() - start)
             print(f"batch {batch:2d}, wall ms per call: " + ", ".join(f"{k} {1000 * v:.1f}" for k, v in timings.items()))
 

@@ -237,3 +237,38 @@ def test_soup_averages_float_weights_and_refuses_other_architectures(tmp_path) -
     loaded = OpenECGModel.from_pretrained(tmp_path / "soup")
     torch.testing.assert_close(loaded.embed.weight, soup.embed.weight)
     assert loaded.config.souped_from == [str(tmp_path / "a"), str(tmp_path / "b")]
+
+
+def test_pooled_encoder_averages_frames_and_keeps_the_parameters(model: OpenECGModel, tmp_path) -> None:
+    from openecg.stage2.modeling_openecg import pool_tokens, unpool_tokens
+
+    z = torch.arange(5.0).reshape(1, 5, 1)
+    pooled = pool_tokens(z, 2)
+    assert pooled.flatten().tolist() == [0.5, 2.5, 4.0]  # an odd last frame is a token alone
+    assert unpool_tokens(pooled, 2, 5).flatten().tolist() == [0.5, 0.5, 2.5, 2.5, 4.0]
+    assert pool_tokens(z, 1) is z and unpool_tokens(z, 1, 5) is z
+    with pytest.raises(ValueError, match="token_pool=0"):
+        OpenECGConfig(token_pool=0)
+
+    pooled_model = OpenECGModel(OpenECGConfig(token_pool=2)).eval()
+    pooled_model.load_state_dict(model.state_dict())  # the same parameters: fine-tuning may switch pooling on
+    x = torch.randn(2, 1, 2500)
+    with torch.no_grad():
+        a, b = model(x), pooled_model(x)
+    for plain, pooled_out in zip(a.to_tuple(), b.to_tuple()):
+        assert plain.shape == pooled_out.shape
+    assert not torch.allclose(a.rhythm, b.rhythm)
+    assert torch.equal(b.rhythm[..., 0:156:2], b.rhythm[..., 1:157:2])  # one rhythm row per 2-frame token
+
+    pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    from openecg.stage2.export import ProbabilityModel, export_onnx
+
+    calibration = np.random.default_rng(0).normal(size=(8, 2500)).astype(np.float32)
+    export_onnx(pooled_model, tmp_path / "model.int8.onnx", calibration)
+    fp32 = ort.InferenceSession(str(tmp_path / "model.fp32.onnx"), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        ref = [t.numpy() for t in ProbabilityModel(pooled_model)(torch.from_numpy(calibration[:3]))]
+    for exported, expected in zip(fp32.run(None, {"x": calibration[:3]}), ref):
+        np.testing.assert_allclose(exported, expected, atol=1e-4)

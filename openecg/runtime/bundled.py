@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,11 @@ __all__ = [
     "MODELS_DIR", "bundled_models", "model_file", "model_config", "OnnxPredictor", "LiteRTSession", "LiteRTPredictor",
     "cached_predictor",
 ]
+
+CALL_ROWS = 2
+"""Windows per ONNX Runtime call when :class:`OnnxPredictor` spreads a batch over its threads: one 2-window
+call costs no more per window than a 16-window one (about 10% less on this project's 2-core machine), and
+small pieces even out the threads' shares (``benchmarks/bench_stream.py``, ``docs/stream.md``)."""
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 """Where bundled models live (one folder each); :mod:`openecg.stage2.export` writes new ones here."""
@@ -87,11 +93,13 @@ class OnnxPredictor:
     name : str
         Bundled model name (``"default"``).
     threads : int or None
-        CPU threads per call (default: one per CPU, at most 4). A batch is split into that many contiguous
-        parts, each run at once by a single-threaded ONNX Runtime call (the session is thread-safe and
-        releases the GIL). Whole windows in parallel scale better than ONNX Runtime's own intra-op threads,
-        which split every operator of this small model and wait at each one; each row's result is the
-        same however the batch is split.
+        CPU threads per call (default: one per CPU, at most 4). A batch is cut into pieces of
+        ``CALL_ROWS`` windows, which that many threads take in turn, each piece run by a single-threaded ONNX
+        Runtime call (the session is thread-safe and releases the GIL). Whole windows in parallel scale
+        better than ONNX Runtime's own intra-op threads, which split every operator of this small model and
+        wait at each one; small pieces taken in turn keep both cores busy to the end of a batch when one of
+        them is also running the stream's own work, and cost less per window than large ones (the
+        activations stay in cache). Each row's result is the same however the batch is cut.
     spinning : bool
         Let idle intra-op threads spin between operators (ONNX Runtime's default); only matters with
         ``intra_op_threads`` > 1. Off here: spinning threads take the cores the stream's own work
@@ -134,12 +142,20 @@ class OnnxPredictor:
     def predict_frames(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """:meth:`predict` at each head's own rate, ``(B, t, C)`` (see the Predictor protocol)."""
         x = normalize_windows(x)
-        parts = min(self.threads, len(x))
-        if parts <= 1 or self._pool is None:
+        starts = range(0, len(x), CALL_ROWS)
+        if len(starts) <= 1 or self._pool is None:
             return dict(zip(HEAD_NAMES, self._run(x)))
-        pieces = np.array_split(x, parts)
-        futures = [self._pool.submit(self._run, piece) for piece in pieces[1:]]
-        outputs = [self._run(pieces[0])] + [f.result() for f in futures]
+        outputs: list[list[np.ndarray]] = [[] for _ in starts]
+        taken = itertools.count()  # next() on a count is atomic under the GIL: each piece is taken once
+
+        def take() -> None:
+            while (i := next(taken)) < len(starts):
+                outputs[i] = self._run(x[starts[i]:starts[i] + CALL_ROWS])
+
+        helpers = [self._pool.submit(take) for _ in range(min(self.threads, len(starts)) - 1)]
+        take()
+        for helper in helpers:
+            helper.result()
         return {key: np.concatenate(head) for key, head in zip(HEAD_NAMES, zip(*outputs))}
 
 

@@ -66,6 +66,12 @@ def build_graph(weights: dict[str, np.ndarray], config: dict):
             x = conv_block(x, f"stem.{i}", stride=2)
             skips.append(x)
         z = dense(x, "embed") + weights["pos"]
+        frames, pool = z.shape[1], config.get("token_pool", 1)
+        if pool > 1:  # modeling_openecg.pool_tokens
+            short = -frames % pool
+            if short:
+                z = tf.concat([z, tf.repeat(z[:, -1:], short, axis=1)], axis=1)
+            z = tf.reduce_mean(tf.reshape(z, [-1, (frames + short) // pool, pool, d]), axis=2)
         n = z.shape[1]
         for j in range(config["n_layers"]):
             p = f"layers.{j}"
@@ -77,6 +83,8 @@ def build_graph(weights: dict[str, np.ndarray], config: dict):
             h = dense(norm(z, f"{p}.norm2"), f"{p}.ff.0")
             z = z + dense(tf.nn.gelu(h, approximate=False), f"{p}.ff.2")
         z = norm(z, "norm")
+        if pool > 1:  # modeling_openecg.unpool_tokens
+            z = tf.repeat(z, pool, axis=1)[:, :frames]
         rhythm = tf.nn.softmax(dense(z, "rhythm_head"), axis=-1)
         u, beat = z, None
         for i, level in enumerate(range(n_stem - 1, -1, -1)):

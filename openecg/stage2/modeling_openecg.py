@@ -121,6 +121,25 @@ class _FusedSelfAttention(torch.autograd.Function):
         return g.op("com.microsoft::Attention", x, weight, bias, num_heads_i=heads)
 
 
+def pool_tokens(z: torch.Tensor, k: int) -> torch.Tensor:
+    """``[B, N, d]`` -> ``[B, ceil(N / k), d]``: each run of ``k`` frames averaged (a short last run is padded
+    with copies of its last frame, so it is the mean of the frames it has)."""
+    if k == 1:
+        return z
+    n = z.shape[1]
+    short = -n % k
+    if short:
+        z = torch.cat([z, z[:, -1:].expand(-1, short, -1)], dim=1)
+    return z.reshape(z.shape[0], (n + short) // k, k, z.shape[2]).mean(dim=2)
+
+
+def unpool_tokens(z: torch.Tensor, k: int, n: int) -> torch.Tensor:
+    """Inverse of :func:`pool_tokens`' layout: each token repeated to its ``k`` frames, cut to ``n`` frames."""
+    if k == 1:
+        return z
+    return z.repeat_interleave(k, dim=1)[:, :n]
+
+
 class EncoderLayer(nn.Module):
     """Pre-norm self-attention and feed-forward. Plain ops for training and TFLite; in an ONNX export the
     attention is one fused ONNX Runtime node (:class:`_FusedSelfAttention`)."""
@@ -188,9 +207,10 @@ class OpenECGModel(PreTrainedModel):
             x = block(x)
             skips.append(x)
         z = self.embed(x.transpose(1, 2)) + self.pos
+        z = pool_tokens(z, self.config.token_pool)
         for layer in self.layers:
             z = layer(z)
-        z = self.norm(z)
+        z = unpool_tokens(self.norm(z), self.config.token_pool, self.config.n_frames)
         rhythm = self.rhythm_head(z).transpose(1, 2)
         u = z.transpose(1, 2)
         beat = u

@@ -173,10 +173,11 @@ def main(argv: list[str] | None = None) -> None:
         model = _student(cfg, training_data)
         print(f"initialised from {cfg.init_from}, encoder layers {cfg.init_layers}", flush=True)
     elif cfg.init_from:  # fine-tuning: the weights and architecture of an earlier save_pretrained folder
-        model = OpenECGModel.from_pretrained(cfg.init_from)
+        model = OpenECGModel.from_pretrained(cfg.init_from, token_pool=cfg.model.get("token_pool", 1))
         differ = {k: (getattr(model.config, k), v) for k, v in cfg.model.items() if getattr(model.config, k) != v}
         if differ:
-            raise ValueError(f"model settings {differ} (init_from, config) differ; fine-tuning keeps the architecture")
+            raise ValueError(f"model settings {differ} (init_from, config) differ; fine-tuning keeps the architecture "
+                             "(only token_pool may change: it adds no parameters)")
         model.config.training_data, model.config.git_commit = training_data, _git_commit()
         model.config.init_from = cfg.init_from
         print(f"initialised from {cfg.init_from}", flush=True)
