@@ -4,7 +4,9 @@ Shapes (``B`` batch, ``T`` = ``config.window`` samples at ``config.fs``)::
 
     x            [B, 1, T]        normalised single-lead ECG (see openecg.signal.normalize_windows)
     stem         [B, C0, T] -> [B, C1, T/2] -> ... -> [B, Ck, frames]   each level halves time (rounding up)
-    encoder      [B, frames, d]   pre-norm transformer, learned absolute positions
+    encoder      [B, frames, d]   pre-norm transformer, learned absolute positions; with config.token_pool = k
+                                  it attends over frames / k tokens (k frames averaged), each output repeated
+                                  back to its k frames
     decoder      U-Net path back up level by level, joined with the stem's features at each rate
     wave         [B, 5, T]        per-sample wave logits (other, P, QRS, T, paced QRS)
     beat         [B, 7, T/2]      per-sample beat-class logits (decoded into one class per QRS)
