@@ -125,21 +125,21 @@ class _FusedSelfAttention(torch.autograd.Function):
 
 def pool_tokens(z: torch.Tensor, k: int) -> torch.Tensor:
     """``[B, N, d]`` -> ``[B, ceil(N / k), d]``: each run of ``k`` frames averaged (a short last run is padded
-    with copies of its last frame, so it is the mean of the frames it has)."""
+    with copies of its last frame, so it is the mean of the frames it has). Written with constant gather
+    indices, which export to ONNX and TFLite for any batch size."""
     if k == 1:
         return z
-    n = z.shape[1]
-    short = -n % k
-    if short:
-        z = torch.cat([z, z[:, -1:].expand(-1, short, -1)], dim=1)
-    return z.reshape(z.shape[0], (n + short) // k, k, z.shape[2]).mean(dim=2)
+    n, d = int(z.shape[1]), int(z.shape[2])
+    tokens = -(-n // k)
+    index = torch.arange(tokens * k).clamp(max=n - 1)
+    return z[:, index].reshape(-1, tokens, k, d).mean(dim=2)
 
 
 def unpool_tokens(z: torch.Tensor, k: int, n: int) -> torch.Tensor:
     """Inverse of :func:`pool_tokens`' layout: each token repeated to its ``k`` frames, cut to ``n`` frames."""
     if k == 1:
         return z
-    return z.repeat_interleave(k, dim=1)[:, :n]
+    return z[:, torch.arange(n) // k]
 
 
 class EncoderLayer(nn.Module):

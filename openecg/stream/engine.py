@@ -92,7 +92,7 @@ class StreamState:
         Input kept: float32 ``(k, leads)`` from ``buf_start`` with gaps zero-filled, and where they were.
     next_k, queue, inflight, tail
         Next grid window to schedule, windows waiting for a full batch, batches on the inference thread
-        (oldest first), and the features of the last window past its region (used if the recording ends
+        (oldest first, each with the future of its heads' probabilities), and the features of the last window past its region (used if the recording ends
         with it).
     feat_start, feat, next_block
         Stitched features ``(k, 20)`` from ``feat_start``; next decode block.
@@ -127,7 +127,7 @@ class StreamState:
     bad: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), bool))
     next_k: int = 0
     queue: list[Window] = field(default_factory=list)
-    inflight: list[Future[list[Region]]] = field(default_factory=list)
+    inflight: list[tuple[list[Window], Future[dict[str, np.ndarray]]]] = field(default_factory=list)
     tail: np.ndarray | None = None
     feat_start: int = 0
     feat: np.ndarray = field(default_factory=lambda: np.zeros((0, N_FEATURES), np.float32))
@@ -237,11 +237,16 @@ def _stitch(state: StreamState, regions: list[Region]) -> None:
 
 def _infer(predictor: Predictor, batch: list[Window], *, n_leads: int, batch_size: int) -> list[Region]:
     """Run the windows of ``batch`` through ``predictor`` (``batch_size`` rows per call) and fuse their
-    leads: per window, the owned region and its features ``(window, 20)``. Rows where nothing is readable
-    (all gap or flat) are not run: they are noise by rule and weigh nothing in the fusion. A predictor with
-    ``predict_frames`` is read at its heads' own rates, and a window whose leads are all readable is fused at
-    those rates before the rows are repeated to samples (the same numbers as repeating first). Runs on the
-    inference thread, so it touches nothing but its arguments."""
+    leads: per window, the owned region and its features ``(window, 20)`` (:func:`_predict` then
+    :func:`_fuse`)."""
+    return _fuse(batch, _predict(predictor, batch, batch_size=batch_size), n_leads=n_leads)
+
+
+def _predict(predictor: Predictor, batch: list[Window], *, batch_size: int) -> dict[str, np.ndarray]:
+    """Each head's probabilities for every row (window and lead, window-major) of ``batch``, ``batch_size``
+    rows per call. Rows where nothing is readable (all gap or flat) are not run: they are noise by rule and
+    weigh nothing in the fusion (their rows are left zero). A predictor with ``predict_frames`` is read at
+    its heads' own rates. Runs on the inference thread, so it touches nothing but its arguments."""
     x = np.concatenate([signal.T for _, _, _, signal, _ in batch])
     window = x.shape[1]
     live = np.flatnonzero(np.concatenate([valid.any(axis=0) for *_, valid in batch]))
@@ -262,6 +267,15 @@ def _infer(predictor: Predictor, batch: list[Window], *, n_leads: int, batch_siz
         for head in HEADS:
             if heads[head.name] is None:  # nothing was run: every row is noise
                 heads[head.name] = np.zeros((len(x), window, head.size), np.float32)
+    return heads
+
+
+def _fuse(batch: list[Window], heads: dict[str, np.ndarray], *, n_leads: int) -> list[Region]:
+    """Fuse the leads of each window of ``batch`` from its rows' ``heads`` (:func:`_predict`): per window, the
+    owned region and its features ``(window, 20)``. A window whose leads are all readable is fused at the
+    heads' own rates before the rows are repeated to samples (the same numbers as repeating first). Runs on
+    the stream's thread while the inference thread runs the next batch."""
+    window = len(batch[0][3])
     if n_leads == 1:  # the general case below, exactly, in one pass over the batch
         readable_ = np.stack([valid[:, 0] for *_, valid in batch])
         fused = np.empty((len(batch), window, N_FEATURES), np.float32)
@@ -303,14 +317,13 @@ def _run_queue(state: StreamState, *, final: bool, decode: bool = False) -> None
     decoded before waiting for the next, while the inference thread runs it."""
     rows = len(state.queue) * state.n_leads
     if state.queue and (rows >= state.batch_size or final):
-        job = _inference_pool().submit(
-            _infer, state.predictor, state.queue, n_leads=state.n_leads, batch_size=state.batch_size
-        )
-        state.inflight.append(job)
+        job = _inference_pool().submit(_predict, state.predictor, state.queue, batch_size=state.batch_size)
+        state.inflight.append((state.queue, job))
         state.queue = []
         _checks_before_output(state)
     while len(state.inflight) > (0 if final else AHEAD):
-        _stitch(state, state.inflight.pop(0).result())
+        batch, job = state.inflight.pop(0)
+        _stitch(state, _fuse(batch, job.result(), n_leads=state.n_leads))
         if decode and state.inflight:
             _decode_blocks(state, None)
 
