@@ -272,3 +272,23 @@ def test_pooled_encoder_averages_frames_and_keeps_the_parameters(model: OpenECGM
         ref = [t.numpy() for t in ProbabilityModel(pooled_model)(torch.from_numpy(calibration[:3]))]
     for exported, expected in zip(fp32.run(None, {"x": calibration[:3]}), ref):
         np.testing.assert_allclose(exported, expected, atol=1e-4)
+
+
+def test_fine_tuning_keeps_or_switches_token_pooling(model: OpenECGModel, tmp_path) -> None:
+    from openecg.stage2.configuration_openecg import TrainingConfig
+    from openecg.stage2.train import _fine_tuning_start
+
+    OpenECGModel(OpenECGConfig(token_pool=2)).save_pretrained(tmp_path / "pooled")
+    model.save_pretrained(tmp_path / "plain")
+    good = json.loads((REPO / "configs" / "stage2_pool2.json").read_text())
+    plain_model = {k: v for k, v in good["model"].items() if k != "token_pool"}
+
+    def start(init: str, model_settings: dict) -> OpenECGModel:
+        cfg = TrainingConfig.model_validate(good | {"init_from": str(tmp_path / init), "model": model_settings})
+        return _fine_tuning_start(cfg, {})
+
+    assert start("pooled", plain_model).config.token_pool == 2  # not named: the starting model's own is kept
+    assert start("plain", good["model"]).config.token_pool == 2  # named: switched on, the weights unchanged
+    assert start("pooled", plain_model | {"token_pool": 1}).config.token_pool == 1
+    with pytest.raises(ValueError, match="d_model"):
+        start("plain", plain_model | {"d_model": 32, "n_heads": 2})

@@ -126,7 +126,7 @@ class _FusedSelfAttention(torch.autograd.Function):
 def pool_tokens(z: torch.Tensor, k: int) -> torch.Tensor:
     """``[B, N, d]`` -> ``[B, ceil(N / k), d]``: each run of ``k`` frames averaged (a short last run is padded
     with copies of its last frame, so it is the mean of the frames it has). Written with constant gather
-    indices, which export to ONNX and TFLite for any batch size."""
+    indices, which export to ONNX for any batch size."""
     if k == 1:
         return z
     n, d = int(z.shape[1]), int(z.shape[2])

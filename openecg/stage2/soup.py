@@ -31,7 +31,7 @@ def average_weights(models: Sequence[OpenECGModel]) -> OpenECGModel:
     if len(models) < 2:
         raise ValueError(f"got {len(models)} model(s); a soup averages two or more")
     geometry = models[0].config.to_dict()
-    keys = ("fs", "window", "stem_channels", "d_model", "n_layers", "n_heads", "d_ff")
+    keys = ("fs", "window", "stem_channels", "d_model", "n_layers", "n_heads", "d_ff", "token_pool")
     for m in models[1:]:
         differ = {k: (geometry[k], m.config.to_dict()[k]) for k in keys if geometry[k] != m.config.to_dict()[k]}
         if differ:

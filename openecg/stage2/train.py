@@ -138,6 +138,21 @@ def _student(cfg: TrainingConfig, training_data: dict) -> OpenECGModel:
     return model
 
 
+def _fine_tuning_start(cfg: TrainingConfig, training_data: dict) -> OpenECGModel:
+    """The weights and architecture of ``cfg.init_from``. ``cfg.model`` must match them, except
+    ``token_pool``, which adds no parameters: when given, it switches token pooling on or off; when not, the
+    starting model's own is kept."""
+    pool = {"token_pool": cfg.model["token_pool"]} if "token_pool" in cfg.model else {}
+    model = OpenECGModel.from_pretrained(cfg.init_from, **pool)
+    differ = {k: (getattr(model.config, k), v) for k, v in cfg.model.items() if getattr(model.config, k) != v}
+    if differ:
+        raise ValueError(f"model settings {differ} (init_from, config) differ; fine-tuning keeps the architecture "
+                         "(only token_pool may change: it adds no parameters)")
+    model.config.training_data, model.config.git_commit = training_data, _git_commit()
+    model.config.init_from = cfg.init_from
+    return model
+
+
 def _git_commit() -> str | None:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
@@ -173,13 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         model = _student(cfg, training_data)
         print(f"initialised from {cfg.init_from}, encoder layers {cfg.init_layers}", flush=True)
     elif cfg.init_from:  # fine-tuning: the weights and architecture of an earlier save_pretrained folder
-        model = OpenECGModel.from_pretrained(cfg.init_from, token_pool=cfg.model.get("token_pool", 1))
-        differ = {k: (getattr(model.config, k), v) for k, v in cfg.model.items() if getattr(model.config, k) != v}
-        if differ:
-            raise ValueError(f"model settings {differ} (init_from, config) differ; fine-tuning keeps the architecture "
-                             "(only token_pool may change: it adds no parameters)")
-        model.config.training_data, model.config.git_commit = training_data, _git_commit()
-        model.config.init_from = cfg.init_from
+        model = _fine_tuning_start(cfg, training_data)
         print(f"initialised from {cfg.init_from}", flush=True)
     else:
         model = OpenECGModel(OpenECGConfig(**cfg.model, training_data=training_data, git_commit=_git_commit()))

@@ -92,8 +92,8 @@ class StreamState:
         Input kept: float32 ``(k, leads)`` from ``buf_start`` with gaps zero-filled, and where they were.
     next_k, queue, inflight, tail
         Next grid window to schedule, windows waiting for a full batch, batches on the inference thread
-        (oldest first, each with the future of its heads' probabilities), and the features of the last window past its region (used if the recording ends
-        with it).
+        (oldest first, each with the future of its heads' probabilities), and the features of the last
+        window past its region (used if the recording ends with it).
     feat_start, feat, next_block
         Stitched features ``(k, 20)`` from ``feat_start``; next decode block.
     rhythm_filter, lab_start, lab, rhythm_end
