@@ -253,7 +253,7 @@ def test_lead_fusion_is_the_weighted_mean_of_the_readable_leads(n_leads):
     captured = []
     original = predictor.predict
     predictor.predict = lambda x: captured.append(original(x)) or captured[-1]
-    regions = stream._infer(predictor, batch, n_leads=n_leads, batch_size=32)
+    regions = stream._fuse(batch, stream._predict(predictor, batch, batch_size=32), n_leads=n_leads)
     assert predictor.rows == 2 * n_leads - 1
     out = captured[0]
     probs = np.concatenate([out[k] for k in OUTPUT_CLASSES], axis=2)  # rows: window 0's leads, then window 1's
@@ -312,8 +312,9 @@ def test_fusion_at_the_heads_rates_equals_fusion_per_sample(n_leads):
         frames = Frames()
         original = frames.predict_frames
         frames.predict_frames = lambda x: recorded.append(original(x)) or recorded[-1]
-        fast = stream._infer(frames, windows, n_leads=n_leads, batch_size=batch_size)
-        slow = stream._infer(Samples(list(recorded)), windows, n_leads=n_leads, batch_size=batch_size)
+        fast = stream._fuse(windows, stream._predict(frames, windows, batch_size=batch_size), n_leads=n_leads)
+        slow = stream._fuse(windows, stream._predict(Samples(list(recorded)), windows, batch_size=batch_size),
+                             n_leads=n_leads)
         assert len(recorded) == -(-2 * n_leads // batch_size)
         for a, b in zip(fast, slow, strict=True):
             assert a[:3] == b[:3]

@@ -235,13 +235,6 @@ def _stitch(state: StreamState, regions: list[Region]) -> None:
     state.feat = np.concatenate(parts)
 
 
-def _infer(predictor: Predictor, batch: list[Window], *, n_leads: int, batch_size: int) -> list[Region]:
-    """Run the windows of ``batch`` through ``predictor`` (``batch_size`` rows per call) and fuse their
-    leads: per window, the owned region and its features ``(window, 20)`` (:func:`_predict` then
-    :func:`_fuse`)."""
-    return _fuse(batch, _predict(predictor, batch, batch_size=batch_size), n_leads=n_leads)
-
-
 def _predict(predictor: Predictor, batch: list[Window], *, batch_size: int) -> dict[str, np.ndarray]:
     """Each head's probabilities for every row (window and lead, window-major) of ``batch``, ``batch_size``
     rows per call. Rows where nothing is readable (all gap or flat) are not run: they are noise by rule and
