@@ -32,7 +32,7 @@ from openecg.data import iter_records, load_split
 from openecg.eval.beats import beat_metrics, beats_from_labels
 from openecg.eval.rhythm import af_record_f1, episodes, rhythm_metrics
 from openecg.eval.boundaries import BOUNDARIES, wave_metrics
-from openecg.stream.decoder import MIN_EPISODE_S
+from openecg.stream.decoder import MIN_EPISODE_S, model_stages
 from openecg.tokenizer.vocab import class_id
 
 AF = class_id("rhythm", "AF")
@@ -163,12 +163,12 @@ def main() -> None:
     predictor = load_predictor(args.model, args.backend)
     if args.stages:
         predictor = WithStages(predictor, args.stages)
+    beat_stage, af_stage = model_stages(predictor)  # bundled models carry theirs as JSON beside the weights
     start = time.time()
     report = {
         "model": args.model,
         "backend": args.backend if not Path(args.model).is_dir() else "torch fp32",
-        "stages": {"beat": getattr(predictor, "beat_stage", None) is not None, "af": getattr(predictor, "af_stage", None) is not None,
-                   "from": args.stages or "the model's own"},
+        "stages": {"beat": beat_stage is not None, "af": af_stage is not None, "from": args.stages or "the model's own"},
         "splits": {name: load_split(name)["val"] for name in ("ludb", "qtdb", "mitdb", "cpsc2021", "svdb", "cinc2017")},
     }
     if not args.skip_waves:

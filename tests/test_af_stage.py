@@ -146,6 +146,50 @@ def test_synthesised_af_is_irregular_and_sinus_arrhythmia_is_not(data_dir):
     assert set(KINDS) == {"af", "sinus_arrhythmia", "ectopy", "noisy_sinus"}
 
 
+def test_synthetic_training_tracks_carry_only_what_the_recipe_makes_sure_of(data_dir):
+    from openecg.data import load_record
+    from openecg.stage2.synth_af import FS as SFS
+    from openecg.stage2.synth_af import synth_recording, synth_track
+    from openecg.tokenizer.vocab import class_id
+
+    from openecg.stage2.synth_af import source_beats
+
+    signal, r_peaks = source_beats(load_record("mitdb", "101", root=data_dir))
+    af_id, sinus_id, n_id, s_id = (class_id("rhythm", "AF"), class_id("rhythm", "sinus"), class_id("beat", "N"),
+                                   class_id("beat", "S"))
+    for kind in ("af", "sinus_arrhythmia", "ectopy"):
+        track = synth_track(signal, r_peaks, np.random.default_rng(4), kind=kind, record="mitdb/101:0")
+        # the very recording the AF stage is given for the same draws, so both learn one recipe
+        np.testing.assert_array_equal(track.signal, synth_recording(signal, r_peaks, np.random.default_rng(4), kind=kind))
+        assert track.dataset == "synth_af" and track.record == f"mitdb/101:0:{kind}"
+        assert track.mask[2].all() and (track.labels[2] == (af_id if kind == "af" else sinus_id)).all()
+        beat_ids = set(np.unique(track.labels[1][track.mask[1]]))
+        assert beat_ids == ({0, n_id, s_id} if kind == "ectopy" else {0, n_id})
+        peaks = np.flatnonzero(track.qrs == 1)
+        assert peaks.size > 40 * 0.04 * SFS  # at least 40 beats of 60 s, each with its 41-sample core
+        if kind == "af":  # "no wave" only where nothing was pasted: far from every QRS core
+            assert 0.1 < track.mask[0].mean() < 0.6 and (track.labels[0][track.mask[0]] == 0).all()
+            far = np.min(np.abs(np.flatnonzero(track.mask[0])[:, None] - peaks[None, ::5]), axis=1)
+            assert far.min() > 0.05 * SFS
+        else:
+            assert not track.mask[0].any()
+    with pytest.raises(ValueError, match="kind="):
+        synth_track(signal, r_peaks, np.random.default_rng(4), kind="noisy_sinus")
+
+
+def test_synthetic_tracks_come_from_the_split_asked_for(data_dir):
+    from openecg.data import load_split
+    from openecg.stage2.synth_af import TRACK_KINDS, synth_tracks
+
+    tracks = synth_tracks("val", per_record=1, seed=3, root=data_dir)
+    val = {f"{name}/{r}" for name in ("mitdb", "svdb") for r in load_split(name)["val"]}
+    sources = {t.record.rsplit(":", 2)[0] for t in tracks}
+    assert sources and sources <= val
+    assert len(tracks) == len(sources) * len(TRACK_KINDS)
+    again = synth_tracks("val", per_record=1, seed=3, root=data_dir)
+    assert all(np.array_equal(a.signal, b.signal) for a, b in zip(tracks, again))
+
+
 def test_noisy_sinus_adds_the_given_noise_at_its_share_of_the_rms(data_dir):
     from openecg.data import load_record
     from openecg.stage2.synth_af import FS as SFS

@@ -121,6 +121,28 @@ def test_onnx_export_runs_with_batch_larger_than_one(model: OpenECGModel, tmp_pa
     np.testing.assert_allclose(single, wave[:1], atol=1e-5)
 
 
+def test_onnx_activation_ranges_come_from_a_percentile_or_the_extremes(model: OpenECGModel, tmp_path) -> None:
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    from openecg.stage2.export import export_onnx
+
+    calibration = np.random.default_rng(0).normal(size=(16, 2500)).astype(np.float32)
+    calibration[0, 100] = 40.0  # one outlier sets the extremes, not the 99.95th percentile
+
+    def input_scale(path) -> float:
+        graph = onnx.load(str(path)).graph
+        unsqueezed = next(n for n in graph.node if "x" in n.input).output[0]  # x [B, T] -> [B, 1, T]
+        first = next(n for n in graph.node if n.op_type == "QuantizeLinear" and n.input[0] == unsqueezed)
+        return float(numpy_helper.to_array(next(i for i in graph.initializer if i.name == first.input[1])))
+
+    narrow = input_scale(export_onnx(model, tmp_path / "p.int8.onnx", calibration))
+    wide = input_scale(export_onnx(model, tmp_path / "m.int8.onnx", calibration, ranges="minmax"))
+    assert wide > 5 * narrow, (wide, narrow)  # min-max spends its 256 levels on reaching the outlier
+    with pytest.raises(ValueError, match="ranges="):
+        export_onnx(model, tmp_path / "x.int8.onnx", calibration, ranges="max")
+
+
 def test_auto_classes_and_fine_tuning_through_from_pretrained(model: OpenECGModel, tmp_path) -> None:
     from transformers import AutoConfig, AutoModel
 
@@ -193,6 +215,35 @@ def test_distillation_loss_is_zero_only_for_matching_outputs() -> None:
     teacher = [torch.randn(2, c, n) for c, n in ((5, 100), (7, 50), (7, 7))]
     assert float(distillation_loss(teacher, teacher)) == pytest.approx(0.0, abs=1e-6)
     assert float(distillation_loss([t + 0.5 * torch.randn_like(t) for t in teacher], teacher)) > 0.01
+
+
+def test_distillation_skips_the_windows_it_is_told_to() -> None:
+    torch.manual_seed(0)
+    teacher = [torch.randn(3, c, n) for c, n in ((5, 100), (7, 50), (7, 7))]
+    student = [t.clone() for t in teacher]
+    for s in student:
+        s[1] += 2 * torch.randn_like(s[1])  # only window 1 differs
+    keep = torch.tensor([True, False, True])
+    assert float(distillation_loss(student, teacher, keep=keep)) == pytest.approx(0.0, abs=1e-6)
+    assert float(distillation_loss(student, teacher, keep=~keep)) > 0.1
+    assert float(distillation_loss(student, teacher, keep=torch.zeros(3, dtype=torch.bool))) == 0.0
+    whole = distillation_loss(student, teacher)  # all windows: the mean over them
+    assert float(whole) == pytest.approx(float(distillation_loss(student, teacher, keep=~keep)) / 3, rel=1e-5)
+
+
+def test_training_config_takes_synthetic_af_and_distillation_exclusions() -> None:
+    from pydantic import ValidationError
+
+    from openecg.stage2.configuration_openecg import TrainingConfig
+
+    good = json.loads((REPO / "configs" / "stage2_small.json").read_text())
+    cfg = TrainingConfig.model_validate(good | {"datasets": {**good["datasets"], "synth_af": 0.1},
+                                                "distill_exclude": ["synth_af"], "synth_per_record": 3})
+    assert cfg.distill_exclude == ["synth_af"] and cfg.synth_per_record == 3
+    with pytest.raises(ValidationError, match="distill_exclude"):
+        TrainingConfig.model_validate(good | {"distill_exclude": ["synth_af"]})  # not among the datasets
+    with pytest.raises(ValidationError, match="synth_per_record"):
+        TrainingConfig.model_validate(good | {"synth_per_record": 0})
 
 
 def test_shallower_student_starts_from_the_chosen_layers(model: OpenECGModel, tmp_path) -> None:
@@ -292,3 +343,21 @@ def test_fine_tuning_keeps_or_switches_token_pooling(model: OpenECGModel, tmp_pa
     assert start("pooled", plain_model | {"token_pool": 1}).config.token_pool == 1
     with pytest.raises(ValueError, match="d_model"):
         start("plain", plain_model | {"d_model": 32, "n_heads": 2})
+
+
+def test_sampler_says_which_database_each_window_came_from() -> None:
+    from openecg.stage2.sampler import WindowSampler
+    from openecg.stage2.tracks import Track
+
+    def track(name: str, rhythm: int) -> Track:
+        n = 5000
+        labels = np.zeros((3, n), np.uint8)
+        labels[2] = rhythm
+        return Track(name, "r", "I", np.sin(np.arange(n) / 9).astype(np.float32), labels, np.ones((3, n), bool),
+                     np.full(n, -1, np.int8))
+
+    sampler = WindowSampler({"a": [track("a", 0)], "b": [track("b", 1)]}, {"a": 1.0, "b": 3.0},
+                            np.zeros(1000, np.float32), window=2500, seed=0, augment_data=False)
+    batch = sampler.draw(64)
+    assert set(batch.source) == {"a", "b"} and 32 < int((batch.source == "b").sum()) < 64
+    np.testing.assert_array_equal(batch.labels[:, 2].max(axis=1), (batch.source == "b").astype(np.uint8))

@@ -43,7 +43,7 @@ from .synth_af import KINDS, source_beats, synth_recording
 __all__ = ["examples", "patient", "synthetic_examples", "training_parts", "out_of_fold_margin", "fit", "main"]
 
 DATASETS = ("cpsc2021", "cinc2017", "ludb", "mitdb")
-SYNTH_SOURCES = ("mitdb", "svdb")
+SYNTH_SOURCES = synth_af.SOURCES
 HIDDEN: tuple[int, ...] = ()
 FOLDS = 4
 RECORD_AF_S = 5.0

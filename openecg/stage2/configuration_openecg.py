@@ -18,7 +18,10 @@ from transformers import AutoConfig, PretrainedConfig
 
 from ..tokenizer import vocab
 
-__all__ = ["OpenECGConfig", "TrainingConfig"]
+__all__ = ["OpenECGConfig", "TrainingConfig", "SYNTHETIC_DATASETS"]
+
+SYNTHETIC_DATASETS: tuple[str, ...] = ("synth_af",)
+"""Training sources built from the real databases rather than read (:mod:`openecg.stage2.synth_af`)."""
 
 
 class OpenECGConfig(PretrainedConfig):
@@ -121,7 +124,9 @@ class TrainingConfig(BaseModel):
     non-positive sizes and rates, a warm-up as long as the run, or a model config that
     :class:`OpenECGConfig` refuses raise ``pydantic.ValidationError`` naming the field.
 
-    ``datasets`` maps database names (:data:`openecg.data.DATASETS`) to their share of each batch;
+    ``datasets`` maps database names (:data:`openecg.data.DATASETS`) to their share of each batch; the name
+    ``synth_af`` adds recordings synthesised from MIT-BIH and SVDB records of the same split
+    (:func:`openecg.stage2.synth_af.synth_tracks`, ``synth_per_record`` of each kind per record);
     ``init_from`` is a ``save_pretrained`` folder to fine-tune (its architecture must equal ``model``, except
     ``token_pool``, which adds no parameters);
     ``freeze_batchnorm`` keeps BatchNorm statistics fixed (needed for weights recovered from int8 files).
@@ -129,7 +134,9 @@ class TrainingConfig(BaseModel):
     Distillation into a shallower model: ``init_layers`` lists, per encoder layer of ``model``, the
     ``init_from`` layer it starts from (everything else is copied; only ``n_layers`` may differ), and
     ``distill_from`` names a teacher whose softened outputs every head is also trained to match (KL
-    divergence over every sample, labelled or not, weighted by ``distill_weight``).
+    divergence over every sample, labelled or not, weighted by ``distill_weight``), except in windows drawn
+    from the databases listed in ``distill_exclude`` (where the teacher is known to be wrong, such as
+    ``synth_af``'s AF for a teacher that never saw it).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -152,16 +159,26 @@ class TrainingConfig(BaseModel):
     init_layers: list[int] | None = None
     distill_from: str | None = None
     distill_weight: float = Field(default=1.0, ge=0)
+    distill_exclude: list[str] = Field(default_factory=list)
+    synth_per_record: int = Field(default=2, gt=0)
 
     @field_validator("datasets")
     @classmethod
     def _known_databases(cls, value: dict[str, float]) -> dict[str, float]:
         from ..data import DATASETS
 
-        unknown = sorted(set(value) - set(DATASETS))
+        unknown = sorted(set(value) - set(DATASETS) - set(SYNTHETIC_DATASETS))
         if unknown or not value or any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
-            raise ValueError(f"datasets={value}: need known names ({', '.join(DATASETS)}) with shares >= 0, not all 0")
+            raise ValueError(f"datasets={value}: need known names ({', '.join([*DATASETS, *SYNTHETIC_DATASETS])}) "
+                             "with shares >= 0, not all 0")
         return value
+
+    @model_validator(mode="after")
+    def _distill_exclude_names_datasets(self) -> TrainingConfig:
+        stray = sorted(set(self.distill_exclude) - set(self.datasets))
+        if stray:
+            raise ValueError(f"distill_exclude={self.distill_exclude}: {stray} not in datasets {sorted(self.datasets)}")
+        return self
 
     @field_validator("beat_class_weights")
     @classmethod

@@ -67,11 +67,18 @@ def multitask_loss(
     return out
 
 
-def distillation_loss(student: Sequence[torch.Tensor], teacher: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Sum over the three heads of the mean (over batch and positions) KL divergence from the teacher's class
-    distribution to the student's; logits ``[B, C, t]`` in the order wave, beat, rhythm, same shapes."""
+def distillation_loss(student: Sequence[torch.Tensor], teacher: Sequence[torch.Tensor],
+                      keep: torch.Tensor | None = None) -> torch.Tensor:
+    """Sum over the three heads of the mean (over the windows of ``keep``, bool ``[B]``, all by default, and
+    positions) KL divergence from the teacher's class distribution to the student's; logits ``[B, C, t]`` in
+    the order wave, beat, rhythm, same shapes. Exactly 0 when ``keep`` keeps no window."""
     total = torch.zeros(())
     for s, t in zip(student[:3], teacher[:3]):
         log_s, log_t = torch.log_softmax(s, dim=1), torch.log_softmax(t, dim=1)
-        total = total + (log_t.exp() * (log_t - log_s)).sum(dim=1).mean()
+        kl = (log_t.exp() * (log_t - log_s)).sum(dim=1).mean(dim=-1)
+        if keep is None:
+            total = total + kl.mean()
+        else:
+            w = keep.to(kl.dtype)
+            total = total + (kl * w).sum() / w.sum().clamp_min(1.0)
     return total

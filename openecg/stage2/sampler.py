@@ -24,13 +24,14 @@ class Batch:
     """A training batch; ``B`` windows of ``T`` samples.
 
     x: float32 ``[B, T]`` normalised; labels: uint8 ``[B, 3, T]``; mask: bool ``[B, 3, T]``;
-    qrs: int8 ``[B, T]``.
+    qrs: int8 ``[B, T]``; source: str ``[B]``, the database each window was drawn from (None where unknown).
     """
 
     x: np.ndarray
     labels: np.ndarray
     mask: np.ndarray
     qrs: np.ndarray
+    source: np.ndarray | None = None
 
 
 class WindowSampler:
@@ -80,7 +81,8 @@ class WindowSampler:
         labels = np.zeros((batch_size, 3, t_len), np.uint8)
         mask = np.zeros((batch_size, 3, t_len), bool)
         qrs = np.full((batch_size, t_len), -1, np.int8)
-        for b, name in enumerate(rng.choice(self.names, size=batch_size, p=self.share)):
+        source = rng.choice(self.names, size=batch_size, p=self.share)
+        for b, name in enumerate(source):
             i = int(rng.integers(len(self.tracks[name])))
             track = self.tracks[name][i]
             rate = rng.uniform(0.9, 1.1) if self.augment else 1.0
@@ -101,7 +103,7 @@ class WindowSampler:
             qrs[b] = np.where(inside, track.qrs[safe], -1)
             if self.augment:
                 self._augment(b, x, labels, mask, qrs)
-        return Batch(normalize_windows(x), labels, mask, qrs)
+        return Batch(normalize_windows(x), labels, mask, qrs, source)
 
     def _augment(self, b: int, x: np.ndarray, labels: np.ndarray, mask: np.ndarray, qrs: np.ndarray) -> None:
         rng = self.rng

@@ -1,4 +1,5 @@
-"""Synthesised AF and irregular non-AF rhythms from real recordings, for the AF stage (:mod:`.af_stage`).
+"""Synthesised AF and irregular non-AF rhythms from real recordings, for the AF stage (:mod:`.af_stage`) and
+the network's training (:func:`synth_tracks`, the ``synth_af`` entry of a training config's ``datasets``).
 
 Recipe (each synthetic recording is ``SYNTH_S`` = 60 s at 250 Hz, built from one training record's own
 beats, so QRST morphology, noise and baseline are real):
@@ -26,25 +27,35 @@ beats, so QRST morphology, noise and baseline are real):
    recording's own: the wave head then finds false QRS complexes, whose RR is irregular without AF
    (handheld recordings labelled noisy look like this).
 
-The network then runs on these recordings as on any other, and each QRS run becomes an example labelled AF
-(1) or not (0).
+For the AF stage, the network runs on these recordings as on any other, and each QRS run becomes an example
+labelled AF (1) or not (0). For the network, kinds 2 to 4 become training tracks labelled with what the recipe
+makes sure of (:func:`synth_track`): the rhythm, each beat (the premature beats of 4 as S), QRS presence,
+and for AF "no wave" between the pasted beats.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..data.labels import beat_layer
 from ..signal.filters import remove_baseline
 from ..signal.resample import map_index, resample
 from ..tokenizer.vocab import class_id
+from .tracks import Track, qrs_presence
 
-__all__ = ["synth_recording", "source_beats", "SYNTH_S", "FS", "KINDS", "NOISE_RMS"]
+__all__ = ["synth_recording", "synth_track", "synth_tracks", "source_beats", "SYNTH_S", "FS", "KINDS", "TRACK_KINDS",
+           "SOURCES", "NOISE_RMS"]
 
 FS = 250.0
 SYNTH_S = 60.0
 KINDS: tuple[str, ...] = ("af", "sinus_arrhythmia", "ectopy", "noisy_sinus")
 """What :func:`synth_recording` makes: AF (labelled AF), and three irregular rhythms or noisy recordings that
 are not AF."""
+SOURCES: tuple[str, ...] = ("mitdb", "svdb")
+"""Databases whose records lend their beats (their own split's records only)."""
+TRACK_KINDS: tuple[str, ...] = ("af", "sinus_arrhythmia", "ectopy")
+"""The kinds :func:`synth_track` makes for training the network (noise is added there by the sampler's own
+augmentation)."""
 NOISE_RMS = (0.5, 2.0)
 """Range of the electrode-motion noise's RMS in ``noisy_sinus``, relative to the recording's RMS."""
 _N = class_id("beat", "N")
@@ -57,7 +68,9 @@ def source_beats(record) -> tuple[np.ndarray, np.ndarray]:
     has no rhythm labels."""
     rec = record.recording
     x = resample(remove_baseline(np.nan_to_num(rec.signal[:, :1]), fs=rec.fs), fs_from=rec.fs, fs_to=FS)[:, 0]
-    beats, classes = record.beats, record.beat_classes
+    beats, classes = np.asarray(record.beats), np.asarray(record.beat_classes)
+    inside = (beats >= 0) & (beats < record.labels.shape[-1])  # an annotation may sit past the last sample
+    beats, classes = beats[inside], classes[inside]
     good = (classes == _N) & np.r_[False, classes[:-1] == _N] & np.r_[classes[1:] == _N, False]
     labelled = record.mask[0, 2, beats].astype(bool)
     rr = np.diff(beats.astype(np.float64))
@@ -65,6 +78,25 @@ def source_beats(record) -> tuple[np.ndarray, np.ndarray]:
     sinus = np.where(labelled, record.labels[0, 2, beats] == _SINUS, ~labelled.any() & steady)
     r = map_index(beats[good & sinus], fs_from=rec.fs, fs_to=FS)
     return x.astype(np.float32), r[(r > FS) & (r < len(x) - FS)]
+
+
+def synth_tracks(split: str, *, per_record: int = 2, seed: int = 0, root: str | None = None) -> list[Track]:
+    """Training tracks (:func:`synth_track`): ``per_record`` recordings of each of :data:`TRACK_KINDS` from each
+    :data:`SOURCES` record of ``split`` with at least 100 clean sinus N beats, each from its own generator
+    (``seed``, source, copy, kind)."""
+    from ..data import iter_records
+
+    tracks = []
+    sources = (r for name in SOURCES for r in iter_records(name, split=split, root=root))
+    for source, rec in enumerate(sources):
+        signal, r_peaks = source_beats(rec)
+        if len(r_peaks) < 100:
+            continue
+        for k in range(per_record):
+            for kind in TRACK_KINDS:
+                rng = np.random.default_rng([seed, source, k, TRACK_KINDS.index(kind)])
+                tracks.append(synth_track(signal, r_peaks, rng, kind=kind, record=f"{rec.dataset}/{rec.record}:{k}"))
+    return tracks
 
 
 def _fade(n: int, ramp: int) -> np.ndarray:
@@ -76,9 +108,10 @@ def _fade(n: int, ramp: int) -> np.ndarray:
     return w
 
 
-def _beat_times(kind: str, mean: float, rng: np.random.Generator) -> np.ndarray:
-    """Beat times in seconds of one recording of ``kind`` with mean RR ``mean`` s."""
-    times, t = [], 0.3
+def _beat_times(kind: str, mean: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Beat times in seconds of one recording of ``kind`` with mean RR ``mean`` s, and which beats are premature
+    (``ectopy`` only)."""
+    times, early_flags, t = [], [], 0.3
     if kind == "af":
         cv = rng.uniform(0.12, 0.30)
         while t < SYNTH_S - 0.5:
@@ -91,13 +124,15 @@ def _beat_times(kind: str, mean: float, rng: np.random.Generator) -> np.ndarray:
             times.append(t)
             t += mean * (1 + depth * np.sin(2 * np.pi * t / period))
     else:
-        share, pause = rng.uniform(0.1, 0.35), False
+        share, pause, early = rng.uniform(0.1, 0.35), False, False
         while t < SYNTH_S - 0.5:
             times.append(t)
+            early_flags.append(early)
             early = not pause and rng.random() < share
             t += mean * (rng.uniform(0.6, 0.85) if early else rng.uniform(1.0, 1.25) if pause else rng.uniform(0.98, 1.02))
             pause = early
-    return np.array(times)
+    premature = np.array(early_flags, bool) if early_flags else np.zeros(len(times), bool)
+    return np.array(times), premature
 
 
 def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Generator, *, kind: str,
@@ -105,6 +140,41 @@ def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Gene
     """One ``SYNTH_S``-s recording at 250 Hz of ``kind`` (one of :data:`KINDS`) from a source's beats (see the
     module docstring). ``noise`` (float32 ``(k,)`` mV at 250 Hz, ``k`` longer than ``SYNTH_S``) is the real
     noise ``noisy_sinus`` needs (:func:`openecg.stage2.train.motion_noise`)."""
+    return _synthesise(signal, r_peaks, rng, kind=kind, noise=noise)[0]
+
+
+def synth_track(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Generator, *, kind: str,
+                record: str = "synthetic") -> Track:
+    """A training :class:`~openecg.stage2.tracks.Track` of one synthetic recording of ``kind`` (``af``,
+    ``sinus_arrhythmia`` or ``ectopy``; see the module docstring), with what is known for sure about it:
+
+    - rhythm: AF or sinus over the whole recording;
+    - beats: every beat N, except the premature beats of ``ectopy``, S (:func:`openecg.data.labels.beat_layer`);
+    - QRS presence at every beat (:func:`openecg.stage2.tracks.qrs_presence`);
+    - waves, AF only: "no wave" from the end of each pasted beat (its T wave is inside it) to the start of the
+      next, 10 ms in from each end, so fibrillatory waves are taught as not P waves; masked elsewhere.
+    """
+    if kind not in TRACK_KINDS:
+        raise ValueError(f"kind={kind!r} is not one of {TRACK_KINDS}")
+    x, beats, premature, spans = _synthesise(signal, r_peaks, rng, kind=kind)
+    n = len(x)
+    labels, mask = np.zeros((3, n), np.uint8), np.zeros((3, n), bool)
+    labels[2] = class_id("rhythm", "AF" if kind == "af" else "sinus")
+    mask[2] = True
+    classes = np.where(premature, class_id("beat", "S"), _N).astype(np.uint8)
+    labels[1], mask[1] = beat_layer(beats, classes, n=n, fs=FS)
+    if kind == "af":
+        margin = int(round(0.01 * FS))
+        for (_, end), (start, _) in zip(spans[:-1], spans[1:]):
+            if start - end > 2 * margin:
+                mask[0, end + margin:start - margin] = True  # label 0: no wave
+    return Track(dataset="synth_af", record=f"{record}:{kind}", lead="synthetic", signal=x, labels=labels, mask=mask,
+                 qrs=qrs_presence(n, beats, FS))
+
+
+def _synthesise(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Generator, *, kind: str,
+                noise: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """The recording, its R samples, which beats are premature, and each pasted beat's ``(start, end)``."""
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r} is not one of {KINDS}")
     if kind == "noisy_sinus" and (noise is None or len(noise) <= SYNTH_S * FS):
@@ -115,8 +185,9 @@ def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Gene
     n = int(SYNTH_S * FS)
     out = np.zeros(n, np.float32)
     mean = rng.uniform(0.45, 1.0)
-    times = _beat_times(kind, mean, rng)
+    times, premature = _beat_times(kind, mean, rng)
     before = int(round((0.06 if af else 0.25) * FS))
+    spans = []
     for i, t in enumerate(times):
         r_src = int(r_peaks[rng.integers(len(r_peaks))])
         rr_next = times[i + 1] - t if i + 1 < len(times) else 0.6
@@ -124,6 +195,7 @@ def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Gene
         seg = signal[r_src - before:r_src + after]
         at = int(round(t * FS)) - before
         lo, hi = max(0, at), min(n, at + len(seg))
+        spans.append((lo, hi))
         if hi > lo:
             out[lo:hi] += (seg * _fade(len(seg), int(0.02 * FS)))[lo - at:hi - at]
     if af:
@@ -139,4 +211,5 @@ def synth_recording(signal: np.ndarray, r_peaks: np.ndarray, rng: np.random.Gene
         gain = rng.uniform(*NOISE_RMS) * np.std(out) / max(float(np.std(part)), 1e-6)
         out += (gain * part).astype(np.float32)
     out += rng.normal(0, 0.01, n).astype(np.float32)
-    return out
+    beats = np.clip(np.rint(times * FS).astype(np.int64), 0, n - 1)
+    return out, beats, premature, spans

@@ -29,8 +29,17 @@ from .sampler import Batch, WindowSampler
 __all__ = ["main", "load_tracks", "motion_noise", "tile_windows"]
 
 
-def load_tracks(name: str, split: str, fs: float, root: str | None = None) -> list[Track]:
-    """All tracks (one per lead) of the ``split`` records of database ``name`` at ``fs``."""
+def load_tracks(name: str, split: str, fs: float, root: str | None = None, *, synth_per_record: int = 2,
+                seed: int = 0) -> list[Track]:
+    """All tracks (one per lead) of the ``split`` records of database ``name`` at ``fs``; for ``synth_af``, the
+    recordings :func:`openecg.stage2.synth_af.synth_tracks` makes from that split (``synth_per_record``,
+    ``seed``)."""
+    if name == "synth_af":
+        from . import synth_af
+
+        if fs != synth_af.FS:
+            raise ValueError(f"synth_af tracks are made at {synth_af.FS} Hz, the model runs at fs={fs}")
+        return synth_af.synth_tracks(split, per_record=synth_per_record, seed=seed, root=root)
     return [t for rec in data.iter_records(name, split=split, root=root) for t in tracks_from_record(rec, fs=fs)]
 
 
@@ -175,8 +184,10 @@ def main(argv: list[str] | None = None) -> None:
     fs, window = cfg.model["fs"], cfg.model["window"]
 
     t0 = time.time()
-    train_tracks = {n: load_tracks(n, "train", fs, args.data) for n in cfg.datasets}
-    val_tracks = {n: load_tracks(n, "val", fs, args.data) for n in cfg.datasets}
+    train_tracks = {n: load_tracks(n, "train", fs, args.data, synth_per_record=cfg.synth_per_record, seed=cfg.seed)
+                    for n in cfg.datasets}
+    val_tracks = {n: load_tracks(n, "val", fs, args.data, synth_per_record=cfg.synth_per_record, seed=cfg.seed)
+                  for n in cfg.datasets}
     noise = motion_noise(data.load_split("nstdb")["train"], fs, args.data)
     sampler = WindowSampler(train_tracks, cfg.datasets, noise, fs=fs, window=window, seed=cfg.seed)
     val = {n: tile_windows(t, window, cfg.val_windows_per_track) for n, t in val_tracks.items() if t}
@@ -213,13 +224,15 @@ def main(argv: list[str] | None = None) -> None:
     running: dict[str, float] = {}
     t_last = time.time()
     while step < cfg.steps:
-        x, labels, mask, qrs = _tensors(sampler.draw(cfg.batch_size))
+        batch = sampler.draw(cfg.batch_size)
+        x, labels, mask, qrs = _tensors(batch)
         logits = model(x)
         losses = multitask_loss(logits, labels, mask, qrs, beat_weight=beat_weight, qrs_weight=cfg.qrs_presence_weight)
         if teacher is not None:
             with torch.no_grad():
                 target = teacher(x)
-            losses["distill"] = distillation_loss(logits, target)
+            keep = torch.from_numpy(~np.isin(batch.source, cfg.distill_exclude))
+            losses["distill"] = distillation_loss(logits, target, keep=keep)
             losses["total"] = losses["total"] + cfg.distill_weight * losses["distill"]
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()

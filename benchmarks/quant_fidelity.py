@@ -1,0 +1,112 @@
+"""How close each int8 ONNX quantisation setting stays to the fp32 network, on training windows.
+
+    OPENECG_DATA=../shared/data python benchmarks/quant_fidelity.py --model openecg/runtime/models/default
+
+The export (``openecg.stage2.export``) quantises the convolutions statically. This script quantises the same
+fp32 graph with several calibration settings, from the export's own calibration windows (LUDB, MIT-BIH and
+CPSC 2021 training records), and prints, for each:
+
+- the share of samples whose argmax class matches fp32 torch, per head, on windows of training records of
+  databases the calibration does not read (QTDB, SVDB, CinC 2017), so no validation record is used;
+- milliseconds per 10-s window at batch 32 on one thread (int8 cost must not grow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    import onnxruntime as ort
+    import torch
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from openecg.data import iter_records
+    from openecg.stage2 import OpenECGModel
+    from openecg.stage2.export import OUTPUT_NAMES, ProbabilityModel, agreement
+    from openecg.stage2.tracks import tracks_from_record
+    from openecg.stage2.train import tile_windows
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="a save_pretrained folder")
+    parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
+    args = parser.parse_args()
+    model = OpenECGModel.from_pretrained(args.model).eval()
+    fs, window = model.config.fs, model.config.window
+
+    def windows(names: tuple[str, ...], per_track: int) -> np.ndarray:
+        tracks = [t for name in names for r in iter_records(name, split="train", root=args.data)
+                  for t in tracks_from_record(r, fs=fs)]
+        return tile_windows(tracks, window, per_track).x
+
+    export_calibration = windows(("ludb", "mitdb", "cpsc2021"), 1)  # what openecg.stage2.export reads
+    held = windows(("qtdb", "svdb", "cinc2017"), 2)
+    with torch.no_grad():
+        ref = dict(zip(OUTPUT_NAMES, (t.numpy() for t in ProbabilityModel(model)(torch.from_numpy(held)))))
+    print(f"{len(held)} fidelity windows (QTDB, SVDB, CinC 2017 training records), calibration from "
+          f"{len(export_calibration)} LUDB / MIT-BIH / CPSC 2021 training windows", flush=True)
+
+    settings = {
+        "min-max, 256 (files before 12-01)": dict(calibration=export_calibration[::3][:256]),
+        "min-max, all windows": dict(calibration=export_calibration),
+        "Percentile 99.99, 256": dict(calibration=export_calibration[::3][:256], method=CalibrationMethod.Percentile,
+                                      extra={"CalibPercentile": 99.99}),
+        "Percentile 99.999, 256": dict(calibration=export_calibration[::3][:256], method=CalibrationMethod.Percentile,
+                                       extra={"CalibPercentile": 99.999}),
+        "Percentile 99.9, 256": dict(calibration=export_calibration[::3][:256], method=CalibrationMethod.Percentile,
+                                     extra={"CalibPercentile": 99.9}),
+        "Percentile 99.95, 256 (export)": dict(calibration=export_calibration[::3][:256],
+                                               method=CalibrationMethod.Percentile, extra={"CalibPercentile": 99.95}),
+        "Entropy, 256": dict(calibration=export_calibration[::3][:256], method=CalibrationMethod.Entropy),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        from openecg.stage2.export import export_onnx
+
+        # the export writes its fp32 graph beside the int8 one: reuse it for every setting
+        export_onnx(model, Path(tmp) / "model.int8.onnx", export_calibration[::3][:256])
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(Path(tmp) / "model.fp32.onnx"), str(prepared), skip_symbolic_shape=True)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        for name, s in settings.items():
+            calibration = s["calibration"]
+
+            class Reader(CalibrationDataReader):
+                def __init__(self) -> None:
+                    self.batches = iter(np.array_split(calibration, max(1, len(calibration) // 16)))
+
+                def get_next(self) -> dict[str, np.ndarray] | None:
+                    batch = next(self.batches, None)
+                    return None if batch is None else {"x": batch.astype(np.float32)}
+
+            out = Path(tmp) / "candidate.onnx"
+            quantize_static(
+                str(prepared), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv", "ConvTranspose"],
+                calibrate_method=s.get("method", CalibrationMethod.MinMax), extra_options=s.get("extra", {}),
+            )
+            session = ort.InferenceSession(str(out), opts, providers=["CPUExecutionProvider"])
+            got = {k: [] for k in OUTPUT_NAMES}
+            for i in range(0, len(held), 64):
+                for k, v in zip(OUTPUT_NAMES, session.run(None, {"x": held[i:i + 64]})):
+                    got[k].append(v)
+            agree = agreement(ref, {k: np.concatenate(v) for k, v in got.items()})
+            batch = held[:32]
+            session.run(None, {"x": batch})
+            times = []
+            for _ in range(7):
+                t0 = time.perf_counter()
+                session.run(None, {"x": batch})
+                times.append((time.perf_counter() - t0) / 32 * 1e3)
+            print(f"{name:34s} wave {agree['wave']:.4f}  beat {agree['beat']:.4f}  rhythm {agree['rhythm']:.4f}  "
+                  f"{np.median(times):.2f} ms/window", flush=True)
+
+
+if __name__ == "__main__":
+    main()
