@@ -24,12 +24,12 @@ import numpy as np
 def main() -> None:
     import onnxruntime as ort
     import torch
-    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from openecg.data import iter_records
     from openecg.stage2 import OpenECGModel
-    from openecg.stage2.export import OUTPUT_NAMES, ProbabilityModel, agreement
+    from openecg.stage2.export import (CALIBRATION_PERCENTILE, OUTPUT_NAMES, ProbabilityModel, agreement, export_onnx,
+                                       quantize_graph)
     from openecg.stage2.tracks import tracks_from_record
     from openecg.stage2.train import tile_windows
 
@@ -52,45 +52,26 @@ def main() -> None:
     print(f"{len(held)} fidelity windows (QTDB, SVDB, CinC 2017 training records), calibration from "
           f"{len(export_calibration)} LUDB / MIT-BIH / CPSC 2021 training windows", flush=True)
 
-    settings = {
-        "min-max, 256 (files before 12-01)": dict(calibration=export_calibration[::3][:256]),
-        "min-max, all windows": dict(calibration=export_calibration),
-        "Percentile 99.99, 256": dict(calibration=export_calibration[::3][:256], method=CalibrationMethod.Percentile,
-                                      extra={"CalibPercentile": 99.99}),
-        "Percentile 99.999, 256": dict(calibration=export_calibration[::3][:256], method=CalibrationMethod.Percentile,
-                                       extra={"CalibPercentile": 99.999}),
-        "Percentile 99.9, 256": dict(calibration=export_calibration[::3][:256], method=CalibrationMethod.Percentile,
-                                     extra={"CalibPercentile": 99.9}),
-        "Percentile 99.95, 256 (export)": dict(calibration=export_calibration[::3][:256],
-                                               method=CalibrationMethod.Percentile, extra={"CalibPercentile": 99.95}),
-        "Entropy, 256": dict(calibration=export_calibration[::3][:256], method=CalibrationMethod.Entropy),
+    first = export_calibration[::3][:256]
+    settings = {  # name: (calibration windows, ranges, percentile)
+        "min-max, 256 (files before 12-01)": (first, "minmax", None),
+        "min-max, all windows": (export_calibration, "minmax", None),
+        "Percentile 99.9, 256": (first, "percentile", 99.9),
+        "Percentile 99.95, 256 (export)": (first, "percentile", CALIBRATION_PERCENTILE),
+        "Percentile 99.99, 256": (first, "percentile", 99.99),
+        "Percentile 99.999, 256": (first, "percentile", 99.999),
+        "Entropy, 256": (first, "entropy", None),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        from openecg.stage2.export import export_onnx
-
         # the export writes its fp32 graph beside the int8 one: reuse it for every setting
-        export_onnx(model, Path(tmp) / "model.int8.onnx", export_calibration[::3][:256])
+        export_onnx(model, Path(tmp) / "model.int8.onnx", first)
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(Path(tmp) / "model.fp32.onnx"), str(prepared), skip_symbolic_shape=True)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
-        for name, s in settings.items():
-            calibration = s["calibration"]
-
-            class Reader(CalibrationDataReader):
-                def __init__(self) -> None:
-                    self.batches = iter(np.array_split(calibration, max(1, len(calibration) // 16)))
-
-                def get_next(self) -> dict[str, np.ndarray] | None:
-                    batch = next(self.batches, None)
-                    return None if batch is None else {"x": batch.astype(np.float32)}
-
-            out = Path(tmp) / "candidate.onnx"
-            quantize_static(
-                str(prepared), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv", "ConvTranspose"],
-                calibrate_method=s.get("method", CalibrationMethod.MinMax), extra_options=s.get("extra", {}),
-            )
+        for name, (calibration, ranges, percentile) in settings.items():
+            out = quantize_graph(prepared, Path(tmp) / "candidate.onnx", calibration, ranges=ranges,
+                                 **({"percentile": percentile} if percentile else {}))
             session = ort.InferenceSession(str(out), opts, providers=["CPUExecutionProvider"])
             got = {k: [] for k in OUTPUT_NAMES}
             for i in range(0, len(held), 64):

@@ -38,12 +38,11 @@ from .beat_stage import cached_extract, feature_cache, load_predictor, qrs_runs,
 from .stage_fit import fit_classifier, out_of_fold
 from . import synth_af
 from .synth_af import FS as SYNTH_FS
-from .synth_af import KINDS, source_beats, synth_recording
+from .synth_af import KINDS, synth_recording
 
 __all__ = ["examples", "patient", "synthetic_examples", "training_parts", "out_of_fold_margin", "fit", "main"]
 
 DATASETS = ("cpsc2021", "cinc2017", "ludb", "mitdb")
-SYNTH_SOURCES = synth_af.SOURCES
 HIDDEN: tuple[int, ...] = ()
 FOLDS = 4
 RECORD_AF_S = 5.0
@@ -85,11 +84,7 @@ def synthetic_examples(predictor, cache: Path, *, per_record: int, seed: int = 2
     noise = motion_noise(load_split("nstdb")["train"], SYNTH_FS, root)
     recipe = hashlib.sha256(Path(synth_af.__file__).read_bytes() + str(seed).encode()).hexdigest()[:10]
     parts = []
-    sources = (r for name in SYNTH_SOURCES for r in iter_records(name, split="train", root=root))
-    for source, rec in enumerate(sources):
-        signal, r_peaks = source_beats(rec)
-        if len(r_peaks) < 100:
-            continue
+    for source, rec, signal, r_peaks in synth_af.source_records("train", root=root):
         for k in range(per_record):
             for kind in KINDS:
                 path = Path(cache) / f"synth_{recipe}_{rec.dataset}_{rec.record}_{k}_{kind}.npy"  # a new recipe, new files

@@ -34,7 +34,7 @@ from ..runtime.bundled import MODELS_DIR
 from ..runtime.heads import HEAD_NAMES as OUTPUT_NAMES
 from .modeling_openecg import OpenECGModel
 
-__all__ = ["ProbabilityModel", "export_onnx", "write_manifest", "agreement"]
+__all__ = ["ProbabilityModel", "export_onnx", "quantize_graph", "write_manifest", "agreement", "RANGES"]
 
 
 class ProbabilityModel(torch.nn.Module):
@@ -58,6 +58,35 @@ extremes (min-max), at the same cost."""
 RANGES = ("percentile", "minmax")
 
 
+def quantize_graph(prepared: Path, path: Path, calibration: np.ndarray, *, ranges: str = "percentile",
+                   percentile: float = CALIBRATION_PERCENTILE) -> Path:
+    """Quantise the convolutions of a pre-processed fp32 graph (``quant_pre_process``) to static QDQ int8 at
+    ``path``: weights per channel, activation ranges from ``calibration`` windows ``[n, T]`` by ``ranges``,
+    ``"percentile"`` (``percentile`` of their absolute values), ``"minmax"`` (their extremes) or ``"entropy"``
+    (ONNX Runtime's); returns ``path``."""
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    methods = {"percentile": CalibrationMethod.Percentile, "minmax": CalibrationMethod.MinMax,
+               "entropy": CalibrationMethod.Entropy}
+    if ranges not in methods:
+        raise ValueError(f"ranges={ranges!r} must be one of {tuple(methods)}")
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter(np.array_split(calibration, max(1, len(calibration) // 16)))
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            batch = next(self.batches, None)
+            return None if batch is None else {"x": batch.astype(np.float32)}
+
+    quantize_static(
+        str(prepared), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv", "ConvTranspose"],
+        calibrate_method=methods[ranges], extra_options={"CalibPercentile": percentile} if ranges == "percentile" else {},
+    )
+    return path
+
+
 def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray, *, ranges: str = "percentile") -> Path:
     """Write the fp32 graph beside ``path`` and the graph with static-QDQ int8 convolutions at ``path`` (also
     transposed ones, which the benchmark's older graph variants hold); returns ``path``. Activation ranges are
@@ -65,7 +94,6 @@ def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray, *, ran
     their extremes with ``"minmax"`` (how every file before 2026-12-01 17:40 UTC was made)."""
     if ranges not in RANGES:
         raise ValueError(f"ranges={ranges!r} must be one of {RANGES}")
-    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     wrapper = ProbabilityModel(model).eval()  # the exporter restores the wrapper's mode, recursively
@@ -78,22 +106,7 @@ def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray, *, ran
     )
     prepared = fp32.with_name("prepared.onnx")
     quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.batches = iter(np.array_split(calibration, max(1, len(calibration) // 16)))
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            batch = next(self.batches, None)
-            return None if batch is None else {"x": batch.astype(np.float32)}
-
-    quantize_static(
-        str(prepared), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        op_types_to_quantize=["Conv", "ConvTranspose"],
-        calibrate_method=CalibrationMethod.Percentile if ranges == "percentile" else CalibrationMethod.MinMax,
-        extra_options={"CalibPercentile": CALIBRATION_PERCENTILE} if ranges == "percentile" else {},
-    )
+    quantize_graph(prepared, path, calibration, ranges=ranges)
     prepared.unlink()
     return path
 

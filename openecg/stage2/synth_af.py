@@ -43,7 +43,7 @@ from ..signal.resample import map_index, resample
 from ..tokenizer.vocab import class_id
 from .tracks import Track, qrs_presence
 
-__all__ = ["synth_recording", "synth_track", "synth_tracks", "source_beats", "SYNTH_S", "FS", "KINDS", "TRACK_KINDS",
+__all__ = ["synth_recording", "synth_track", "synth_tracks", "source_beats", "source_records", "SYNTH_S", "FS", "KINDS", "TRACK_KINDS",
            "SOURCES", "NOISE_RMS"]
 
 FS = 250.0
@@ -80,18 +80,25 @@ def source_beats(record) -> tuple[np.ndarray, np.ndarray]:
     return x.astype(np.float32), r[(r > FS) & (r < len(x) - FS)]
 
 
+def source_records(split: str, *, root: str | None = None, min_beats: int = 100):
+    """``(index, record, signal, r_peaks)`` (:func:`source_beats`) of each :data:`SOURCES` record of ``split`` with
+    at least ``min_beats`` clean sinus N beats. ``index`` counts every record, kept or not, and seeds the
+    generators of its recordings."""
+    from ..data import iter_records
+
+    sources = (r for name in SOURCES for r in iter_records(name, split=split, root=root))
+    for index, rec in enumerate(sources):
+        signal, r_peaks = source_beats(rec)
+        if len(r_peaks) >= min_beats:
+            yield index, rec, signal, r_peaks
+
+
 def synth_tracks(split: str, *, per_record: int = 2, seed: int = 0, root: str | None = None) -> list[Track]:
     """Training tracks (:func:`synth_track`): ``per_record`` recordings of each of :data:`TRACK_KINDS` from each
     :data:`SOURCES` record of ``split`` with at least 100 clean sinus N beats, each from its own generator
     (``seed``, source, copy, kind)."""
-    from ..data import iter_records
-
     tracks = []
-    sources = (r for name in SOURCES for r in iter_records(name, split=split, root=root))
-    for source, rec in enumerate(sources):
-        signal, r_peaks = source_beats(rec)
-        if len(r_peaks) < 100:
-            continue
+    for source, rec, signal, r_peaks in source_records(split, root=root):
         for k in range(per_record):
             for kind in TRACK_KINDS:
                 rng = np.random.default_rng([seed, source, k, TRACK_KINDS.index(kind)])
