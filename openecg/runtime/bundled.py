@@ -135,7 +135,11 @@ class OnnxPredictor:
         return self._session.run(None, {"x": x})
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
+        """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol).
+
+        These are the network's own outputs, before the second stages (:attr:`stages`) that ``encode`` and
+        ``encode_stream`` apply: the rhythm head alone over-calls AF (model card, "Ninth round"), so take AF
+        and S decisions from the encoded labels, not from these probabilities."""
         frames = self.predict_frames(x)
         return per_sample([frames[k] for k in HEAD_NAMES], self.window)
 
@@ -206,7 +210,11 @@ class LiteRTPredictor:
         self._session = LiteRTSession(model_file(name, "model.int8.tflite"), threads=threads)
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol)."""
+        """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol).
+
+        These are the network's own outputs, before the second stages (:attr:`stages`) that ``encode`` and
+        ``encode_stream`` apply: the rhythm head alone over-calls AF (model card, "Ninth round"), so take AF
+        and S decisions from the encoded labels, not from these probabilities."""
         frames = self.predict_frames(x)
         return per_sample([frames[k] for k in HEAD_NAMES], self.window)
 
