@@ -28,7 +28,7 @@ def main() -> None:
 
     from openecg.data import iter_records
     from openecg.stage2 import OpenECGModel
-    from openecg.stage2.export import (CALIBRATION_PERCENTILE, OUTPUT_NAMES, ProbabilityModel, agreement, export_onnx,
+    from openecg.stage2.export import (CALIBRATION_PERCENTILE, OUTPUT_NAMES, ProbabilityModel, agreement, export_fp32,
                                        quantize_graph)
     from openecg.stage2.tracks import tracks_from_record
     from openecg.stage2.train import tile_windows
@@ -63,10 +63,8 @@ def main() -> None:
         "Entropy, 256": (first, "entropy", None),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        # the export writes its fp32 graph beside the int8 one: reuse it for every setting
-        export_onnx(model, Path(tmp) / "model.int8.onnx", first)
-        prepared = Path(tmp) / "prepared.onnx"
-        quant_pre_process(str(Path(tmp) / "model.fp32.onnx"), str(prepared), skip_symbolic_shape=True)
+        prepared = Path(tmp) / "prepared.onnx"  # one fp32 graph, quantised once per setting
+        quant_pre_process(str(export_fp32(model, Path(tmp) / "model.fp32.onnx")), str(prepared), skip_symbolic_shape=True)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         for name, (calibration, ranges, percentile) in settings.items():

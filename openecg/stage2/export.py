@@ -34,7 +34,7 @@ from ..runtime.bundled import MODELS_DIR
 from ..runtime.heads import HEAD_NAMES as OUTPUT_NAMES
 from .modeling_openecg import OpenECGModel
 
-__all__ = ["ProbabilityModel", "export_onnx", "quantize_graph", "write_manifest", "agreement", "RANGES"]
+__all__ = ["ProbabilityModel", "export_fp32", "export_onnx", "quantize_graph", "write_manifest", "agreement", "RANGES"]
 
 
 class ProbabilityModel(torch.nn.Module):
@@ -56,6 +56,18 @@ Chosen with ``benchmarks/quant_fidelity.py`` on training windows of databases th
 argmax agreement with fp32 wave 0.990 / beat 0.996 / rhythm 0.988, against 0.974 / 0.991 / 0.967 for the
 extremes (min-max), at the same cost."""
 RANGES = ("percentile", "minmax")
+"""What the export's ``--ranges`` offers (:func:`quantize_graph` also takes ``"entropy"``)."""
+
+
+def _calibration_method(ranges: str):
+    """ONNX Runtime's calibration method for ``ranges`` (``"percentile"``, ``"minmax"`` or ``"entropy"``)."""
+    from onnxruntime.quantization import CalibrationMethod
+
+    methods = {"percentile": CalibrationMethod.Percentile, "minmax": CalibrationMethod.MinMax,
+               "entropy": CalibrationMethod.Entropy}
+    if ranges not in methods:
+        raise ValueError(f"ranges={ranges!r} must be one of {tuple(methods)}")
+    return methods[ranges]
 
 
 def quantize_graph(prepared: Path, path: Path, calibration: np.ndarray, *, ranges: str = "percentile",
@@ -64,12 +76,9 @@ def quantize_graph(prepared: Path, path: Path, calibration: np.ndarray, *, range
     ``path``: weights per channel, activation ranges from ``calibration`` windows ``[n, T]`` by ``ranges``,
     ``"percentile"`` (``percentile`` of their absolute values), ``"minmax"`` (their extremes) or ``"entropy"``
     (ONNX Runtime's); returns ``path``."""
-    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-    methods = {"percentile": CalibrationMethod.Percentile, "minmax": CalibrationMethod.MinMax,
-               "entropy": CalibrationMethod.Entropy}
-    if ranges not in methods:
-        raise ValueError(f"ranges={ranges!r} must be one of {tuple(methods)}")
+    method = _calibration_method(ranges)
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
@@ -82,28 +91,32 @@ def quantize_graph(prepared: Path, path: Path, calibration: np.ndarray, *, range
     quantize_static(
         str(prepared), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv", "ConvTranspose"],
-        calibrate_method=methods[ranges], extra_options={"CalibPercentile": percentile} if ranges == "percentile" else {},
+        calibrate_method=method, extra_options={"CalibPercentile": percentile} if ranges == "percentile" else {},
+    )
+    return path
+
+
+def export_fp32(model: OpenECGModel, path: Path) -> Path:
+    """Write the fp32 ONNX graph of :class:`ProbabilityModel` (dynamic batch) at ``path``; returns ``path``."""
+    wrapper = ProbabilityModel(model).eval()  # the exporter restores the wrapper's mode, recursively
+    torch.onnx.export(
+        wrapper, (torch.zeros(2, model.config.window),), str(path), input_names=["x"],
+        output_names=list(OUTPUT_NAMES), dynamic_axes={"x": {0: "batch"}, **{k: {0: "batch"} for k in OUTPUT_NAMES}},
+        opset_version=17, dynamo=False, custom_opsets={"com.microsoft": 1},
     )
     return path
 
 
 def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray, *, ranges: str = "percentile") -> Path:
-    """Write the fp32 graph beside ``path`` and the graph with static-QDQ int8 convolutions at ``path`` (also
-    transposed ones, which the benchmark's older graph variants hold); returns ``path``. Activation ranges are
-    the :data:`CALIBRATION_PERCENTILE` percentile of ``calibration``'s absolute values with ``ranges="percentile"``,
-    their extremes with ``"minmax"`` (how every file before 2026-12-01 17:40 UTC was made)."""
-    if ranges not in RANGES:
-        raise ValueError(f"ranges={ranges!r} must be one of {RANGES}")
+    """Write the fp32 graph beside ``path`` (:func:`export_fp32`) and the graph with static-QDQ int8 convolutions
+    at ``path`` (:func:`quantize_graph`; also transposed ones, which the benchmark's older graph variants hold);
+    returns ``path``. Activation ranges are the :data:`CALIBRATION_PERCENTILE` percentile of ``calibration``'s
+    absolute values with ``ranges="percentile"``, their extremes with ``"minmax"`` (how every file before
+    2026-12-01 17:40 UTC was made)."""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    wrapper = ProbabilityModel(model).eval()  # the exporter restores the wrapper's mode, recursively
-    fp32 = path.with_name(path.name.replace(".int8", ".fp32"))
-    window = model.config.window
-    torch.onnx.export(
-        wrapper, (torch.zeros(2, window),), str(fp32), input_names=["x"],
-        output_names=list(OUTPUT_NAMES), dynamic_axes={"x": {0: "batch"}, **{k: {0: "batch"} for k in OUTPUT_NAMES}},
-        opset_version=17, dynamo=False, custom_opsets={"com.microsoft": 1},
-    )
+    _calibration_method(ranges)  # refuse a bad name before the export's work
+    fp32 = export_fp32(model, path.with_name(path.name.replace(".int8", ".fp32")))
     prepared = fp32.with_name("prepared.onnx")
     quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
     quantize_graph(prepared, path, calibration, ranges=ranges)
