@@ -26,7 +26,9 @@ Variants:
   ``int8 conv`` (only the convolutions; shipped with the transposed graph); ``int8 conv+linear`` (also the
   transformer's weight matrices, not the attention products); ``QOperator conv`` (QLinearConv kernels
   instead of QDQ); ``int8 conv+convT`` (the convolutions and the transposed convolutions; shipped in the fourth round);
-  ``int8 conv`` of the phase-conv graph (every convolution int8; shipped now);
+  ``int8 conv`` of the phase-conv graph (every convolution int8; shipped now); ``int8 conv, FLOAT_CONVS fp32``
+  (the export's default since 2026-12-01: the stem's first two convolutions and the heads in fp32,
+  :data:`openecg.stage2.export.FLOAT_CONVS`);
 * ``token_pool``: the phase-conv int8 graph of the same weights with the other encoder layout (2 frames per
   transformer token when the weights have 1, and the reverse; ``OpenECGConfig.token_pool``). A different
   function of the same parameters, so it is timed here and its agreement is with its own fp32 torch.
@@ -142,7 +144,7 @@ def export_variants(weights: str, calibration: np.ndarray, folder: Path) -> dict
         UpBlock.forward = ups[kind]
         EncoderLayer.forward = fused if kind in ("fused attention", "phase conv") else plain_attention_forward
         try:
-            export_onnx(model, folder / f"{kind}.int8.onnx", calibration)  # also writes {kind}.fp32.onnx
+            export_onnx(model, folder / f"{kind}.int8.onnx", calibration, float_convs=())  # also writes {kind}.fp32.onnx
         finally:
             UpBlock.forward, EncoderLayer.forward = phase, fused
         fp32 = folder / f"{kind}.fp32.onnx"
@@ -159,9 +161,12 @@ def export_variants(weights: str, calibration: np.ndarray, folder: Path) -> dict
             paths[f"{kind}, int8 conv+convT"] = folder / f"{kind}.int8.onnx"
         if kind == "phase conv":
             paths[f"{kind}, int8 conv (shipped)"] = folder / f"{kind}.int8.onnx"
+            paths[f"{kind}, int8 conv, FLOAT_CONVS fp32"] = export_onnx(
+                model, folder / "float.int8.onnx", calibration)
     pool = 1 if model.config.token_pool > 1 else 2  # the other encoder: every frame a token, or 2 frames per token
     other = OpenECGModel.from_pretrained(weights, token_pool=pool).eval()
-    paths[f"phase conv, token_pool {pool}, int8 conv"] = export_onnx(other, folder / "pool.int8.onnx", calibration)
+    paths[f"phase conv, token_pool {pool}, int8 conv"] = export_onnx(other, folder / "pool.int8.onnx", calibration,
+                                                                    float_convs=())
     return paths
 
 

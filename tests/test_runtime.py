@@ -69,8 +69,8 @@ def test_unknown_model_names_the_available_ones() -> None:
 @pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
 def test_the_shipped_graph_is_the_fast_one() -> None:
     """A re-export that lost the fused attention, fell back to a (fp32) transposed convolution for the
-    upsampling, or left a convolution in fp32 would be slower with the same figures: catch it here rather
-    than in a benchmark."""
+    upsampling, or left a convolution other than the export's ``FLOAT_CONVS`` in fp32 would be slower with the
+    same figures: catch it here rather than in a benchmark."""
     onnx = pytest.importorskip("onnx")
     graph = onnx.load(str(bundled.model_file("default", "model.int8.onnx"))).graph
     ops = [node.op_type for node in graph.node]
@@ -81,4 +81,46 @@ def test_the_shipped_graph_is_the_fast_one() -> None:
     convs = [node for node in graph.node if node.op_type == "Conv"]
     levels = len(config["stem_channels"])  # stem: 1 + levels convolutions; decoder: 2 per upsampling level, 1 at the top
     assert len(convs) == (levels + 1) + (2 * (levels - 1) + 1) + 2  # + the wave and beat heads
-    assert all(node.input[0] in dequantised and node.input[1] in dequantised for node in convs)  # int8 in and weights
+    from openecg.stage2.export import FLOAT_CONVS  # may stay fp32 (the shipped file has them int8 too)
+
+    heavy = [node for node in convs if not node.name.endswith(FLOAT_CONVS)]
+    assert len(heavy) == len(convs) - len(FLOAT_CONVS)
+    assert all(node.input[0] in dequantised and node.input[1] in dequantised for node in heavy)  # int8 in and weights
+
+
+@pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
+def test_litert_takes_the_stages_fitted_on_its_own_graph(tmp_path, monkeypatch) -> None:
+    from openecg.stage2.export import write_manifest
+
+    copy = tmp_path / "default"
+    shutil.copytree(bundled.MODELS_DIR / "default", copy)
+    for name in copy.glob("*.litert.json"):
+        name.unlink()
+    onnx_af = json.loads((copy / "af_stage.json").read_text())
+    litert_af = dict(onnx_af, offsets=[0.0, -9.0])  # told apart by its offsets
+    (copy / "af_stage.litert.json").write_text(json.dumps(litert_af))
+    write_manifest(copy)
+    monkeypatch.setattr(bundled, "MODELS_DIR", tmp_path)
+    onnx_stages, litert_stages = bundled.second_stages("default"), bundled.second_stages("default", "litert")
+    assert onnx_stages["af_stage"] == onnx_af and litert_stages["af_stage"] == litert_af
+    assert litert_stages["beat_stage"] == onnx_stages["beat_stage"]  # none fitted for LiteRT: the ONNX graph's
+    with pytest.raises(ValueError, match="backend='tflite'"):
+        bundled.second_stages("default", "tflite")
+    (copy / "af_stage.litert.json").write_text(json.dumps(onnx_af))  # replaced after the manifest: refused
+    with pytest.raises(ValueError, match="corrupted or was replaced"):
+        bundled.second_stages("default", "litert")
+
+
+@pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
+def test_stage_fitting_reads_the_graph_of_its_backend(tmp_path) -> None:
+    import hashlib
+
+    from openecg.stage2.beat_stage import load_predictor, model_fingerprint
+
+    tflite = bundled.model_file("default", "model.int8.tflite").read_bytes()
+    assert model_fingerprint("default", "litert") == hashlib.sha256(tflite).hexdigest()
+    assert model_fingerprint("default") != model_fingerprint("default", "litert")
+    with pytest.raises(ValueError, match="needs a bundled model name"):
+        load_predictor(str(tmp_path), "litert")
+    with pytest.raises(ValueError, match="backend='tf'"):
+        load_predictor("default", "tf")

@@ -136,11 +136,32 @@ def test_onnx_activation_ranges_come_from_a_percentile_or_the_extremes(model: Op
         first = next(n for n in graph.node if n.op_type == "QuantizeLinear" and n.input[0] == unsqueezed)
         return float(numpy_helper.to_array(next(i for i in graph.initializer if i.name == first.input[1])))
 
-    narrow = input_scale(export_onnx(model, tmp_path / "p.int8.onnx", calibration))
-    wide = input_scale(export_onnx(model, tmp_path / "m.int8.onnx", calibration, ranges="minmax"))
+    every = {"float_convs": ()}  # the input is quantised only when the first convolution is
+    narrow = input_scale(export_onnx(model, tmp_path / "p.int8.onnx", calibration, **every))
+    wide = input_scale(export_onnx(model, tmp_path / "m.int8.onnx", calibration, ranges="minmax", **every))
     assert wide > 5 * narrow, (wide, narrow)  # min-max spends its 256 levels on reaching the outlier
     with pytest.raises(ValueError, match="ranges="):
         export_onnx(model, tmp_path / "x.int8.onnx", calibration, ranges="max")
+
+
+def test_onnx_export_keeps_the_signal_side_convolutions_and_the_heads_in_fp32(model: OpenECGModel, tmp_path) -> None:
+    onnx = pytest.importorskip("onnx")
+    from openecg.stage2.export import FLOAT_CONVS, export_onnx
+
+    calibration = np.random.default_rng(0).normal(size=(16, 2500)).astype(np.float32)
+
+    def int8_convs(path) -> dict[str, bool]:
+        graph = onnx.load(str(path)).graph
+        dequantized = {n.output[0] for n in graph.node if n.op_type == "DequantizeLinear"}
+        return {n.name: n.input[1] in dequantized for n in graph.node if n.op_type == "Conv"}  # int8 weights
+
+    mixed = int8_convs(export_onnx(model, tmp_path / "e.int8.onnx", calibration))
+    floats = [name for name, quantised in mixed.items() if not quantised]
+    assert len(floats) == len(FLOAT_CONVS) and all(any(f.endswith(s) for f in floats) for s in FLOAT_CONVS)
+    assert len(mixed) > len(FLOAT_CONVS) + 4  # the rest of the stem and the decoder stay int8
+    assert all(int8_convs(export_onnx(model, tmp_path / "a.int8.onnx", calibration, float_convs=())).values())
+    with pytest.raises(ValueError, match="/no_such/Conv"):
+        export_onnx(model, tmp_path / "x.int8.onnx", calibration, float_convs=("/no_such/Conv",))
 
 
 def test_auto_classes_and_fine_tuning_through_from_pretrained(model: OpenECGModel, tmp_path) -> None:

@@ -66,13 +66,25 @@ def model_file(name: str, filename: str) -> Path:
     return path
 
 
-def second_stages(name: str) -> dict[str, dict | None]:
-    """The second stages of bundled model ``name`` as JSON objects: ``{"beat_stage": ..., "af_stage": ...}``,
-    each None when the model ships none (checksums verified). The stream builds them
-    (:func:`openecg.stream.decoder.model_stages`)."""
+STAGE_FILES = {"onnx": "{key}.json", "litert": "{key}.litert.json"}
+"""The stage files of each graph in a model folder (``key``: ``beat_stage``, ``af_stage``): a stage learns from
+the outputs of one graph, and the ONNX and TFLite graphs are int8 in their own ways."""
+
+
+def second_stages(name: str, backend: str = "onnx") -> dict[str, dict | None]:
+    """The second stages of bundled model ``name`` for the graph of ``backend`` (``"onnx"`` or ``"litert"``) as
+    JSON objects: ``{"beat_stage": ..., "af_stage": ...}``, each None when the model ships none (checksums
+    verified). For ``"litert"``, ``<key>.litert.json`` (fitted on the TFLite graph's outputs), else the ONNX
+    graph's ``<key>.json``. The stream builds them (:func:`openecg.stream.decoder.model_stages`)."""
+    if backend not in STAGE_FILES:
+        raise ValueError(f"backend={backend!r} must be one of {tuple(STAGE_FILES)}")
     digests = json.loads((_folder(name) / "manifest.json").read_text())["sha256"]
-    return {key: json.loads(model_file(name, f"{key}.json").read_text()) if f"{key}.json" in digests else None
-            for key in ("beat_stage", "af_stage")}
+    stages: dict[str, dict | None] = {}
+    for key in ("beat_stage", "af_stage"):
+        files = [STAGE_FILES[backend].format(key=key), STAGE_FILES["onnx"].format(key=key)]
+        found = next((f for f in files if f in digests), None)
+        stages[key] = json.loads(model_file(name, found).read_text()) if found else None
+    return stages
 
 
 def model_config(name: str) -> dict:
@@ -199,14 +211,18 @@ class LiteRTSession:
 
 
 class LiteRTPredictor:
-    """A bundled model run with LiteRT / TFLite; implements :class:`openecg.runtime.Predictor`."""
+    """A bundled model run with LiteRT / TFLite; implements :class:`openecg.runtime.Predictor`.
+
+    Its second stages (:attr:`stages`) are the ones fitted on the TFLite graph's own outputs
+    (``beat_stage.litert.json``, ``af_stage.litert.json``) when the model ships them, else the ONNX graph's.
+    """
 
     def __init__(self, name: str = "default", *, threads: int | None = None) -> None:
         self.name = name
         self.config = model_config(name)
         self.fs = float(self.config["fs"])
         self.window = int(self.config["window"])
-        self.stages = second_stages(name)
+        self.stages = second_stages(name, "litert")
         self._session = LiteRTSession(model_file(name, "model.int8.tflite"), threads=threads)
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:

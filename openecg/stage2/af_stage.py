@@ -34,7 +34,7 @@ from ..data.records import dataset_root
 from ..stream.af import AF_FEATURE_NAMES, SETTINGS, AFStage, af_features
 from ..stream.decoder import RHYTHM_SLICE, WAVE_SLICE
 from ..tokenizer.vocab import class_id
-from .beat_stage import cached_extract, feature_cache, load_predictor, qrs_runs, stitched_features
+from .beat_stage import add_backend_argument, cached_extract, feature_cache, load_predictor, qrs_runs, stitched_features
 from .stage_fit import fit_classifier, out_of_fold
 from . import synth_af
 from .synth_af import FS as SYNTH_FS
@@ -211,10 +211,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
     parser.add_argument("--synth-per-record", type=int, default=2, help="synthetic recordings of each kind per "
                         "MIT-BIH and SVDB training record (0: none)")
+    add_backend_argument(parser)
     args = parser.parse_args(argv)
-    predictor = load_predictor(args.model)
+    predictor = load_predictor(args.model, args.backend)
     out = Path(args.out)
-    cache = feature_cache(out, args.model)
+    cache = feature_cache(out, args.model, args.backend)
     parts = training_parts(predictor, cache, synth_per_record=args.synth_per_record, root=args.data)
     stage, summary = fit(parts)
     stage.to_json(out / "af_stage.json")
@@ -222,9 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     counts = {d: {"runs": int(sum(len(p[3]) for p in parts if p[0] == d)),
                   "af_runs": int(sum(p[3].sum() for p in parts if p[0] == d))} for d in (*DATASETS, "synthetic")}
     (out / "af_stage_training.json").write_text(json.dumps({
-        "model": args.model,
+        "model": args.model, "backend": args.backend,
         "command": f"python -m openecg.stage2.af_stage --model {args.model} --out {args.out} "
-                   f"--synth-per-record {args.synth_per_record}",
+                   f"--synth-per-record {args.synth_per_record} --backend {args.backend}",
         "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": 0, "examples": counts,
         "synthetic_kinds": list(KINDS), "features": list(AF_FEATURE_NAMES), "hidden_layers": list(HIDDEN),
         "folds": FOLDS, **summary,

@@ -13,6 +13,10 @@ records and written as ``beat_stage.json`` with the offsets; the runtime evaluat
 is tuned on validation records. What the network gives for each record (its stitched per-sample outputs)
 is cached in ``<out>/cache/`` (the AF stage, :mod:`.af_stage`, learns from the same cache), stamped with
 the sha256 of the model file: a cache of another network's outputs is refused.
+
+A bundled model's TFLite graph gives other outputs than its ONNX graph (each is int8 in its own way), so it
+gets stages fitted on its own outputs: ``--backend litert`` (both stage CLIs), shipped in the model folder as
+``beat_stage.litert.json`` and ``af_stage.litert.json``, which :class:`openecg.runtime.LiteRTPredictor` uses.
 """
 
 from __future__ import annotations
@@ -110,24 +114,35 @@ def _targets(centres: np.ndarray, ref: np.ndarray, classes: np.ndarray, fs: floa
     return out
 
 
-def model_fingerprint(model: str) -> str:
-    """sha256 of the file that holds a model's network: the bundled int8 ONNX file, or a folder's
-    ``model.safetensors``."""
+BACKENDS = ("onnx", "litert")
+"""The runtimes a bundled model's stages can be fitted for (``--backend``): each graph gets stages fitted on its
+own outputs (``beat_stage.json`` for ONNX, ``beat_stage.litert.json`` for LiteRT in the model folder)."""
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} must be one of {BACKENDS}")
+
+
+def model_fingerprint(model: str, backend: str = "onnx") -> str:
+    """sha256 of the file that holds a model's network: the bundled int8 ONNX (``backend="onnx"``) or TFLite
+    (``"litert"``) file, or a folder's ``model.safetensors``."""
+    _check_backend(backend)
     if Path(model).is_dir():
         path = Path(model) / "model.safetensors"
     else:
         from ..runtime.bundled import model_file
 
-        path = model_file(model, "model.int8.onnx")
+        path = model_file(model, "model.int8.onnx" if backend == "onnx" else "model.int8.tflite")
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def feature_cache(out: Path, model: str) -> Path:
+def feature_cache(out: Path, model: str, backend: str = "onnx") -> Path:
     """``out/cache``, stamped with :func:`model_fingerprint`: a cache holds one network's outputs, so one made
     by another network (or one without a stamp) is refused rather than fitted on."""
     cache = Path(out) / "cache"
     stamp = cache / "model.sha256"
-    fingerprint = model_fingerprint(model)
+    fingerprint = model_fingerprint(model, backend)
     found = stamp.read_text().strip() if stamp.is_file() else None
     if found != fingerprint and (found is not None or any(cache.glob("*.np[yz]"))):
         maker = f"another model (sha256 {found[:12]})" if found else "an unknown model (no stamp)"
@@ -148,15 +163,26 @@ def cached_extract(predictor, record, cache: Path) -> dict[str, np.ndarray]:
     return dict(np.load(path))
 
 
-def load_predictor(model: str):
-    """A bundled model by name (ONNX int8, one thread) or a ``save_pretrained`` folder (torch)."""
+def load_predictor(model: str, backend: str = "onnx"):
+    """A bundled model by name (its int8 ONNX graph, or with ``backend="litert"`` its int8 TFLite graph; one
+    thread) or a ``save_pretrained`` folder (torch)."""
+    _check_backend(backend)
     if Path(model).is_dir():
+        if backend != "onnx":
+            raise ValueError(f"backend={backend!r} needs a bundled model name; {model} is a folder (torch)")
         from .predictor import TorchPredictor
 
         return TorchPredictor(model)
-    from ..runtime.bundled import OnnxPredictor
+    from ..runtime.bundled import LiteRTPredictor, OnnxPredictor
 
-    return OnnxPredictor(model, threads=1)
+    return OnnxPredictor(model, threads=1) if backend == "onnx" else LiteRTPredictor(model, threads=1)
+
+
+def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    """The stage CLIs' ``--backend``: which graph of a bundled model the stage is fitted on."""
+    parser.add_argument("--backend", choices=BACKENDS, default="onnx",
+                        help="fit on the outputs of the bundled model's int8 ONNX graph (default) or its TFLite "
+                             "graph (litert; ship the result as <stage>.litert.json)")
 
 
 def fit(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[BeatStage, dict]:
@@ -188,10 +214,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", required=True, help="bundled model name or a save_pretrained folder")
     parser.add_argument("--out", required=True, help="folder for beat_stage.json and the feature cache")
     parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
+    add_backend_argument(parser)
     args = parser.parse_args(argv)
-    predictor = load_predictor(args.model)
+    predictor = load_predictor(args.model, args.backend)
     out = Path(args.out)
-    cache = feature_cache(out, args.model)
+    cache = feature_cache(out, args.model, args.backend)
     xs, ys, groups = [], [], []
     for dataset in DATASETS:
         for rec in iter_records(dataset, split="train", root=args.data):
@@ -204,7 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     stage.to_json(out / "beat_stage.json")
     counts = {BEAT_CLASSES[c].name: int((y == c).sum()) for c in np.unique(y)}
     (out / "beat_stage_training.json").write_text(json.dumps({
-        "model": args.model, "command": f"python -m openecg.stage2.beat_stage --model {args.model} --out {args.out}",
+        "model": args.model, "backend": args.backend,
+        "command": f"python -m openecg.stage2.beat_stage --model {args.model} --out {args.out} --backend {args.backend}",
         "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": 0, "beats_per_class": counts,
         "features": list(FEATURE_NAMES), "hidden_layers": list(HIDDEN), "class_weight_power": CLASS_WEIGHT_POWER,
         "folds": FOLDS, **summary,

@@ -3,9 +3,10 @@
 ``python -m openecg.stage2.export --model runs/stage2-small/best --name default [--tf-python PATH]``
 
 writes ``openecg/runtime/models/<name>/``: ``model.safetensors`` and ``config.json`` (the fp32 weights, for
-fine-tuning with ``OpenECGModel.from_pretrained``), ``model.int8.onnx`` (dynamic batch; every convolution, the
-decoder's upsampling included (:class:`.modeling_openecg.UpBlock`), in static QDQ int8, per channel, calibrated on real training windows
-(activation ranges at a percentile of them, ``--ranges``);
+fine-tuning with ``OpenECGModel.from_pretrained``), ``model.int8.onnx`` (dynamic batch; the convolutions, the
+decoder's upsampling included (:class:`.modeling_openecg.UpBlock`), in static QDQ int8, per channel, calibrated on
+real training windows (activation ranges at a percentile of them, ``--ranges``), except the :data:`FLOAT_CONVS`
+(the stem's first two, which read the signal in mV, and the two heads), which stay fp32 (``--float-convs``);
 each attention block is one fused ONNX Runtime ``Attention`` node; the transformer stays fp32: quantising its
 matrix products cost agreement with fp32 and saved no time, see ``benchmarks/bench_model_variants.py``), ``model.int8.tflite`` (full int8, see :mod:`.export_tflite`; converted
 by ``--tf-python``, the interpreter of an environment with tensorflow, by default this one; ``--keep-tflite``
@@ -34,7 +35,8 @@ from ..runtime.bundled import MODELS_DIR
 from ..runtime.heads import HEAD_NAMES as OUTPUT_NAMES
 from .modeling_openecg import OpenECGModel
 
-__all__ = ["ProbabilityModel", "export_fp32", "export_onnx", "quantize_graph", "write_manifest", "agreement", "RANGES"]
+__all__ = ["ProbabilityModel", "export_fp32", "export_onnx", "quantize_graph", "float_conv_nodes", "write_manifest",
+           "agreement", "RANGES", "FLOAT_CONVS"]
 
 
 class ProbabilityModel(torch.nn.Module):
@@ -58,6 +60,34 @@ extremes (min-max), at the same cost."""
 RANGES = ("percentile", "minmax")
 """What the export's ``--ranges`` offers (:func:`quantize_graph` also takes ``"entropy"``)."""
 
+FLOAT_CONVS = ("/stem.0.0.0/Conv", "/stem.0.1.0/Conv", "/wave_head/Conv", "/beat_head/Conv")
+"""Convolutions left in fp32 by default (ONNX node names end so): the stem's first two, which read the signal in
+mV at the full rate, and the wave and beat heads, whose logits an 8-bit range would round. Quantising the first
+one rounds the input to 256 levels over its calibrated range, about 0.02 mV, coarse for a 0.1 mV P wave. On
+training windows of databases the calibration does not read (``benchmarks/quant_fidelity.py``), argmax
+agreement with fp32 rose from 0.990 / 0.996 / 0.988 (wave / beat / rhythm, every convolution int8) to
+0.995 / 0.997 / 0.995, for 1.35 -> 1.42 ms per window on one thread. Tuple of name suffixes: a graph of
+this architecture holds each exactly once."""
+FLOAT_CONV_CHOICES = {"edges": FLOAT_CONVS, "none": ()}
+"""What the export's ``--float-convs`` offers: the :data:`FLOAT_CONVS` (default) or none (every convolution
+int8, how the files before 2026-12-01 20:00 UTC were made)."""
+
+
+def float_conv_nodes(graph: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """The names of the Conv nodes of the ONNX ``graph`` that end with each of ``suffixes``; a suffix that
+    names no node, or more than one, is refused (a renamed graph must not silently quantise them)."""
+    import onnx
+
+    names = [n.name for n in onnx.load(str(graph), load_external_data=False).graph.node if n.op_type == "Conv"]
+    found = []
+    for suffix in suffixes:
+        hits = [name for name in names if name.endswith(suffix)]
+        if len(hits) != 1:
+            raise ValueError(f"{len(hits)} Conv nodes of {graph.name} end with {suffix!r} (one expected); "
+                             f"pass float_convs=() to quantise every convolution")
+        found += hits
+    return found
+
 
 def _calibration_method(ranges: str):
     """ONNX Runtime's calibration method for ``ranges`` (``"percentile"``, ``"minmax"`` or ``"entropy"``)."""
@@ -71,14 +101,16 @@ def _calibration_method(ranges: str):
 
 
 def quantize_graph(prepared: Path, path: Path, calibration: np.ndarray, *, ranges: str = "percentile",
-                   percentile: float = CALIBRATION_PERCENTILE) -> Path:
+                   percentile: float = CALIBRATION_PERCENTILE, float_convs: tuple[str, ...] = FLOAT_CONVS) -> Path:
     """Quantise the convolutions of a pre-processed fp32 graph (``quant_pre_process``) to static QDQ int8 at
     ``path``: weights per channel, activation ranges from ``calibration`` windows ``[n, T]`` by ``ranges``,
     ``"percentile"`` (``percentile`` of their absolute values), ``"minmax"`` (their extremes) or ``"entropy"``
-    (ONNX Runtime's); returns ``path``."""
+    (ONNX Runtime's), except the convolutions named by ``float_convs`` (:func:`float_conv_nodes`), which stay
+    fp32; returns ``path``."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
     method = _calibration_method(ranges)
+    exclude = float_conv_nodes(prepared, float_convs)
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
@@ -91,7 +123,8 @@ def quantize_graph(prepared: Path, path: Path, calibration: np.ndarray, *, range
     quantize_static(
         str(prepared), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv", "ConvTranspose"],
-        calibrate_method=method, extra_options={"CalibPercentile": percentile} if ranges == "percentile" else {},
+        calibrate_method=method, nodes_to_exclude=exclude,
+        extra_options={"CalibPercentile": percentile} if ranges == "percentile" else {},
     )
     return path
 
@@ -107,19 +140,20 @@ def export_fp32(model: OpenECGModel, path: Path) -> Path:
     return path
 
 
-def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray, *, ranges: str = "percentile") -> Path:
+def export_onnx(model: OpenECGModel, path: Path, calibration: np.ndarray, *, ranges: str = "percentile",
+                float_convs: tuple[str, ...] = FLOAT_CONVS) -> Path:
     """Write the fp32 graph beside ``path`` (:func:`export_fp32`) and the graph with static-QDQ int8 convolutions
     at ``path`` (:func:`quantize_graph`; also transposed ones, which the benchmark's older graph variants hold);
     returns ``path``. Activation ranges are the :data:`CALIBRATION_PERCENTILE` percentile of ``calibration``'s
     absolute values with ``ranges="percentile"``, their extremes with ``"minmax"`` (how every file before
-    2026-12-01 17:40 UTC was made)."""
+    2026-12-01 17:40 UTC was made); the ``float_convs`` stay fp32 (:data:`FLOAT_CONVS`)."""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     _calibration_method(ranges)  # refuse a bad name before the export's work
     fp32 = export_fp32(model, path.with_name(path.name.replace(".int8", ".fp32")))
     prepared = fp32.with_name("prepared.onnx")
     quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
-    quantize_graph(prepared, path, calibration, ranges=ranges)
+    quantize_graph(prepared, path, calibration, ranges=ranges, float_convs=float_convs)
     prepared.unlink()
     return path
 
@@ -153,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ranges", choices=RANGES, default="percentile",
                         help="int8 activation ranges: a percentile of the calibration windows (default) or their "
                              "extremes (minmax, how the files before 2026-12-01 17:40 UTC were made)")
+    parser.add_argument("--float-convs", choices=tuple(FLOAT_CONV_CHOICES), default="edges",
+                        help="convolutions left fp32: the stem's first two and the heads (edges, default) or none "
+                             "(every convolution int8, how the files before 2026-12-01 20:00 UTC were made)")
     parser.add_argument("--keep-tflite", action="store_true",
                         help="keep the folder's TFLite file (same weights, re-exported ONNX graph only)")
     args = parser.parse_args(argv)
@@ -169,7 +206,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.keep_tflite and not (out / "model.int8.tflite").is_file():
         parser.error(f"--keep-tflite: {out / 'model.int8.tflite'} does not exist; export it with --tf-python")
     out.mkdir(parents=True, exist_ok=True)
-    onnx_path = export_onnx(model, out / "model.int8.onnx", calibration, ranges=args.ranges)
+    onnx_path = export_onnx(model, out / "model.int8.onnx", calibration, ranges=args.ranges,
+                            float_convs=FLOAT_CONV_CHOICES[args.float_convs])
     (out / "model.fp32.onnx").unlink()
     model.save_pretrained(out)
     tflite_path = out / "model.int8.tflite"
@@ -194,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     report = {
         "windows": int(len(val)),
         "onnx_activation_ranges": args.ranges,
+        "onnx_float_convs": list(FLOAT_CONV_CHOICES[args.float_convs]),
         "onnx_int8_vs_torch_fp32": agreement(ref, got),
         "tflite_int8_vs_torch_fp32": agreement(ref, LiteRTSession(tflite_path).run(val)),
     }
