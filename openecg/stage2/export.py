@@ -6,7 +6,7 @@ writes ``openecg/runtime/models/<name>/``: ``model.safetensors`` and ``config.js
 fine-tuning with ``OpenECGModel.from_pretrained``), ``model.int8.onnx`` (dynamic batch; the convolutions, the
 decoder's upsampling included (:class:`.modeling_openecg.UpBlock`), in static QDQ int8, per channel, calibrated on
 real training windows (activation ranges at a percentile of them, ``--ranges``), except the :data:`FLOAT_CONVS`
-(the stem's first two, which read the signal in mV, and the two heads), which stay fp32 (``--float-convs``);
+(the stem's first two, which read the normalised signal, and the two heads), which stay fp32 (``--float-convs``);
 each attention block is one fused ONNX Runtime ``Attention`` node; the transformer stays fp32: quantising its
 matrix products cost agreement with fp32 and saved no time, see ``benchmarks/bench_model_variants.py``), ``model.int8.tflite`` (full int8, see :mod:`.export_tflite`; converted
 by ``--tf-python``, the interpreter of an environment with tensorflow, by default this one; ``--keep-tflite``
@@ -61,9 +61,11 @@ RANGES = ("percentile", "minmax")
 """What the export's ``--ranges`` offers (:func:`quantize_graph` also takes ``"entropy"``)."""
 
 FLOAT_CONVS = ("/stem.0.0.0/Conv", "/stem.0.1.0/Conv", "/wave_head/Conv", "/beat_head/Conv")
-"""Convolutions left in fp32 by default (ONNX node names end so): the stem's first two, which read the signal in
-mV at the full rate, and the wave and beat heads, whose logits an 8-bit range would round. Quantising the first
-one rounds the input to 256 levels over its calibrated range, about 0.02 mV, coarse for a 0.1 mV P wave. On
+"""Convolutions left in fp32 by default (ONNX node names end so): the stem's first two, which read the
+normalised signal at the full rate, and the wave and beat heads, whose logits an 8-bit range would round.
+Quantising the first one rounds the input (each window divided by its 1st-to-99th percentile range) to 256
+levels over its calibrated range: steps of 0.018 of that range with min-max ranges, 0.0085 at the 99.95th
+percentile, so a 0.1 mV P wave on a 1.5 mV ECG spans 4 to 8 levels. On
 training windows of databases the calibration does not read (``benchmarks/quant_fidelity.py``), argmax
 agreement with fp32 rose from 0.990 / 0.996 / 0.988 (wave / beat / rhythm, every convolution int8) to
 0.995 / 0.997 / 0.995, for 1.35 -> 1.42 ms per window on one thread. Tuple of name suffixes: a graph of
