@@ -72,7 +72,7 @@ agreement with fp32 rose from 0.990 / 0.996 / 0.988 (wave / beat / rhythm, every
 this architecture holds each exactly once."""
 FLOAT_CONV_CHOICES = {"edges": FLOAT_CONVS, "none": ()}
 """What the export's ``--float-convs`` offers: the :data:`FLOAT_CONVS` (default) or none (every convolution
-int8, how the files before 2026-12-01 20:00 UTC were made)."""
+int8, how the files before 2026-12-01 19:20 UTC were made)."""
 
 
 def float_conv_nodes(graph: Path, suffixes: tuple[str, ...]) -> list[str]:
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
                              "extremes (minmax, how the files before 2026-12-01 17:40 UTC were made)")
     parser.add_argument("--float-convs", choices=tuple(FLOAT_CONV_CHOICES), default="edges",
                         help="convolutions left fp32: the stem's first two and the heads (edges, default) or none "
-                             "(every convolution int8, how the files before 2026-12-01 20:00 UTC were made)")
+                             "(every convolution int8, how the files before 2026-12-01 19:20 UTC were made)")
     parser.add_argument("--keep-tflite", action="store_true",
                         help="keep the folder's TFLite file (same weights, re-exported ONNX graph only)")
     args = parser.parse_args(argv)
