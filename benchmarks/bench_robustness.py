@@ -9,7 +9,10 @@ warning, or the noise label on a signal that is not an ECG; ``correct``: the res
 the first words of the error / warning / result, and the seconds it took. With ``--real`` it also measures,
 on the development records, how often the quality gate turns away a window of a real ECG (per lead and per
 sample after the lead consensus), and how often the heart-rate check warns at the right sample rate and at
-half and double the right one.
+half and double the right one. With ``--gate-noise N`` it draws N 10-s windows of each kind of Gaussian noise
+(white, band-limited, pink, brown) at the model's rate and counts how many pass the quality gate by chance
+(every one that passes would be labelled as an ECG), and how much of the QRS-band kurtosis lies above the
+gate's threshold.
 """
 
 from __future__ import annotations
@@ -225,10 +228,42 @@ def doubled_fs_by_split() -> None:
         print(f"| {split} | {total} | {right} / {bounds} | {in_range} | {caught} |")
 
 
+def gate_noise_rates(n: int) -> None:
+    """How many of ``n`` windows of each kind of Gaussian noise pass the quality gate (chance alone)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    fs, size = 250.0, 2500
+    rng = np.random.default_rng(0)
+
+    def band(lo: float, hi: float) -> Callable[[], np.ndarray]:
+        sos = butter(4, [lo, hi], "bandpass", fs=fs, output="sos")
+        return lambda: sosfiltfilt(sos, rng.normal(size=size))
+
+    freqs = np.maximum(np.fft.rfftfreq(size, 1 / fs), 0.1)
+    kinds = {"white": lambda: rng.normal(size=size), "0.5-40 Hz": band(0.5, 40), "1-15 Hz": band(1, 15),
+             "5-30 Hz": band(5, 30), "8-25 Hz": band(8, 25), "15-45 Hz": band(15, 45),
+             "pink": lambda: np.fft.irfft(np.fft.rfft(rng.normal(size=size)) / np.sqrt(freqs), n=size),
+             "brown (random walk)": lambda: np.cumsum(rng.normal(size=size))}
+    valid = np.ones((size, 1), bool)
+    print(f"\n| Gaussian noise, {n} windows of 10 s each | pass the gate | QRS-band kurtosis, 99.9th percentile |\n|---|---|---|")
+    for name, draw in kinds.items():
+        passed, kurtosis = 0, []
+        for _ in range(n):
+            x = draw().astype(np.float32)[:, None]
+            passed += int(quality.readable(x, valid, fs=fs)[0])
+            kurtosis.append(quality.features(x[:, 0], fs=fs)[2, 0])
+        print(f"| {name} | {passed} ({passed / n:.2%}) | {np.percentile(kurtosis, 99.9):.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", action="store_true", help="also measure the gate and rate check on real records")
+    parser.add_argument("--gate-noise", type=int, metavar="N", help="only count, over N windows of each kind of "
+                        "Gaussian noise, the windows that pass the quality gate by chance")
     args = parser.parse_args()
+    if args.gate_noise:
+        gate_noise_rates(args.gate_noise)
+        return
     data = Path(os.environ.get("OPENECG_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
     if not data.is_dir():
         raise SystemExit(f"OPENECG_DATA={str(data)!r} is not a folder of the PhysioNet databases")
