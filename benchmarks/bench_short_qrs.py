@@ -11,7 +11,8 @@ tolerance. Its records are not here, so this script cuts that shape out of the v
 ("mitdb+white"). The reference is the database's beat annotations.
 
 Each detector sees each segment alone, as a user with a folder of 10-s files would run it:
-- this checkout: ``openecg.encode(segment, 500)``, beats from ``Codec.beats()``;
+- this checkout: ``openecg.encode(segment, 500)``, beats from ``Codec.beats()``; and again with the quality gate
+  off (:func:`ungated`), to show what the gate costs where it turns a noisy window away;
 - openecg 0.11.0 from PyPI (its own environment, ``.bench-venvs/openecg-0.11.0``, made by
   ``benchmarks/bench_stream.py``): ``encode`` with its bundled ONNX codec, a beat at the middle of each QRS or
   paced-QRS run of its wave ("frame") layer (its beat layer holds 1-sample fragments that would cost it P+);
@@ -84,12 +85,23 @@ def segments(database: str, per_record: int, root: str | None) -> tuple[np.ndarr
     return np.stack(xs), refs, names
 
 
-def ours(x: np.ndarray) -> np.ndarray:
+def ours(x: np.ndarray, model: object = "default") -> np.ndarray:
     import openecg
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return np.asarray(openecg.encode(x, FS).beats()["sample"], dtype=np.int64)
+        return np.asarray(openecg.encode(x, FS, model=model).beats()["sample"], dtype=np.int64)
+
+
+def ungated() -> object:
+    """The bundled model with the input checks and the quality gate off (``signal_checks = False``): what the
+    network finds in windows the gate turns away. Not a way to run openecg: without the gate, noise is labelled
+    as ECG with beats."""
+    from openecg.runtime.bundled import OnnxPredictor
+
+    predictor = OnnxPredictor("default")
+    predictor.signal_checks = False
+    return predictor
 
 
 def neurokit(x: np.ndarray) -> np.ndarray:
@@ -140,7 +152,10 @@ def main() -> None:
     results: dict[str, dict[str, tuple[list, list]]] = {}
     for database in DATABASES:
         xs, refs, _ = segments(database, args.per_record, args.data)
-        dets = {"openecg (this checkout)": [ours(x) for x in xs], "NeuroKit2 ecg_peaks": [neurokit(x) for x in xs]}
+        free = ungated()
+        dets = {"openecg (this checkout)": [ours(x) for x in xs],
+                "  the same, gate off": [ours(x, free) for x in xs],
+                "NeuroKit2 ecg_peaks": [neurokit(x) for x in xs]}
         if not args.no_baseline:
             dets["openecg 0.11.0"] = baseline(xs)
         results[database] = {name: (refs, d) for name, d in dets.items()}
