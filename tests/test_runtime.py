@@ -81,6 +81,7 @@ def test_the_shipped_graph_is_the_fast_one() -> None:
     convs = [node for node in graph.node if node.op_type == "Conv"]
     levels = len(config["stem_channels"])  # stem: 1 + levels convolutions; decoder: 2 per upsampling level, 1 at the top
     assert len(convs) == (levels + 1) + (2 * (levels - 1) + 1) + 2  # + the wave and beat heads
+    pytest.importorskip("torch")  # openecg.stage2.export needs the train extra
     from openecg.stage2.export import FLOAT_CONVS  # may stay fp32 (the shipped file has them int8 too)
 
     heavy = [node for node in convs if not node.name.endswith(FLOAT_CONVS)]
@@ -90,6 +91,7 @@ def test_the_shipped_graph_is_the_fast_one() -> None:
 
 @pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
 def test_litert_takes_the_stages_fitted_on_its_own_graph(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("torch")  # openecg.stage2.export needs the train extra
     from openecg.stage2.export import write_manifest
 
     copy = tmp_path / "default"
@@ -114,6 +116,8 @@ def test_litert_takes_the_stages_fitted_on_its_own_graph(tmp_path, monkeypatch) 
 @pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
 def test_stage_fitting_reads_the_graph_of_its_backend(tmp_path) -> None:
     import hashlib
+
+    pytest.importorskip("torch")  # openecg.stage2 needs the train extra
 
     from openecg.stage2.beat_stage import load_predictor, model_fingerprint
 
