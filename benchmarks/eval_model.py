@@ -8,7 +8,9 @@ the ``beat_stage.json`` / ``af_stage.json`` of DIR, instead of those the model s
 Prints, on the committed ``val`` splits (``openecg/data/splits/``), with :mod:`openecg.eval`:
 
 - waves: LUDB lead II and all 12 leads (each lead encoded on its own), QTDB both leads: F1 per boundary at the
-  Martinez tolerances, macro-F1, and the median absolute boundary error;
+  Martinez tolerances, macro-F1, and the median absolute boundary error; then the same with each record encoded
+  whole (``_fused``: every lead at once, the labels a user encoding the record gets, scored against each lead's
+  reference);
 - beats: MIT-BIH fold-0 validation records, lead 0, whole records, every reference beat scored (bxb 150 ms):
   QRS Se/P+ and Se/P+/F1 per AAMI class; the same on the SVDB validation records (lead 0, 128 Hz);
 - rhythm: per-sample AF F1 over the MIT-BIH and CPSC 2021 validation records (inside their rhythm masks),
@@ -65,14 +67,18 @@ class WithStages:
         return self._predictor.predict(x)
 
 
-def wave_scores(predictor, dataset: str, leads: list[str] | None) -> dict:
-    """Wave metrics pooled over every (record, lead) of the val split; ``leads=None`` means all leads."""
+def wave_scores(predictor, dataset: str, leads: list[str] | None, *, fused: bool = False) -> dict:
+    """Wave metrics pooled over every (record, lead) of the val split; ``leads=None`` means all leads. Each lead
+    is encoded on its own, or with ``fused`` the whole recording is encoded once, as a user encoding the record
+    gets it (every lead, labels fused after inference), and those labels are scored against each lead's
+    reference."""
     refs, preds, masks = [], [], []
     for rec in iter_records(dataset, split="val"):
+        whole = encode_stream(rec.recording.signal, rec.recording.fs, model=predictor) if fused else None
         for i, name in enumerate(rec.recording.lead_names):
             if leads is not None and name.upper() not in leads:
                 continue
-            codec = encode_stream(rec.recording.signal[:, i], rec.recording.fs, model=predictor)
+            codec = whole or encode_stream(rec.recording.signal[:, i], rec.recording.fs, model=predictor)
             refs.append(rec.labels[i, 0]), preds.append(codec.wave), masks.append(rec.mask[i, 0])
     result = wave_metrics(refs, preds, fs=rec.recording.fs, mask=masks)
     result["signals"] = len(refs)
@@ -175,11 +181,14 @@ def main() -> None:
         report["ludb_lead_II"] = wave_scores(predictor, "ludb", ["II"])
         report["ludb_all_leads"] = wave_scores(predictor, "ludb", None)
         report["qtdb"] = wave_scores(predictor, "qtdb", None)
+        report["ludb_lead_II_fused"] = wave_scores(predictor, "ludb", ["II"], fused=True)
+        report["ludb_all_leads_fused"] = wave_scores(predictor, "ludb", None, fused=True)
+        report["qtdb_fused"] = wave_scores(predictor, "qtdb", None, fused=True)
     report |= beat_and_rhythm_scores(predictor)
     report["svdb_beats"] = beat_scores(predictor, "svdb")
     report["cinc2017_af_record"] = cinc_scores(predictor)
     print(f"model {args.model} ({report['backend']}, stages {report['stages']}), validation records only; {time.time() - start:.0f} s")
-    for key in ("ludb_lead_II", "ludb_all_leads", "qtdb"):
+    for key in ("ludb_lead_II", "ludb_all_leads", "qtdb", "ludb_lead_II_fused", "ludb_all_leads_fused", "qtdb_fused"):
         if key in report:
             print(_fmt_waves(key, report[key]))
     for name, b in (("MIT-BIH", report["beats"]), ("SVDB", report["svdb_beats"])):
