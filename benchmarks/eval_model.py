@@ -12,7 +12,8 @@ Prints, on the committed ``val`` splits (``openecg/data/splits/``), with :mod:`o
   whole (``_fused``: every lead at once, the labels a user encoding the record gets, scored against each lead's
   reference);
 - beats: MIT-BIH fold-0 validation records, lead 0, whole records, every reference beat scored (bxb 150 ms):
-  QRS Se/P+ and Se/P+/F1 per AAMI class; the same on the SVDB validation records (lead 0, 128 Hz);
+  QRS Se/P+ and Se/P+/F1 per AAMI class; the same on the SVDB validation records (lead 0, 128 Hz); and both
+  again, with the rhythm figures, for the two-lead records encoded whole (``_fused``);
 - rhythm: per-sample AF F1 over the MIT-BIH and CPSC 2021 validation records (inside their rhythm masks),
   record-level AF F1 on the short CPSC 2021 records, and the number of predicted episodes shorter than the
   documented minimum (``openecg.stream.decoder.MIN_EPISODE_S``) away from the record ends; record-level AF F1
@@ -85,12 +86,18 @@ def wave_scores(predictor, dataset: str, leads: list[str] | None, *, fused: bool
     return result
 
 
-def beat_scores(predictor, dataset: str) -> dict:
-    """Beat metrics on the val records of ``dataset`` (lead 0, whole records, every reference beat)."""
+def _leads(rec, fused: bool) -> np.ndarray:
+    """Lead 0, or with ``fused`` every lead (the record encoded whole, labels fused after inference)."""
+    return rec.recording.signal if fused else rec.recording.signal[:, 0]
+
+
+def beat_scores(predictor, dataset: str, *, fused: bool = False) -> dict:
+    """Beat metrics on the val records of ``dataset`` (lead 0, or every lead with ``fused``; whole records,
+    every reference beat)."""
     ref_b, ref_c, det_b, det_c, offset = [], [], [], [], 0
     for rec in iter_records(dataset, split="val"):
         fs = rec.recording.fs
-        codec = encode_stream(rec.recording.signal[:, 0], fs, model=predictor)
+        codec = encode_stream(_leads(rec, fused), fs, model=predictor)
         beats, classes = beats_from_labels(codec.beat)
         ref_b.append(rec.beats + offset), ref_c.append(rec.beat_classes)
         det_b.append(beats + offset), det_c.append(classes)
@@ -118,15 +125,16 @@ def cinc_scores(predictor) -> dict:
     return result
 
 
-def beat_and_rhythm_scores(predictor) -> dict:
-    """Beat metrics on MIT-BIH val (lead 0, whole records) and rhythm metrics on MIT-BIH + CPSC 2021 val."""
+def beat_and_rhythm_scores(predictor, *, fused: bool = False) -> dict:
+    """Beat metrics on MIT-BIH val (lead 0, or every lead with ``fused``; whole records) and rhythm metrics on
+    MIT-BIH + CPSC 2021 val."""
     ref_b, ref_c, det_b, det_c, offset = [], [], [], [], 0
     confusion = np.zeros((7, 7), np.int64)
     short_episodes, cpsc_ref, cpsc_pred = 0, [], []
     for dataset in ("mitdb", "cpsc2021"):
         for rec in iter_records(dataset, split="val"):
             fs = rec.recording.fs
-            codec = encode_stream(rec.recording.signal[:, 0], fs, model=predictor)
+            codec = encode_stream(_leads(rec, fused), fs, model=predictor)
             if dataset == "mitdb":
                 beats, classes = beats_from_labels(codec.beat)
                 ref_b.append(rec.beats + offset), ref_c.append(rec.beat_classes)
@@ -187,11 +195,15 @@ def main() -> None:
     report |= beat_and_rhythm_scores(predictor)
     report["svdb_beats"] = beat_scores(predictor, "svdb")
     report["cinc2017_af_record"] = cinc_scores(predictor)
+    whole = beat_and_rhythm_scores(predictor, fused=True)  # two-lead records encoded whole (CinC has one lead)
+    report["beats_fused"], report["rhythm_fused"] = whole["beats"], whole["rhythm"]
+    report["svdb_beats_fused"] = beat_scores(predictor, "svdb", fused=True)
     print(f"model {args.model} ({report['backend']}, stages {report['stages']}), validation records only; {time.time() - start:.0f} s")
     for key in ("ludb_lead_II", "ludb_all_leads", "qtdb", "ludb_lead_II_fused", "ludb_all_leads_fused", "qtdb_fused"):
         if key in report:
             print(_fmt_waves(key, report[key]))
-    for name, b in (("MIT-BIH", report["beats"]), ("SVDB", report["svdb_beats"])):
+    for name, b in (("MIT-BIH", report["beats"]), ("SVDB", report["svdb_beats"]),
+                    ("MIT-BIH fused", report["beats_fused"]), ("SVDB fused", report["svdb_beats_fused"])):
         print(f"{name + ' val beats':24s} QRS Se {b['qrs']['se']:.4f} P+ {b['qrs']['ppv']:.4f}   "
               + "  ".join(f"{c} Se {b[c]['se']:.3f} P+ {b[c]['ppv']:.3f} F1 {b[c]['f1']:.3f}" for c in ("N", "S", "V", "F", "paced")))
     c = report["cinc2017_af_record"]
@@ -200,6 +212,9 @@ def main() -> None:
     r = report["rhythm"]
     print(f"rhythm                   AF per-sample F1 {r['af_sample_f1']:.4f}   CPSC record-level AF F1 "
           f"{r['af_record_f1_cpsc']['f1']:.3f} ({r['af_record_f1_cpsc']})   episodes < {MIN_EPISODE_S} s: {r['episodes_shorter_than_min']}")
+    r = report["rhythm_fused"]
+    print(f"rhythm fused             AF per-sample F1 {r['af_sample_f1']:.4f}   CPSC record-level AF F1 "
+          f"{r['af_record_f1_cpsc']['f1']:.3f}   episodes < {MIN_EPISODE_S} s: {r['episodes_shorter_than_min']}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=float) + "\n")
 
