@@ -128,3 +128,40 @@ def test_stage_fitting_reads_the_graph_of_its_backend(tmp_path) -> None:
         load_predictor(str(tmp_path), "litert")
     with pytest.raises(ValueError, match="backend='tf'"):
         load_predictor("default", "tf")
+
+
+@pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
+def test_records_of_several_leads_take_the_beat_stage_fitted_on_fused_leads(data_dir) -> None:
+    import openecg
+    from openecg.signal.io import read_window
+    from openecg.stream.decoder import model_stages
+    from openecg.tokenizer.vocab import class_id
+
+    predictor = bundled.OnnxPredictor("default", threads=1)
+    lead0 = dict(predictor.stages["beat_stage"])
+    everything_v = dict(lead0, offsets=[0.0 if c == class_id("beat", "V") else -50.0 for c in lead0["classes"]])
+    predictor.stages = {**predictor.stages, "beat_stage_fused": everything_v}
+    one, many = model_stages(predictor)[0], model_stages(predictor, n_leads=2)[0]
+    assert list(one.classifier.offsets) == lead0["offsets"] and list(many.classifier.offsets) == everything_v["offsets"]
+    x = read_window(data_dir / "mitdb" / "119", start=0, stop=360 * 20).signal  # two leads, 20 s
+    classes = {n: set(openecg.encode(s, 360.0, model=predictor).beats()["class_name"]) for n, s in (("one", x[:, 0]), ("two", x))}
+    assert classes["two"] == {"V"} and classes["one"] != {"V"}  # the fused stage decides only for two leads
+
+
+def test_stage_fitting_fuses_every_lead_when_asked(monkeypatch) -> None:
+    pytest.importorskip("torch")  # openecg.stage2 needs the train extra
+    from types import SimpleNamespace
+
+    from openecg.stage2 import beat_stage
+
+    fs = 250.0
+    recording = SimpleNamespace(signal=np.zeros((500, 3), np.float32), fs=fs, n_samples=500, n_leads=3)
+    record = SimpleNamespace(recording=recording, beats=np.array([100, 300]), beat_classes=np.array([1, 1], np.uint8),
+                             labels=np.zeros((3, 3, 500), np.uint8), mask=np.ones((3, 3, 500), bool))
+    calls = iter(range(3))
+    monkeypatch.setattr(beat_stage, "stitched_features",
+                        lambda predictor, signal, fs: np.full((500, 20), float(next(calls)), np.float32))
+    predictor = SimpleNamespace(fs=fs)
+    assert (beat_stage.extract_record(predictor, record)["feats"] == 0.0).all()  # lead 0 alone
+    calls = iter(range(3))
+    assert np.allclose(beat_stage.extract_record(predictor, record, fused=True)["feats"], 1.0)  # mean of 0, 1, 2

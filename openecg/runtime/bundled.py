@@ -67,23 +67,27 @@ def model_file(name: str, filename: str) -> Path:
 
 
 STAGE_FILES = {"onnx": "{key}.json", "litert": "{key}.litert.json"}
-"""The stage files of each graph in a model folder (``key``: ``beat_stage``, ``af_stage``): a stage learns from
-the outputs of one graph, and the ONNX and TFLite graphs are int8 in their own ways."""
+"""The stage files of each graph in a model folder (``key``: ``beat_stage``, ``af_stage``, ``beat_stage.fused``):
+a stage learns from the outputs of one graph, and the ONNX and TFLite graphs are int8 in their own ways."""
+STAGE_KEYS = {"beat_stage": "beat_stage", "af_stage": "af_stage", "beat_stage_fused": "beat_stage.fused"}
+"""The stages a model folder may ship, by name: the beat and AF stages, fitted on lead 0 alone, and the beat
+stage fitted on every lead's outputs fused, for records encoded with more than one lead."""
 
 
 def second_stages(name: str, backend: str = "onnx") -> dict[str, dict | None]:
     """The second stages of bundled model ``name`` for the graph of ``backend`` (``"onnx"`` or ``"litert"``) as
-    JSON objects: ``{"beat_stage": ..., "af_stage": ...}``, each None when the model ships none (checksums
-    verified). For ``"litert"``, ``<key>.litert.json`` (fitted on the TFLite graph's outputs), else the ONNX
-    graph's ``<key>.json``. The stream builds them (:func:`openecg.stream.decoder.model_stages`)."""
+    JSON objects: ``{"beat_stage": ..., "af_stage": ..., "beat_stage_fused": ...}`` (:data:`STAGE_KEYS`), each
+    None when the model ships none (checksums verified). For ``"litert"``, ``<key>.litert.json`` (fitted on the
+    TFLite graph's outputs), else the ONNX graph's ``<key>.json``. The stream builds them
+    (:func:`openecg.stream.decoder.model_stages`)."""
     if backend not in STAGE_FILES:
         raise ValueError(f"backend={backend!r} must be one of {tuple(STAGE_FILES)}")
     digests = json.loads((_folder(name) / "manifest.json").read_text())["sha256"]
     stages: dict[str, dict | None] = {}
-    for key in ("beat_stage", "af_stage"):
+    for out, key in STAGE_KEYS.items():
         files = [STAGE_FILES[backend].format(key=key), STAGE_FILES["onnx"].format(key=key)]
         found = next((f for f in files if f in digests), None)
-        stages[key] = json.loads(model_file(name, found).read_text()) if found else None
+        stages[out] = json.loads(model_file(name, found).read_text()) if found else None
     return stages
 
 

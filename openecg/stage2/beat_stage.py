@@ -86,11 +86,13 @@ def run_features(feats: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, 
     return starts, lengths, beat_features(starts, lengths, sums, feats[:, WAVE_SLICE], feats[:, RHYTHM_SLICE], fs)
 
 
-def extract_record(predictor, record) -> dict[str, np.ndarray]:
-    """What both second stages learn from, for lead 0 of one record: the stitched network outputs and the
-    reference beats, classes and rhythm (with its mask) mapped to the model's rate."""
+def extract_record(predictor, record, *, fused: bool = False) -> dict[str, np.ndarray]:
+    """What both second stages learn from, for lead 0 of one record (or with ``fused`` every lead, their
+    stitched outputs averaged as the stream fuses leads that are all readable): the stitched network outputs and
+    the reference beats, classes and rhythm (with its mask) mapped to the model's rate."""
     rec = record.recording
-    feats = stitched_features(predictor, rec.signal[:, 0], rec.fs)
+    leads = range(rec.n_leads) if fused else [0]
+    feats = np.mean([stitched_features(predictor, rec.signal[:, i], rec.fs) for i in leads], axis=0, dtype=np.float32)
     back = np.minimum(map_index(np.arange(len(feats)), fs_from=predictor.fs, fs_to=rec.fs), rec.n_samples - 1)
     return {
         "feats": feats,
@@ -137,12 +139,13 @@ def model_fingerprint(model: str, backend: str = "onnx") -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def feature_cache(out: Path, model: str, backend: str = "onnx") -> Path:
-    """``out/cache``, stamped with :func:`model_fingerprint`: a cache holds one network's outputs, so one made
-    by another network (or one without a stamp) is refused rather than fitted on."""
+def feature_cache(out: Path, model: str, backend: str = "onnx", *, fused: bool = False) -> Path:
+    """``out/cache``, stamped with :func:`model_fingerprint` (and ``+fused`` for outputs fused over every lead):
+    a cache holds one network's outputs of one kind, so one made by another network, of the other kind, or
+    without a stamp is refused rather than fitted on."""
     cache = Path(out) / "cache"
     stamp = cache / "model.sha256"
-    fingerprint = model_fingerprint(model, backend)
+    fingerprint = model_fingerprint(model, backend) + ("+fused" if fused else "")
     found = stamp.read_text().strip() if stamp.is_file() else None
     if found != fingerprint and (found is not None or any(cache.glob("*.np[yz]"))):
         maker = f"another model (sha256 {found[:12]})" if found else "an unknown model (no stamp)"
@@ -153,12 +156,12 @@ def feature_cache(out: Path, model: str, backend: str = "onnx") -> Path:
     return cache
 
 
-def cached_extract(predictor, record, cache: Path) -> dict[str, np.ndarray]:
+def cached_extract(predictor, record, cache: Path, *, fused: bool = False) -> dict[str, np.ndarray]:
     """:func:`extract_record`, kept in ``cache/<dataset>_<record>.npz``."""
     path = Path(cache) / f"{record.dataset}_{record.record}.npz"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **extract_record(predictor, record))
+        np.savez(path, **extract_record(predictor, record, fused=fused))
         print(f"{record.dataset} {record.record}: extracted", flush=True)
     return dict(np.load(path))
 
@@ -215,14 +218,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="folder for beat_stage.json and the feature cache")
     parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
     add_backend_argument(parser)
+    parser.add_argument("--fused", action="store_true",
+                        help="fit on every lead's outputs fused, for records encoded with more than one lead (ship "
+                             "the result as beat_stage.fused.json)")
     args = parser.parse_args(argv)
     predictor = load_predictor(args.model, args.backend)
     out = Path(args.out)
-    cache = feature_cache(out, args.model, args.backend)
+    cache = feature_cache(out, args.model, args.backend, fused=args.fused)
     xs, ys, groups = [], [], []
     for dataset in DATASETS:
         for rec in iter_records(dataset, split="train", root=args.data):
-            saved = cached_extract(predictor, rec, cache)
+            saved = cached_extract(predictor, rec, cache, fused=args.fused)
             starts, lengths, x = run_features(saved["feats"], predictor.fs)
             y = _targets(starts + lengths / 2, saved["ref_beats"], saved["ref_classes"], predictor.fs)
             xs.append(x[y > 0]), ys.append(y[y > 0]), groups.append(np.full(int((y > 0).sum()), f"{dataset}_{rec.record}"))
@@ -232,8 +238,10 @@ def main(argv: list[str] | None = None) -> None:
     counts = {BEAT_CLASSES[c].name: int((y == c).sum()) for c in np.unique(y)}
     (out / "beat_stage_training.json").write_text(json.dumps({
         "model": args.model, "backend": args.backend,
-        "command": f"python -m openecg.stage2.beat_stage --model {args.model} --out {args.out} --backend {args.backend}",
-        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": 0, "beats_per_class": counts,
+        "command": f"python -m openecg.stage2.beat_stage --model {args.model} --out {args.out} --backend {args.backend}"
+                   + (" --fused" if args.fused else ""),
+        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": "all, fused" if args.fused else 0,
+        "beats_per_class": counts,
         "features": list(FEATURE_NAMES), "hidden_layers": list(HIDDEN), "class_weight_power": CLASS_WEIGHT_POWER,
         "folds": FOLDS, **summary,
         "train_accuracy": float((stage.classify_features(x) == y).mean()),

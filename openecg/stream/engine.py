@@ -168,7 +168,7 @@ def start(predictor: Predictor, *, fs: float, n_leads: int, batch_size: int = 32
         context=int(round(CONTEXT_S * predictor.fs)),
         rhythm_filter=EpisodeState(min_len=int(round(decoder.MIN_EPISODE_S * predictor.fs))),
         gate=quality.signal_checks(predictor),
-        stages=decoder.model_stages(predictor),
+        stages=decoder.model_stages(predictor, n_leads=int(n_leads)),
         before_output=before_output,
     )
     state.buf = np.zeros((0, n_leads), np.float32)
