@@ -131,7 +131,7 @@ def test_stage_fitting_reads_the_graph_of_its_backend(tmp_path) -> None:
 
 
 @pytest.mark.skipif("default" not in bundled.bundled_models(), reason="no bundled model in this tree")
-def test_records_of_several_leads_take_the_beat_stage_fitted_on_fused_leads(data_dir) -> None:
+def test_two_lead_records_take_the_beat_stage_fitted_on_fused_leads(data_dir) -> None:
     import openecg
     from openecg.signal.io import read_window
     from openecg.stream.decoder import model_stages
@@ -141,8 +141,9 @@ def test_records_of_several_leads_take_the_beat_stage_fitted_on_fused_leads(data
     lead0 = dict(predictor.stages["beat_stage"])
     everything_v = dict(lead0, offsets=[0.0 if c == class_id("beat", "V") else -50.0 for c in lead0["classes"]])
     predictor.stages = {**predictor.stages, "beat_stage_fused": everything_v}
-    one, many = model_stages(predictor)[0], model_stages(predictor, n_leads=2)[0]
-    assert list(one.classifier.offsets) == lead0["offsets"] and list(many.classifier.offsets) == everything_v["offsets"]
+    one, two, twelve = (model_stages(predictor, n_leads=n)[0] for n in (1, 2, 12))
+    assert list(one.classifier.offsets) == lead0["offsets"] and list(two.classifier.offsets) == everything_v["offsets"]
+    assert list(twelve.classifier.offsets) == lead0["offsets"]  # fitted on two leads: not for 12
     x = read_window(data_dir / "mitdb" / "119", start=0, stop=360 * 20).signal  # two leads, 20 s
     classes = {n: set(openecg.encode(s, 360.0, model=predictor).beats()["class_name"]) for n, s in (("one", x[:, 0]), ("two", x))}
     assert classes["two"] == {"V"} and classes["one"] != {"V"}  # the fused stage decides only for two leads

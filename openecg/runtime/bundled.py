@@ -71,7 +71,8 @@ STAGE_FILES = {"onnx": "{key}.json", "litert": "{key}.litert.json"}
 a stage learns from the outputs of one graph, and the ONNX and TFLite graphs are int8 in their own ways."""
 STAGE_KEYS = {"beat_stage": "beat_stage", "af_stage": "af_stage", "beat_stage_fused": "beat_stage.fused"}
 """The stages a model folder may ship, by name: the beat and AF stages, fitted on lead 0 alone, and the beat
-stage fitted on every lead's outputs fused, for records encoded with more than one lead."""
+stage fitted on both leads' outputs fused, for two-lead recordings
+(:data:`openecg.stream.decoder.FUSED_STAGE_LEADS`)."""
 
 
 def second_stages(name: str, backend: str = "onnx") -> dict[str, dict | None]:

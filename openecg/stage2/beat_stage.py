@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
     add_backend_argument(parser)
     parser.add_argument("--fused", action="store_true",
-                        help="fit on every lead's outputs fused, for records encoded with more than one lead (ship "
+                        help="fit on every lead's outputs fused, for two-lead recordings (ship "
                              "the result as beat_stage.fused.json)")
     args = parser.parse_args(argv)
     predictor = load_predictor(args.model, args.backend)
