@@ -53,8 +53,9 @@ def load_predictor(model: str, backend: str):
 
 
 class WithStages:
-    """A predictor with other second stages (``beat_stage``, ``af_stage``, ``beat_stage_fused``) than the ones it
-    ships: those of a folder (``beat_stage.json``, ``af_stage.json``, ``beat_stage.fused.json``), or none."""
+    """A predictor with other second stages (``beat_stage``, ``af_stage`` and the fused-lead ones) than the ones
+    it ships: those of a folder (``beat_stage.json``, ``af_stage.json``, ``beat_stage.fused.json``,
+    ``af_stage.fused.json``), or none."""
 
     def __init__(self, predictor, folder: str) -> None:
         from openecg.stream.af import AFStage
@@ -62,10 +63,11 @@ class WithStages:
 
         self._predictor, self.fs, self.window = predictor, predictor.fs, predictor.window
         beat, af = Path(folder) / "beat_stage.json", Path(folder) / "af_stage.json"
-        fused = Path(folder) / "beat_stage.fused.json"
+        fused, af_fused = Path(folder) / "beat_stage.fused.json", Path(folder) / "af_stage.fused.json"
         self.beat_stage = BeatStage.from_json(beat) if folder != "none" and beat.is_file() else None
         self.af_stage = AFStage.from_json(af) if folder != "none" and af.is_file() else None
         self.beat_stage_fused = BeatStage.from_json(fused) if folder != "none" and fused.is_file() else None
+        self.af_stage_fused = AFStage.from_json(af_fused) if folder != "none" and af_fused.is_file() else None
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return self._predictor.predict(x)
@@ -175,20 +177,23 @@ def main() -> None:
     parser.add_argument("--backend", default="onnx", choices=["onnx", "litert"])
     parser.add_argument("--json", help="also write every figure to this JSON file")
     parser.add_argument("--stages", help="'none', or a folder whose beat_stage.json / af_stage.json (and "
-                        "beat_stage.fused.json) replace the model's")
+                        "beat_stage.fused.json / af_stage.fused.json) replace the model's")
     parser.add_argument("--skip-waves", action="store_true", help="leave out the wave figures (LUDB, QTDB)")
     args = parser.parse_args()
     predictor = load_predictor(args.model, args.backend)
     if args.stages:
         predictor = WithStages(predictor, args.stages)
     beat_stage, af_stage = model_stages(predictor)  # bundled models carry theirs as JSON beside the weights
-    fused_stage = model_stages(predictor, n_leads=2)[0]  # the beat stage of records with more than one lead
+    raw = getattr(predictor, "stages", None) or {}
+
+    def has(key: str) -> bool:  # a fused-lead stage of its own, for two-lead records
+        return getattr(predictor, key, None) is not None or raw.get(key) is not None
     start = time.time()
     report = {
         "model": args.model,
         "backend": args.backend if not Path(args.model).is_dir() else "torch fp32",
         "stages": {"beat": beat_stage is not None, "af": af_stage is not None,
-                   "beat_fused": fused_stage is not None and fused_stage is not beat_stage,
+                   "beat_fused": has("beat_stage_fused"), "af_fused": has("af_stage_fused"),
                    "from": args.stages or "the model's own"},
         "splits": {name: load_split(name)["val"] for name in ("ludb", "qtdb", "mitdb", "cpsc2021", "svdb", "cinc2017")},
     }

@@ -69,15 +69,16 @@ def model_file(name: str, filename: str) -> Path:
 STAGE_FILES = {"onnx": "{key}.json", "litert": "{key}.litert.json"}
 """The stage files of each graph in a model folder (``key``: ``beat_stage``, ``af_stage``, ``beat_stage.fused``):
 a stage learns from the outputs of one graph, and the ONNX and TFLite graphs are int8 in their own ways."""
-STAGE_KEYS = {"beat_stage": "beat_stage", "af_stage": "af_stage", "beat_stage_fused": "beat_stage.fused"}
-"""The stages a model folder may ship, by name: the beat and AF stages, fitted on lead 0 alone, and the beat
-stage fitted on both leads' outputs fused, for two-lead recordings
-(:data:`openecg.stream.decoder.FUSED_STAGE_LEADS`)."""
+STAGE_KEYS = {"beat_stage": "beat_stage", "af_stage": "af_stage", "beat_stage_fused": "beat_stage.fused",
+              "af_stage_fused": "af_stage.fused"}
+"""The stages a model folder may ship, by name: the beat and AF stages, fitted on lead 0 alone, and those fitted
+on both leads' outputs fused, for two-lead recordings (:data:`openecg.stream.decoder.FUSED_STAGE_LEADS`)."""
 
 
 def second_stages(name: str, backend: str = "onnx") -> dict[str, dict | None]:
     """The second stages of bundled model ``name`` for the graph of ``backend`` (``"onnx"`` or ``"litert"``) as
-    JSON objects: ``{"beat_stage": ..., "af_stage": ..., "beat_stage_fused": ...}`` (:data:`STAGE_KEYS`), each
+    JSON objects: ``{"beat_stage": ..., "af_stage": ..., "beat_stage_fused": ..., "af_stage_fused": ...}``
+    (:data:`STAGE_KEYS`), each
     None when the model ships none (checksums verified). For ``"litert"``, ``<key>.litert.json`` (fitted on the
     TFLite graph's outputs), else the ONNX graph's ``<key>.json``. The stream builds them
     (:func:`openecg.stream.decoder.model_stages`)."""

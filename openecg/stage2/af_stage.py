@@ -99,15 +99,16 @@ def synthetic_examples(predictor, cache: Path, *, per_record: int, seed: int = 2
 
 
 def training_parts(predictor, cache: Path, *, synth_per_record: int, root: str | None = None,
-                   with_records: bool = False) -> list[tuple]:
+                   with_records: bool = False, fused: bool = False) -> list[tuple]:
     """The ``(database, patient, features, is_af)`` parts the stage learns from: every training record of
-    :data:`DATASETS` with labelled runs, then :func:`synthetic_examples` (network outputs cached in ``cache``).
-    ``with_records`` appends each part's record name (synthetic: its source record) as a fifth item."""
+    :data:`DATASETS` with labelled runs (lead 0, or with ``fused`` its first two leads' outputs averaged:
+    :func:`.beat_stage.extract_record`), then :func:`synthetic_examples` (one lead; network outputs cached in
+    ``cache``). ``with_records`` appends each part's record name (synthetic: its source record) as a fifth item."""
     cinc = cinc2017_labels(dataset_root("cinc2017", root))
     parts: list[tuple] = []
     for dataset in DATASETS:
         for rec in iter_records(dataset, split="train", root=root):
-            saved = cached_extract(predictor, rec, cache)
+            saved = cached_extract(predictor, rec, cache, fused=fused)
             x, y = examples(saved, predictor.fs, record_label=cinc[rec.record] if dataset == "cinc2017" else None)
             if len(y):
                 parts.append((dataset, patient(dataset, rec.record), x, y) + ((rec.record,) if with_records else ()))
@@ -212,11 +213,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--synth-per-record", type=int, default=2, help="synthetic recordings of each kind per "
                         "MIT-BIH and SVDB training record (0: none)")
     add_backend_argument(parser)
+    parser.add_argument("--fused", action="store_true", help="fit on the two-lead records' outputs fused, for "
+                        "two-lead recordings (ship the result as af_stage.fused.json)")
     args = parser.parse_args(argv)
     predictor = load_predictor(args.model, args.backend)
     out = Path(args.out)
-    cache = feature_cache(out, args.model, args.backend)
-    parts = training_parts(predictor, cache, synth_per_record=args.synth_per_record, root=args.data)
+    cache = feature_cache(out, args.model, args.backend, fused=args.fused)
+    parts = training_parts(predictor, cache, synth_per_record=args.synth_per_record, root=args.data, fused=args.fused)
     stage, summary = fit(parts)
     stage.to_json(out / "af_stage.json")
     y = np.concatenate([p[3] for p in parts])
@@ -225,8 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     (out / "af_stage_training.json").write_text(json.dumps({
         "model": args.model, "backend": args.backend,
         "command": f"python -m openecg.stage2.af_stage --model {args.model} --out {args.out} "
-                   f"--synth-per-record {args.synth_per_record} --backend {args.backend}",
-        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": 0, "examples": counts,
+                   f"--synth-per-record {args.synth_per_record} --backend {args.backend}" + (" --fused" if args.fused else ""),
+        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": "first two, fused" if args.fused else 0,
+        "examples": counts,
         "synthetic_kinds": list(KINDS), "features": list(AF_FEATURE_NAMES), "hidden_layers": list(HIDDEN),
         "folds": FOLDS, **summary,
         "train_accuracy": float(np.mean(np.concatenate([(stage.probability(p[2]) > 0.5) == p[3] for p in parts]))),

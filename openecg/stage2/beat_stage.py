@@ -31,7 +31,7 @@ import numpy as np
 
 from ..data import iter_records, load_split
 from ..signal.resample import map_index, resample
-from ..stream.decoder import BEAT_SLICE, N_FEATURES, RHYTHM_SLICE, WAVE_SLICE, decode_frames
+from ..stream.decoder import BEAT_SLICE, FUSED_STAGE_LEADS, N_FEATURES, RHYTHM_SLICE, WAVE_SLICE, decode_frames
 from ..stream.engine import GUARD_S
 from ..stream.geometry import Geometry, plan
 from ..stream.rr_beats import FEATURE_NAMES, SETTINGS, BeatStage, beat_features
@@ -87,11 +87,12 @@ def run_features(feats: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, 
 
 
 def extract_record(predictor, record, *, fused: bool = False) -> dict[str, np.ndarray]:
-    """What both second stages learn from, for lead 0 of one record (or with ``fused`` every lead, their
-    stitched outputs averaged as the stream fuses leads that are all readable): the stitched network outputs and
-    the reference beats, classes and rhythm (with its mask) mapped to the model's rate."""
+    """What both second stages learn from, for lead 0 of one record (or with ``fused`` its first
+    :data:`~openecg.stream.decoder.FUSED_STAGE_LEADS` leads, their stitched outputs averaged as the stream fuses
+    leads that are all readable): the stitched network outputs and the reference beats, classes and rhythm (with
+    its mask) mapped to the model's rate."""
     rec = record.recording
-    leads = range(rec.n_leads) if fused else [0]
+    leads = range(min(rec.n_leads, FUSED_STAGE_LEADS)) if fused else [0]
     feats = np.mean([stitched_features(predictor, rec.signal[:, i], rec.fs) for i in leads], axis=0, dtype=np.float32)
     back = np.minimum(map_index(np.arange(len(feats)), fs_from=predictor.fs, fs_to=rec.fs), rec.n_samples - 1)
     return {

@@ -16,7 +16,8 @@ The rules, in order:
   with "none" left out, or, when the model ships one, its second beat stage (:mod:`.beats`: those sums plus
   the RR context; for a two-lead recording the one fitted on fused leads, when shipped); 0 outside QRS runs.
 * **rhythm**: probabilities averaged over a centred ``RHYTHM_SMOOTH_S`` (2 s) window, argmax (AF decided by
-  the model's AF stage, :mod:`.af`, when it ships one), then episodes
+  the model's AF stage, :mod:`.af`, when it ships one; for a two-lead recording the one fitted on fused leads,
+  when shipped), then episodes
   shorter than ``MIN_EPISODE_S`` (3 s) are absorbed by the episode before them (the first one by the
   episode after it). Unreadable samples are "noise" whatever their length. :func:`decode_frames` stops
   before this filter, :func:`absorb_short_episodes` runs it piece by piece for streams, :func:`decode` does all.
@@ -236,26 +237,31 @@ def decode_frames(features: np.ndarray, fs: float, *, beat_stage: BeatStage | No
 
 
 FUSED_STAGE_LEADS = 2
-"""The number of leads of the recordings the fused-lead beat stage serves: it is fitted on two-lead records
-(MIT-BIH, SVDB) with both leads' outputs averaged. On 12-lead LUDB training records it was worse than the
-lead-0 stage (paced F1 0.46 against 0.54), so recordings of three or more leads keep the lead-0 stage."""
+"""The number of leads of the recordings the fused-lead stages serve: they are fitted on two-lead records with
+both leads' outputs averaged. On 12-lead LUDB training records the fused-lead beat stage was worse than the
+lead-0 one (paced F1 0.46 against 0.54), so recordings of three or more leads keep the lead-0 stages."""
 
 
 def model_stages(predictor: object, *, n_leads: int = 1) -> tuple[BeatStage | None, AFStage | None]:
     """``(beat_stage, af_stage)`` of a predictor for a recording of ``n_leads`` leads: its ``beat_stage`` /
     ``af_stage`` objects, or built from the JSON dicts of its ``stages`` mapping (bundled models:
-    ``beat_stage.json``, ``af_stage.json``). With :data:`FUSED_STAGE_LEADS` leads, the beat stage fitted on
-    fused leads (``beat_stage_fused``, ``beat_stage.fused.json``) when the predictor has one."""
+    ``beat_stage.json``, ``af_stage.json``). With :data:`FUSED_STAGE_LEADS` leads, the stages fitted on fused
+    leads (``beat_stage_fused`` / ``af_stage_fused``: ``beat_stage.fused.json``, ``af_stage.fused.json``) where
+    the predictor has them."""
     raw = getattr(predictor, "stages", None) or {}
     beat = getattr(predictor, "beat_stage", None)
     fused = getattr(predictor, "beat_stage_fused", None)
     af = getattr(predictor, "af_stage", None)
+    af_fused = getattr(predictor, "af_stage_fused", None)
     if beat is None and raw.get("beat_stage") is not None:
         beat = BeatStage.from_dict(raw["beat_stage"])
     if fused is None and raw.get("beat_stage_fused") is not None:
         fused = BeatStage.from_dict(raw["beat_stage_fused"])
-    if n_leads == FUSED_STAGE_LEADS and fused is not None:
-        beat = fused
+    if af_fused is None and raw.get("af_stage_fused") is not None:
+        af_fused = AFStage.from_dict(raw["af_stage_fused"])
+    if n_leads == FUSED_STAGE_LEADS:
+        beat = fused if fused is not None else beat
+        af = af_fused if af_fused is not None else af
     if af is None and raw.get("af_stage") is not None:
         af = AFStage.from_dict(raw["af_stage"])
     return beat, af
