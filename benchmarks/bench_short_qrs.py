@@ -150,9 +150,9 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip openecg 0.11.0")
     args = parser.parse_args()
     results: dict[str, dict[str, tuple[list, list]]] = {}
+    free = ungated()
     for database in DATABASES:
         xs, refs, _ = segments(database, args.per_record, args.data)
-        free = ungated()
         dets = {"openecg (this checkout)": [ours(x) for x in xs],
                 "  the same, gate off": [ours(x, free) for x in xs],
                 "NeuroKit2 ecg_peaks": [neurokit(x) for x in xs]}

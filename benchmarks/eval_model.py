@@ -84,7 +84,8 @@ def wave_scores(predictor, dataset: str, leads: list[str] | None, *, fused: bool
         for i, name in enumerate(rec.recording.lead_names):
             if leads is not None and name.upper() not in leads:
                 continue
-            codec = whole or encode_stream(rec.recording.signal[:, i], rec.recording.fs, model=predictor)
+            codec = whole if whole is not None else encode_stream(rec.recording.signal[:, i], rec.recording.fs,
+                                                                  model=predictor)
             refs.append(rec.labels[i, 0]), preds.append(codec.wave), masks.append(rec.mask[i, 0])
     result = wave_metrics(refs, preds, fs=rec.recording.fs, mask=masks)
     result["signals"] = len(refs)

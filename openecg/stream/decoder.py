@@ -249,22 +249,15 @@ def model_stages(predictor: object, *, n_leads: int = 1) -> tuple[BeatStage | No
     leads (``beat_stage_fused`` / ``af_stage_fused``: ``beat_stage.fused.json``, ``af_stage.fused.json``) where
     the predictor has them."""
     raw = getattr(predictor, "stages", None) or {}
-    beat = getattr(predictor, "beat_stage", None)
-    fused = getattr(predictor, "beat_stage_fused", None)
-    af = getattr(predictor, "af_stage", None)
-    af_fused = getattr(predictor, "af_stage_fused", None)
-    if beat is None and raw.get("beat_stage") is not None:
-        beat = BeatStage.from_dict(raw["beat_stage"])
-    if fused is None and raw.get("beat_stage_fused") is not None:
-        fused = BeatStage.from_dict(raw["beat_stage_fused"])
-    if af_fused is None and raw.get("af_stage_fused") is not None:
-        af_fused = AFStage.from_dict(raw["af_stage_fused"])
-    if n_leads == FUSED_STAGE_LEADS:
-        beat = fused if fused is not None else beat
-        af = af_fused if af_fused is not None else af
-    if af is None and raw.get("af_stage") is not None:
-        af = AFStage.from_dict(raw["af_stage"])
-    return beat, af
+
+    def stage(key: str, kind: type):  # the predictor's object, else built from its JSON dict, else None
+        found = getattr(predictor, key, None)
+        return found if found is not None or raw.get(key) is None else kind.from_dict(raw[key])
+
+    if n_leads == FUSED_STAGE_LEADS:  # the fused-lead stages where shipped, else the lead-0 ones
+        return (stage("beat_stage_fused", BeatStage) or stage("beat_stage", BeatStage),
+                stage("af_stage_fused", AFStage) or stage("af_stage", AFStage))
+    return stage("beat_stage", BeatStage), stage("af_stage", AFStage)
 
 
 def decode(features: np.ndarray, fs: float, *, beat_stage: BeatStage | None = None,
