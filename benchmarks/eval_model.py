@@ -2,7 +2,7 @@
 
 ``python benchmarks/eval_model.py --model default [--backend onnx|litert] [--json out.json]``
 ``python benchmarks/eval_model.py --model runs/stage2-small/best``   (a torch checkpoint folder)
-``python benchmarks/eval_model.py --model default --stages none|DIR [--skip-waves]``   (second stages: none, or
+``python benchmarks/eval_model.py --model default --stages none|DIR [--skip-waves] [--per-record]``   (second stages: none, or
 the ``beat_stage.json`` / ``af_stage.json`` of DIR, instead of those the model ships)
 
 Prints, on the committed ``val`` splits (``openecg/data/splits/``), with :mod:`openecg.eval`:
@@ -14,11 +14,15 @@ Prints, on the committed ``val`` splits (``openecg/data/splits/``), with :mod:`o
 - beats: MIT-BIH fold-0 validation records, lead 0, whole records, every reference beat scored (bxb 150 ms):
   QRS Se/P+ and Se/P+/F1 per AAMI class; the same on the SVDB validation records (lead 0, 128 Hz); and both
   again, with the rhythm figures, for the two-lead records encoded whole (``_fused``);
-- rhythm: per-sample AF F1 over the MIT-BIH and CPSC 2021 validation records (inside their rhythm masks),
-  record-level AF F1 on the short CPSC 2021 records, and the number of predicted episodes shorter than the
+- rhythm: per-sample AF F1 over the MIT-BIH and CPSC 2021 validation records (inside their rhythm masks), and
+  over the CPSC 2021 ones alone (the issue's measure; MIT-BIH 217, AF with paced beats, weighs on the pooled
+  one), record-level AF F1 on the short CPSC 2021 records, and the number of predicted episodes shorter than the
   documented minimum (``openecg.stream.decoder.MIN_EPISODE_S``) away from the record ends; record-level AF F1
   on the CinC 2017 validation records (a record is called AF when it holds more than 5 s of AF), with the
   records called AF per reference label (normal, other rhythm, noisy).
+
+The JSON also holds each figure per record (``per_record``, ``mitdb_cpsc_per_record``, the CinC records called
+wrongly); ``--per-record`` prints which records hold each pooled figure's errors.
 """
 
 from __future__ import annotations
@@ -78,18 +82,29 @@ def wave_scores(predictor, dataset: str, leads: list[str] | None, *, fused: bool
     is encoded on its own, or with ``fused`` the whole recording is encoded once, as a user encoding the record
     gets it (every lead, labels fused after inference), and those labels are scored against each lead's
     reference."""
-    refs, preds, masks = [], [], []
+    refs, preds, masks, per_record = [], [], [], {}
     for rec in iter_records(dataset, split="val"):
         whole = encode_stream(rec.recording.signal, rec.recording.fs, model=predictor) if fused else None
+        first = len(refs)
         for i, name in enumerate(rec.recording.lead_names):
             if leads is not None and name.upper() not in leads:
                 continue
             codec = whole if whole is not None else encode_stream(rec.recording.signal[:, i], rec.recording.fs,
                                                                   model=predictor)
             refs.append(rec.labels[i, 0]), preds.append(codec.wave), masks.append(rec.mask[i, 0])
+        per_record[rec.record] = _errors(wave_metrics(refs[first:], preds[first:], fs=rec.recording.fs,
+                                                      mask=masks[first:]))
     result = wave_metrics(refs, preds, fs=rec.recording.fs, mask=masks)
     result["signals"] = len(refs)
+    result["per_record"] = per_record
     return result
+
+
+def _errors(r: dict) -> dict:
+    """One record's wave figures: its macro-F1 and its boundary errors (misses + false detections) summed
+    over the six boundaries, the count that says which records hold a pooled figure's errors."""
+    return {"macro_f1": r["macro_f1"], "errors": int(sum(r[b]["fn"] + r[b]["fp"] for b in BOUNDARIES)),
+            "boundaries": int(sum(r[b]["tp"] + r[b]["fn"] for b in BOUNDARIES))}
 
 
 def _leads(rec, fused: bool) -> np.ndarray:
@@ -100,7 +115,7 @@ def _leads(rec, fused: bool) -> np.ndarray:
 def beat_scores(predictor, dataset: str, *, fused: bool = False) -> dict:
     """Beat metrics on the val records of ``dataset`` (lead 0, or every lead with ``fused``; whole records,
     every reference beat)."""
-    ref_b, ref_c, det_b, det_c, offset = [], [], [], [], 0
+    ref_b, ref_c, det_b, det_c, offset, per_record = [], [], [], [], 0, {}
     for rec in iter_records(dataset, split="val"):
         fs = rec.recording.fs
         codec = encode_stream(_leads(rec, fused), fs, model=predictor)
@@ -108,7 +123,14 @@ def beat_scores(predictor, dataset: str, *, fused: bool = False) -> dict:
         ref_b.append(rec.beats + offset), ref_c.append(rec.beat_classes)
         det_b.append(beats + offset), det_c.append(classes)
         offset += codec.n_samples + int(10 * fs)
-    return beat_metrics(np.concatenate(ref_b), np.concatenate(ref_c), np.concatenate(det_b), np.concatenate(det_c), fs=fs)
+        per_record[rec.record] = _beat_counts(beat_metrics(rec.beats, rec.beat_classes, beats, classes, fs=fs))
+    result = beat_metrics(np.concatenate(ref_b), np.concatenate(ref_c), np.concatenate(det_b), np.concatenate(det_c), fs=fs)
+    return result | {"per_record": per_record}
+
+
+def _beat_counts(one: dict) -> dict:
+    """One record's [tp, fn, fp] for the S, V and paced classes."""
+    return {c: [int(one[c][k]) for k in ("tp", "fn", "fp")] for c in ("S", "V", "paced")}
 
 
 def cinc_scores(predictor) -> dict:
@@ -117,7 +139,7 @@ def cinc_scores(predictor) -> dict:
     from openecg.data.records import dataset_root
 
     labels = cinc2017_labels(dataset_root("cinc2017"))
-    refs, preds, called = [], [], {}
+    refs, preds, called, wrong = [], [], {}, []
     for rec in iter_records("cinc2017", split="val"):
         codec = encode_stream(rec.recording.signal[:, 0], rec.recording.fs, model=predictor)
         label = labels[rec.record]
@@ -126,8 +148,11 @@ def cinc_scores(predictor) -> dict:
         entry = called.setdefault(label, [0, 0])
         entry[0] += int(is_af)
         entry[1] += 1
+        if is_af != (label == "A"):
+            wrong.append(f"{rec.record} ({label})")
     result = af_record_f1(refs, preds, min_s=5.0, fs=300.0)
     result["called_af_per_label"] = {k: f"{v[0]} of {v[1]}" for k, v in sorted(called.items())}
+    result["wrong_records"] = wrong
     return result
 
 
@@ -135,8 +160,8 @@ def beat_and_rhythm_scores(predictor, *, fused: bool = False) -> dict:
     """Beat metrics on MIT-BIH val (lead 0, or every lead with ``fused``; whole records) and rhythm metrics on
     MIT-BIH + CPSC 2021 val."""
     ref_b, ref_c, det_b, det_c, offset = [], [], [], [], 0
-    confusion = np.zeros((7, 7), np.int64)
-    short_episodes, cpsc_ref, cpsc_pred = 0, [], []
+    confusion = {"mitdb": np.zeros((7, 7), np.int64), "cpsc2021": np.zeros((7, 7), np.int64)}
+    short_episodes, cpsc_ref, cpsc_pred, per_record = 0, [], [], {}
     for dataset in ("mitdb", "cpsc2021"):
         for rec in iter_records(dataset, split="val"):
             fs = rec.recording.fs
@@ -146,30 +171,64 @@ def beat_and_rhythm_scores(predictor, *, fused: bool = False) -> dict:
                 ref_b.append(rec.beats + offset), ref_c.append(rec.beat_classes)
                 det_b.append(beats + offset), det_c.append(classes)
                 offset += codec.n_samples + int(10 * fs)
+                per_record[rec.record] = _beat_counts(beat_metrics(rec.beats, rec.beat_classes, beats, classes, fs=fs))
             else:
                 cpsc_ref.append(np.where(rec.mask[0, 2], rec.labels[0, 2], 0)), cpsc_pred.append(codec.rhythm)
-            confusion += rhythm_metrics(rec.labels[0, 2], codec.rhythm, mask=rec.mask[0, 2])["confusion"]
+            matrix = np.asarray(rhythm_metrics(rec.labels[0, 2], codec.rhythm, mask=rec.mask[0, 2])["confusion"])
+            confusion[dataset] += matrix
+            per_record.setdefault(rec.record, {})["AF_s"] = [
+                round(float(x) / fs, 1) for x in (matrix[AF, AF], matrix[AF].sum() - matrix[AF, AF],
+                                                  matrix[:, AF].sum() - matrix[AF, AF])]
             runs = episodes(codec.rhythm)
             short_episodes += sum(1 for _, a, b in runs[1:-1] if b - a < MIN_EPISODE_S * fs)
     fs_mit = 360.0
     beats = beat_metrics(np.concatenate(ref_b), np.concatenate(ref_c), np.concatenate(det_b), np.concatenate(det_c), fs=fs_mit)
-    tp = confusion[AF, AF]
-    af_f1 = 2 * tp / max(1, confusion[AF].sum() + confusion[:, AF].sum())
+    pooled = confusion["mitdb"] + confusion["cpsc2021"]
     return {
         "beats": beats,
         "rhythm": {
-            "af_sample_f1": float(af_f1),
+            "af_sample_f1": _af_f1(pooled),
+            "af_sample_f1_cpsc": _af_f1(confusion["cpsc2021"]),
             "af_record_f1_cpsc": af_record_f1(cpsc_ref, cpsc_pred, min_s=5.0, fs=200.0),
             "episodes_shorter_than_min": short_episodes,
-            "confusion": confusion.tolist(),
+            "confusion": pooled.tolist(),
         },
+        "per_record": per_record,
     }
+
+
+def _af_f1(confusion: np.ndarray) -> float:
+    """Per-sample AF F1 from a rhythm confusion matrix (rows reference, columns predicted)."""
+    tp = confusion[AF, AF]
+    return float(2 * tp / max(1, confusion[AF].sum() + confusion[:, AF].sum()))
 
 
 def _fmt_waves(name: str, r: dict) -> str:
     f1 = "  ".join(f"{b} {r[b]['f1']:.3f}" for b in BOUNDARIES)
     med = max(r[b]["median_abs_ms"] for b in BOUNDARIES)
     return f"{name:24s} macro-F1 {r['macro_f1']:.4f}   {f1}   worst median |err| {med:.1f} ms   ({r['signals']} signals)"
+
+
+def print_per_record(report: dict) -> None:
+    """Which validation records hold the errors of each pooled figure: the records with the most wave
+    boundary errors, the beat S / V / paced counts [tp, fn, fp] of the records with any error, seconds of AF
+    [found, missed, called falsely] per record, and the CinC records called wrongly."""
+    for key in ("ludb_lead_II", "ludb_all_leads", "qtdb", "ludb_lead_II_fused", "ludb_all_leads_fused", "qtdb_fused"):
+        if key in report:
+            rows = sorted(report[key]["per_record"].items(), key=lambda kv: -kv[1]["errors"])
+            total = sum(v["errors"] for _, v in rows)
+            worst = ", ".join(f"{k} {v['errors']} ({v['macro_f1']:.3f})" for k, v in rows[:5])
+            print(f"{key:24s} {total} boundary errors; most in: {worst}")
+    for key in ("mitdb_cpsc_per_record", "mitdb_cpsc_per_record_fused"):
+        for record, v in report[key].items():
+            beats = "  ".join(f"{c} {v[c]}" for c in ("S", "V", "paced") if c in v and (v[c][1] or v[c][2]))
+            af = f"  AF s {v['AF_s']}" if any(v["AF_s"]) else ""
+            if beats or af:
+                print(f"{'per record' + (', whole' if key.endswith('fused') else ''):24s} {record:10s} {beats}{af}")
+    for key in ("svdb_beats", "svdb_beats_fused"):
+        worst = sorted(report[key]["per_record"].items(), key=lambda kv: -sum(kv[1]["S"][1:]) - sum(kv[1]["V"][1:]))
+        print(f"{key:24s} most S + V errors: " + ", ".join(f"{k} S {v['S']} V {v['V']}" for k, v in worst[:5]))
+    print(f"{'CinC 2017 wrong':24s} {', '.join(report['cinc2017_af_record']['wrong_records'])}")
 
 
 def main() -> None:
@@ -180,6 +239,8 @@ def main() -> None:
     parser.add_argument("--stages", help="'none', or a folder whose beat_stage.json / af_stage.json (and "
                         "beat_stage.fused.json / af_stage.fused.json) replace the model's")
     parser.add_argument("--skip-waves", action="store_true", help="leave out the wave figures (LUDB, QTDB)")
+    parser.add_argument("--per-record", action="store_true",
+                        help="also print which validation records hold the errors (always in the JSON)")
     args = parser.parse_args()
     predictor = load_predictor(args.model, args.backend)
     if args.stages:
@@ -205,11 +266,13 @@ def main() -> None:
         report["ludb_lead_II_fused"] = wave_scores(predictor, "ludb", ["II"], fused=True)
         report["ludb_all_leads_fused"] = wave_scores(predictor, "ludb", None, fused=True)
         report["qtdb_fused"] = wave_scores(predictor, "qtdb", None, fused=True)
-    report |= beat_and_rhythm_scores(predictor)
+    part = beat_and_rhythm_scores(predictor)
+    report["beats"], report["rhythm"], report["mitdb_cpsc_per_record"] = part["beats"], part["rhythm"], part["per_record"]
     report["svdb_beats"] = beat_scores(predictor, "svdb")
     report["cinc2017_af_record"] = cinc_scores(predictor)
     whole = beat_and_rhythm_scores(predictor, fused=True)  # two-lead records encoded whole (CinC has one lead)
     report["beats_fused"], report["rhythm_fused"] = whole["beats"], whole["rhythm"]
+    report["mitdb_cpsc_per_record_fused"] = whole["per_record"]
     report["svdb_beats_fused"] = beat_scores(predictor, "svdb", fused=True)
     print(f"model {args.model} ({report['backend']}, stages {report['stages']}), validation records only; {time.time() - start:.0f} s")
     for key in ("ludb_lead_II", "ludb_all_leads", "qtdb", "ludb_lead_II_fused", "ludb_all_leads_fused", "qtdb_fused"):
@@ -222,12 +285,13 @@ def main() -> None:
     c = report["cinc2017_af_record"]
     print(f"CinC 2017 val            record-level AF F1 {c['f1']:.3f} (tp {c['tp']} fp {c['fp']} fn {c['fn']}); "
           f"called AF per label {c['called_af_per_label']}")
-    r = report["rhythm"]
-    print(f"rhythm                   AF per-sample F1 {r['af_sample_f1']:.4f}   CPSC record-level AF F1 "
-          f"{r['af_record_f1_cpsc']['f1']:.3f} ({r['af_record_f1_cpsc']})   episodes < {MIN_EPISODE_S} s: {r['episodes_shorter_than_min']}")
-    r = report["rhythm_fused"]
-    print(f"rhythm fused             AF per-sample F1 {r['af_sample_f1']:.4f}   CPSC record-level AF F1 "
-          f"{r['af_record_f1_cpsc']['f1']:.3f}   episodes < {MIN_EPISODE_S} s: {r['episodes_shorter_than_min']}")
+    for name in ("rhythm", "rhythm_fused"):
+        r = report[name]
+        print(f"{name.replace('_', ' '):24s} AF per-sample F1 {r['af_sample_f1']:.4f} (CPSC alone {r['af_sample_f1_cpsc']:.4f})"
+              f"   CPSC record-level AF F1 {r['af_record_f1_cpsc']['f1']:.3f}   episodes < {MIN_EPISODE_S} s: "
+              f"{r['episodes_shorter_than_min']}")
+    if args.per_record:
+        print_per_record(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=float) + "\n")
 

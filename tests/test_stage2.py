@@ -382,3 +382,48 @@ def test_sampler_says_which_database_each_window_came_from() -> None:
     batch = sampler.draw(64)
     assert set(batch.source) == {"a", "b"} and 32 < int((batch.source == "b").sum()) < 64
     np.testing.assert_array_equal(batch.labels[:, 2].max(axis=1), (batch.source == "b").astype(np.uint8))
+
+
+def test_fused_lead_teacher_sees_the_records_other_leads_at_the_same_instants(model: OpenECGModel) -> None:
+    from openecg.signal.normalize import normalize_windows
+    from openecg.stage2.sampler import WindowSampler
+    from openecg.stage2.tracks import Track
+    from openecg.stage2.train import fused_teacher
+
+    n, w = 6000, 2500
+    noise = np.random.default_rng(3).normal(size=(3, n)).astype(np.float32)
+    mask = np.zeros((3, n), bool)
+    mask[:, 2500:3500] = True  # every window then lies inside the record
+
+    def track(record: str, lead: str, signal: np.ndarray) -> Track:
+        return Track("a", record, lead, signal, np.zeros((3, n), np.uint8), mask, np.full(n, -1, np.int8))
+
+    tracks = [track("r1", "I", noise[0]), track("r1", "II", noise[1]), track("r2", "I", noise[2])]
+    sampler = WindowSampler({"a": tracks}, {"a": 1.0}, np.zeros(1000, np.float32), window=w, seed=1,
+                            augment_data=False, teacher_leads=3)
+    batch = sampler.draw(24)
+    assert batch.teacher_x.shape == (24, 3, w)
+    np.testing.assert_allclose(batch.teacher_x[:, 0], batch.x, atol=1e-6)  # own lead, unaugmented here
+    cuts = [normalize_windows(np.lib.stride_tricks.sliding_window_view(lead, w)) for lead in noise]
+    for b in range(24):
+        rows = int(batch.teacher_n[b])
+        assert not batch.teacher_x[b, rows:].any()
+        own = [(k, int(np.argmin(np.abs(c - batch.x[b]).max(axis=1)))) for k, c in enumerate(cuts)]
+        lead, start = min(own, key=lambda ks: np.abs(cuts[ks[0]][ks[1]] - batch.x[b]).max())
+        np.testing.assert_allclose(cuts[lead][start], batch.x[b], atol=1e-5)
+        if lead == 2:  # a one-lead record: the teacher sees that lead alone
+            assert rows == 1
+        else:  # the other lead of r1, cut at the same instants
+            assert rows == 2
+            np.testing.assert_allclose(batch.teacher_x[b, 1], cuts[1 - lead][start], atol=1e-5)
+    assert set(batch.teacher_n.tolist()) == {1, 2}
+
+    # the fused target is the mean of the rows' probabilities
+    fused = fused_teacher(model, batch)
+    with torch.no_grad():
+        out = model(torch.from_numpy(batch.teacher_x.reshape(-1, w))[:, None])
+    keep = torch.from_numpy(np.arange(3)[None, :] < batch.teacher_n[:, None]).float()
+    for head, f in zip(out[:3], fused):
+        probs = torch.softmax(head, dim=1).reshape((24, 3) + head.shape[1:])
+        mean = (probs * keep[..., None, None]).sum(1) / keep.sum(1)[:, None, None]
+        torch.testing.assert_close(f.exp(), mean, atol=1e-5, rtol=1e-4)

@@ -156,7 +156,7 @@ class OnnxPredictor:
         """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol).
 
         These are the network's own outputs, before the second stages (:attr:`stages`) that ``encode`` and
-        ``encode_stream`` apply: the rhythm head alone over-calls AF (model card, "Ninth round"), so take AF
+        ``encode_stream`` apply: the rhythm head alone over-calls AF (model card, "Intended use"), so take AF
         and S decisions from the encoded labels, not from these probabilities."""
         frames = self.predict_frames(x)
         return per_sample([frames[k] for k in HEAD_NAMES], self.window)
@@ -235,7 +235,7 @@ class LiteRTPredictor:
         """float32 ``(B, window)`` raw mV at ``fs`` -> per-sample probabilities (see the Predictor protocol).
 
         These are the network's own outputs, before the second stages (:attr:`stages`) that ``encode`` and
-        ``encode_stream`` apply: the rhythm head alone over-calls AF (model card, "Ninth round"), so take AF
+        ``encode_stream`` apply: the rhythm head alone over-calls AF (model card, "Intended use"), so take AF
         and S decisions from the encoded labels, not from these probabilities."""
         frames = self.predict_frames(x)
         return per_sample([frames[k] for k in HEAD_NAMES], self.window)

@@ -136,7 +136,10 @@ class TrainingConfig(BaseModel):
     ``distill_from`` names a teacher whose softened outputs every head is also trained to match (KL
     divergence over every sample, labelled or not, weighted by ``distill_weight``), except in windows drawn
     from the databases listed in ``distill_exclude`` (where the teacher is known to be wrong, such as
-    ``synth_af``'s AF for a teacher that never saw it).
+    ``synth_af``'s AF for a teacher that never saw it). With ``distill_fused_leads`` K > 0 the teacher's
+    target is its class probabilities averaged over the window's own lead (unaugmented) and up to K - 1 other
+    leads of the same record at the same instants, as the stream fuses a recording's leads: a single-lead
+    student learns what the record's other leads show.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -160,6 +163,7 @@ class TrainingConfig(BaseModel):
     distill_from: str | None = None
     distill_weight: float = Field(default=1.0, ge=0)
     distill_exclude: list[str] = Field(default_factory=list)
+    distill_fused_leads: int = Field(default=0, ge=0)
     synth_per_record: int = Field(default=2, gt=0)
 
     @field_validator("datasets")

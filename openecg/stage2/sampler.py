@@ -25,6 +25,9 @@ class Batch:
 
     x: float32 ``[B, T]`` normalised; labels: uint8 ``[B, 3, T]``; mask: bool ``[B, 3, T]``;
     qrs: int8 ``[B, T]``; source: str ``[B]``, the database each window was drawn from (None where unknown).
+    With a sampler's ``teacher_leads`` K: teacher_x, float32 ``[B, K, T]`` normalised, the window's own lead
+    without augmentation and up to K - 1 other leads of the same record at the same instants (rows past
+    ``teacher_n[b]`` are zero); teacher_n, int64 ``[B]``, the rows used (0 for an empty window).
     """
 
     x: np.ndarray
@@ -32,6 +35,8 @@ class Batch:
     mask: np.ndarray
     qrs: np.ndarray
     source: np.ndarray | None = None
+    teacher_x: np.ndarray | None = None
+    teacher_n: np.ndarray | None = None
 
 
 class WindowSampler:
@@ -49,6 +54,10 @@ class WindowSampler:
         Model rate and window length in samples.
     seed : int
         Seed of the sampler's generator.
+    teacher_leads : int
+        When above 0, each batch also carries, per window, its own lead unaugmented and up to
+        ``teacher_leads - 1`` other leads of the same record (a random choice), cut at the same instants
+        (:class:`Batch` ``teacher_x``): what a teacher fusing leads, as the stream does, is run on.
     """
 
     def __init__(
@@ -61,6 +70,7 @@ class WindowSampler:
         window: int = 2500,
         seed: int = 0,
         augment_data: bool = True,
+        teacher_leads: int = 0,
     ) -> None:
         self.tracks = {k: v for k, v in tracks.items() if v and weights.get(k, 0) > 0}
         if not self.tracks:
@@ -73,6 +83,8 @@ class WindowSampler:
         self.augment = augment_data
         self._supervised = {k: [t.supervised for t in v] for k, v in self.tracks.items()}
         self._rare = {k: [_rare_beats(t) for t in v] for k, v in self.tracks.items()}
+        self.teacher_leads = teacher_leads
+        self._others = {k: _other_leads(v) for k, v in self.tracks.items()}
 
     def draw(self, batch_size: int) -> Batch:
         """Draw one batch of ``batch_size`` windows."""
@@ -81,6 +93,9 @@ class WindowSampler:
         labels = np.zeros((batch_size, 3, t_len), np.uint8)
         mask = np.zeros((batch_size, 3, t_len), bool)
         qrs = np.full((batch_size, t_len), -1, np.int8)
+        k_t = self.teacher_leads
+        teacher_x = np.zeros((batch_size, max(k_t, 1), t_len), np.float32) if k_t else None
+        teacher_n = np.zeros(batch_size, np.int64)
         source = rng.choice(self.names, size=batch_size, p=self.share)
         for b, name in enumerate(source):
             i = int(rng.integers(len(self.tracks[name])))
@@ -101,9 +116,19 @@ class WindowSampler:
             labels[b] = track.labels[:, safe]
             mask[b] = track.mask[:, safe] & inside
             qrs[b] = np.where(inside, track.qrs[safe], -1)
+            if teacher_x is not None:
+                others = self._others[name][i]
+                chosen = rng.permutation(others)[: k_t - 1] if others.size else others
+                rows = [track] + [self.tracks[name][j] for j in chosen]
+                for r, lead in enumerate(rows):
+                    teacher_x[b, r] = x[b] if r == 0 else np.interp(pos, np.arange(lo, hi), lead.signal[lo:hi])
+                teacher_n[b] = len(rows)
             if self.augment:
                 self._augment(b, x, labels, mask, qrs)
-        return Batch(normalize_windows(x), labels, mask, qrs, source)
+        if teacher_x is None:
+            return Batch(normalize_windows(x), labels, mask, qrs, source)
+        teacher_x = normalize_windows(teacher_x.reshape(-1, t_len)).reshape(teacher_x.shape)
+        return Batch(normalize_windows(x), labels, mask, qrs, source, teacher_x, teacher_n)
 
     def _augment(self, b: int, x: np.ndarray, labels: np.ndarray, mask: np.ndarray, qrs: np.ndarray) -> None:
         rng = self.rng
@@ -117,6 +142,17 @@ class WindowSampler:
         x[b] = sig
         if rng.random() < 0.04:
             augment.unreadable_span(x[b], labels[b], mask[b], qrs[b], self.fs, rng)
+
+
+def _other_leads(tracks: list[Track]) -> list[np.ndarray]:
+    """Per track, the indices of the other tracks of its record: its other leads (another lead name, the same
+    length)."""
+    by_record: dict[str, list[int]] = {}
+    for j, t in enumerate(tracks):
+        by_record.setdefault(t.record, []).append(j)
+    return [np.array([j for j in by_record[t.record]
+                      if tracks[j].lead != t.lead and tracks[j].signal.size == t.signal.size], np.int64)
+            for t in tracks]
 
 
 def _rare_beats(track: Track) -> np.ndarray:

@@ -26,7 +26,7 @@ from .modeling_openecg import OpenECGModel
 from .tracks import Track, tracks_from_record
 from .sampler import Batch, WindowSampler
 
-__all__ = ["main", "load_tracks", "motion_noise", "tile_windows"]
+__all__ = ["main", "load_tracks", "motion_noise", "tile_windows", "fused_teacher"]
 
 
 def load_tracks(name: str, split: str, fs: float, root: str | None = None, *, synth_per_record: int = 2,
@@ -112,6 +112,24 @@ def evaluate(model: OpenECGModel, val: dict[str, Batch], beat_weight: torch.Tens
     return report
 
 
+def fused_teacher(teacher: OpenECGModel, batch: Batch) -> list[torch.Tensor]:
+    """The teacher's log-probabilities for each window of ``batch``, averaged (as probabilities) over the rows
+    of ``batch.teacher_x`` that window holds (its own lead and other leads of its record): wave, beat and
+    rhythm, ``[B, C, t]`` each, usable as logits by :func:`~openecg.stage2.losses.distillation_loss`."""
+    b, k, t_len = batch.teacher_x.shape
+    count = np.maximum(batch.teacher_n, 1)  # an empty window has one zero row
+    rows = np.flatnonzero(np.arange(k)[None, :] < count[:, None])
+    out = teacher(torch.from_numpy(batch.teacher_x.reshape(b * k, t_len)[rows])[:, None])
+    owner = torch.from_numpy(rows // k)
+    weight = torch.from_numpy(1.0 / count.astype(np.float32))
+    fused = []
+    for logits in out[:3]:
+        probs = torch.softmax(logits, dim=1)
+        total = torch.zeros((b,) + probs.shape[1:], dtype=probs.dtype).index_add_(0, owner, probs)
+        fused.append(torch.log((total * weight[:, None, None]).clamp_min(1e-8)))
+    return fused
+
+
 def _train_mode(model: OpenECGModel, freeze_batchnorm: bool) -> None:
     """Training mode; with ``freeze_batchnorm`` every BatchNorm keeps its running statistics (eval mode),
     as a model whose BatchNorm was folded into its convolutions needs (the shipped ``default`` weights were
@@ -189,7 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     val_tracks = {n: load_tracks(n, "val", fs, args.data, synth_per_record=cfg.synth_per_record, seed=cfg.seed)
                   for n in cfg.datasets}
     noise = motion_noise(data.load_split("nstdb")["train"], fs, args.data)
-    sampler = WindowSampler(train_tracks, cfg.datasets, noise, fs=fs, window=window, seed=cfg.seed)
+    sampler = WindowSampler(train_tracks, cfg.datasets, noise, fs=fs, window=window, seed=cfg.seed,
+                            teacher_leads=cfg.distill_fused_leads if cfg.distill_from else 0)
     val = {n: tile_windows(t, window, cfg.val_windows_per_track) for n, t in val_tracks.items() if t}
     print(f"data ready in {time.time() - t0:.0f} s: "
           + ", ".join(f"{n} {len(train_tracks[n])}/{len(val_tracks[n])} tracks" for n in cfg.datasets), flush=True)
@@ -230,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
         losses = multitask_loss(logits, labels, mask, qrs, beat_weight=beat_weight, qrs_weight=cfg.qrs_presence_weight)
         if teacher is not None:
             with torch.no_grad():
-                target = teacher(x)
+                target = teacher(x) if batch.teacher_x is None else fused_teacher(teacher, batch)
             keep = torch.from_numpy(~np.isin(batch.source, cfg.distill_exclude))
             losses["distill"] = distillation_loss(logits, target, keep=keep)
             losses["total"] = losses["total"] + cfg.distill_weight * losses["distill"]
