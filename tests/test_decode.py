@@ -152,18 +152,23 @@ def test_a_long_qrs_is_emitted_as_wide_without_waiting_for_its_end():
 
 
 def test_a_wide_qrs_cut_in_two_is_one_qrs_and_one_beat():
-    wave = np.zeros(1000, int)
+    wave = np.zeros(1500, int)
     wave[100:130] = 2          # 120 ms, a 32-ms gap, 48 ms: one wide complex cut in two
     wave[138:150] = 2
-    wave[400:425] = 2          # 100 ms, a 68-ms gap, 100 ms: two runs stay two
+    wave[300:315] = 2          # 60 ms, a 68-ms gap, 80 ms (188 ms in all): one complex, as two fused leads
+    wave[332:352] = 2          # cut MIT-BIH 208's wide beats
+    wave[400:425] = 2          # 100 ms, a 68-ms gap, 100 ms: a 268-ms span is no single QRS
     wave[442:467] = 2
     wave[700:740] = 2          # 160 ms, 40 ms gap, 160 ms: a 360-ms span is no single QRS
     wave[750:790] = 2
-    labels = decode(features(wave, beat=np.ones(1000, int)), FS)
+    wave[1000:1012] = 2        # 48 ms, a 96-ms gap, 48 ms: past the 90-ms gap, two runs stay two
+    wave[1036:1048] = 2
+    labels = decode(features(wave, beat=np.ones(1500, int)), FS)
     assert (labels[0, 100:150] == 2).all() and (labels[1, 100:150] == 1).all()
+    assert (labels[0, 300:352] == 2).all() and (labels[1, 300:352] == 1).all()
     starts, _, values = label_runs(labels[0])
-    assert (values == 2).sum() == 1 + 2 + 2
-    assert (labels[0, 430:442] == 0).all() and (labels[0, 740:750] == 0).all()
+    assert (values == 2).sum() == 1 + 1 + 2 + 2 + 2
+    assert (labels[0, 430:442] == 0).all() and (labels[0, 740:750] == 0).all() and (labels[0, 1012:1036] == 0).all()
 
 
 def test_touching_or_fragmented_qrs_pieces_are_one_beat():

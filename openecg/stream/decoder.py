@@ -7,8 +7,9 @@ the fraction of leads that were readable there (0 where every lead is a gap or a
 The rules, in order:
 
 * **wave**: argmax; a QRS cut in two or more pieces (QRS or paced-QRS runs at most ``SPLIT_QRS_GAP_S`` =
-  48 ms apart, whatever lies between them, together spanning at most ``SPLIT_QRS_SPAN_S`` = 240 ms; touching
-  QRS and paced-QRS runs included) is joined into one run of the first piece's class; then runs shorter than
+  90 ms apart, whatever lies between them, together spanning at most ``SPLIT_QRS_SPAN_S`` = 240 ms: two real
+  beats that close would be under 200 ms apart; touching QRS and paced-QRS runs included) is joined into one
+  run of the first piece's class; then runs shorter than
   ``MIN_WAVE_S`` of their class are dropped to "other"
   (P 40 ms, QRS and paced QRS 40 ms, T 60 ms), and "other" runs shorter than 12 ms between two runs of one
   class are filled with it. Unreadable samples are "other".
@@ -65,7 +66,7 @@ MIN_WAVE_S: dict[int, float] = {
     class_id("wave", "paced_QRS"): 0.040,
 }
 MAX_FILL_S = 0.012
-SPLIT_QRS_GAP_S = 0.048
+SPLIT_QRS_GAP_S = 0.090  # 0.048 until the eleventh model round: two fused leads cut wide beats 53-86 ms apart
 SPLIT_QRS_SPAN_S = 0.240
 RHYTHM_SMOOTH_S = 2.0
 MIN_EPISODE_S = 3.0
