@@ -2,8 +2,8 @@
 
 ``python benchmarks/eval_model.py --model default [--backend onnx|litert] [--json out.json]``
 ``python benchmarks/eval_model.py --model runs/stage2-small/best``   (a torch checkpoint folder)
-``python benchmarks/eval_model.py --model default --stages none|DIR [--skip-waves] [--per-record]``   (second stages: none, or
-the ``beat_stage.json`` / ``af_stage.json`` of DIR, instead of those the model ships)
+``python benchmarks/eval_model.py --model default --stages none|DIR [--skip-waves] [--per-record]``
+(second stages: none, or the ``beat_stage.json`` / ``af_stage.json`` of DIR, instead of those the model ships)
 
 Prints, on the committed ``val`` splits (``openecg/data/splits/``), with :mod:`openecg.eval`:
 

@@ -139,7 +139,8 @@ class TrainingConfig(BaseModel):
     ``synth_af``'s AF for a teacher that never saw it). With ``distill_fused_leads`` K > 0 the teacher's
     target is its class probabilities averaged over the window's own lead (unaugmented) and up to K - 1 other
     leads of the same record at the same instants, as the stream fuses a recording's leads: a single-lead
-    student learns what the record's other leads show.
+    student learns what the record's other leads show. The teacher sees those leads without augmentation,
+    also where the student's window was made noisy or unreadable.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
