@@ -141,7 +141,7 @@ def model_fingerprint(model: str, backend: str = "onnx") -> str:
 
 
 def feature_cache(out: Path, model: str, backend: str = "onnx", *, fused: bool = False) -> Path:
-    """``out/cache``, stamped with :func:`model_fingerprint` (and ``+fused`` for outputs fused over every lead):
+    """``out/cache``, stamped with :func:`model_fingerprint` (and ``+fused`` for outputs fused over the first two leads):
     a cache holds one network's outputs of one kind, so one made by another network, of the other kind, or
     without a stamp is refused rather than fitted on."""
     cache = Path(out) / "cache"
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help="databases folder (default $OPENECG_DATA)")
     add_backend_argument(parser)
     parser.add_argument("--fused", action="store_true",
-                        help="fit on every lead's outputs fused, for two-lead recordings (ship "
+                        help="fit on the first two leads' outputs fused, for two-lead recordings (ship "
                              "the result as beat_stage.fused.json)")
     args = parser.parse_args(argv)
     predictor = load_predictor(args.model, args.backend)
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
         "model": args.model, "backend": args.backend,
         "command": f"python -m openecg.stage2.beat_stage --model {args.model} --out {args.out} --backend {args.backend}"
                    + (" --fused" if args.fused else ""),
-        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": "all, fused" if args.fused else 0,
+        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": "first two, fused" if args.fused else 0,
         "beats_per_class": counts,
         "features": list(FEATURE_NAMES), "hidden_layers": list(HIDDEN), "class_weight_power": CLASS_WEIGHT_POWER,
         "folds": FOLDS, **summary,

@@ -84,7 +84,7 @@ class WindowSampler:
         self._supervised = {k: [t.supervised for t in v] for k, v in self.tracks.items()}
         self._rare = {k: [_rare_beats(t) for t in v] for k, v in self.tracks.items()}
         self.teacher_leads = teacher_leads
-        self._others = {k: _other_leads(v) for k, v in self.tracks.items()}
+        self._others = {k: _other_leads(v) for k, v in self.tracks.items()} if teacher_leads else {}
 
     def draw(self, batch_size: int) -> Batch:
         """Draw one batch of ``batch_size`` windows."""
