@@ -289,6 +289,31 @@ def test_shallower_student_starts_from_the_chosen_layers(model: OpenECGModel, tm
         _student(TrainingConfig.model_validate(base | {"init_layers": [0, 7]}), {})
 
 
+def test_deeper_student_starts_with_identity_layers_and_computes_what_its_source_computes(
+        model: OpenECGModel, tmp_path) -> None:
+    from openecg.stage2.configuration_openecg import TrainingConfig
+    from openecg.stage2.train import _student
+
+    model.save_pretrained(tmp_path / "teacher")
+    good = json.loads((REPO / "configs" / "stage2_distill2.json").read_text())
+    n = model.config.n_layers
+    base = {**good, "init_from": str(tmp_path / "teacher"), "distill_from": str(tmp_path / "teacher"),
+            "model": {**model.config.to_dict(), "n_layers": n + 2}}
+    base["model"] = {k: base["model"][k] for k in good["model"]}
+    layers = [0, None, *range(1, n), None]
+    deeper = _student(TrainingConfig.model_validate(base | {"init_layers": layers}), {})
+    assert deeper.config.n_layers == n + 2
+    x = torch.randn(2, 1, model.config.window, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        a, b = model.eval()(x), deeper.eval()(x)
+    for head in ("wave", "beat", "rhythm"):
+        torch.testing.assert_close(getattr(b, head), getattr(a, head), atol=1e-5, rtol=1e-5)
+    # the new layers are new: their input projections are not the source's, and they can learn
+    assert not torch.equal(deeper.layers[1].qkv.weight, model.layers[0].qkv.weight)
+    assert not torch.equal(deeper.layers[1].qkv.weight, model.layers[1].qkv.weight)
+    assert deeper.layers[1].proj.weight.abs().sum() == 0 and deeper.layers[1].proj.weight.requires_grad
+
+
 def test_soup_averages_float_weights_and_refuses_other_architectures(tmp_path) -> None:
     from openecg.stage2.soup import average_weights, main
 

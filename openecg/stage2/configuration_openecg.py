@@ -131,8 +131,9 @@ class TrainingConfig(BaseModel):
     ``token_pool``, which adds no parameters);
     ``freeze_batchnorm`` keeps BatchNorm statistics fixed (needed for weights recovered from int8 files).
 
-    Distillation into a shallower model: ``init_layers`` lists, per encoder layer of ``model``, the
-    ``init_from`` layer it starts from (everything else is copied; only ``n_layers`` may differ), and
+    Distillation into a shallower or deeper model: ``init_layers`` lists, per encoder layer of ``model``, the
+    ``init_from`` layer it starts from, or ``None`` for a new layer that starts as the identity (everything
+    else is copied; only ``n_layers`` may differ), and
     ``distill_from`` names a teacher whose softened outputs every head is also trained to match (KL
     divergence over every sample, labelled or not, weighted by ``distill_weight``), except in windows drawn
     from the databases listed in ``distill_exclude`` (where the teacher is known to be wrong, such as
@@ -160,7 +161,7 @@ class TrainingConfig(BaseModel):
     val_windows_per_track: int = Field(gt=0)
     init_from: str | None = None
     freeze_batchnorm: bool = False
-    init_layers: list[int] | None = None
+    init_layers: list[int | None] | None = None
     distill_from: str | None = None
     distill_weight: float = Field(default=1.0, ge=0)
     distill_exclude: list[str] = Field(default_factory=list)
@@ -208,9 +209,10 @@ class TrainingConfig(BaseModel):
     def _one_source_layer_per_layer(self) -> TrainingConfig:
         if self.init_layers is not None:
             n_layers = self.model.get("n_layers")
-            if self.init_from is None or len(self.init_layers) != n_layers or min(self.init_layers, default=0) < 0:
-                raise ValueError(f"init_layers={self.init_layers}: needs init_from and one source layer (>= 0) per "
-                                 f"layer of the model (n_layers={n_layers})")
+            sources = [i for i in self.init_layers if i is not None]
+            if self.init_from is None or len(self.init_layers) != n_layers or min(sources, default=0) < 0:
+                raise ValueError(f"init_layers={self.init_layers}: needs init_from and, per layer of the model "
+                                 f"(n_layers={n_layers}), one source layer (>= 0) or null for a new identity layer")
         return self
 
     @classmethod

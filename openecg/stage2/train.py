@@ -143,15 +143,18 @@ def _train_mode(model: OpenECGModel, freeze_batchnorm: bool) -> None:
 
 def _student(cfg: TrainingConfig, training_data: dict) -> OpenECGModel:
     """A model of ``cfg.model`` holding every weight of ``cfg.init_from`` except the encoder layers, of which
-    layer ``i`` comes from source layer ``cfg.init_layers[i]``."""
+    layer ``i`` comes from source layer ``cfg.init_layers[i]``; where that is ``None``, layer ``i`` is new and
+    starts as the identity (its attention output and its second feed-forward linear are zero, so the model
+    computes what the source computes)."""
     source = OpenECGModel.from_pretrained(cfg.init_from)
     differ = {k: (getattr(source.config, k), v) for k, v in cfg.model.items()
               if k != "n_layers" and getattr(source.config, k) != v}
-    if differ or max(cfg.init_layers) >= source.config.n_layers:
+    sources = [i for i in cfg.init_layers if i is not None]
+    if differ or max(sources, default=0) >= source.config.n_layers:
         raise ValueError(f"init_layers={cfg.init_layers} from {cfg.init_from} ({source.config.n_layers} layers): "
                          f"settings other than n_layers must match, these differ: {differ}")
     model = OpenECGModel(OpenECGConfig(**cfg.model, training_data=training_data, git_commit=_git_commit()))
-    state = {}
+    state = model.state_dict()
     for key, value in source.state_dict().items():
         if key.startswith("layers."):
             _, j, rest = key.split(".", 2)
@@ -160,6 +163,10 @@ def _student(cfg: TrainingConfig, training_data: dict) -> OpenECGModel:
                     state[f"layers.{i}.{rest}"] = value
         else:
             state[key] = value
+    for i, src in enumerate(cfg.init_layers):
+        if src is None:
+            for name in ("proj.weight", "proj.bias", "ff.2.weight", "ff.2.bias"):
+                state[f"layers.{i}.{name}"] = torch.zeros_like(state[f"layers.{i}.{name}"])
     model.load_state_dict(state)
     model.config.init_from = f"{cfg.init_from} (encoder layers {cfg.init_layers})"
     return model
