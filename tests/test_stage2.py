@@ -185,7 +185,11 @@ def test_training_config_is_validated(tmp_path) -> None:
     good = json.loads((REPO / "configs" / "stage2_small.json").read_text())
     for change, field in [({"lr": -1}, "lr"), ({"datasets": {"mimic": 1.0}}, "datasets"), ({"warmup_steps": 10 ** 6}, "warmup_steps"),
                           ({"beat_class_weights": [1.0]}, "beat_class_weights"), ({"stepz": 3}, "stepz"),
-                          ({"model": {**good["model"], "d_model": 30}}, "d_model=30")]:
+                          ({"model": {**good["model"], "d_model": 30}}, "d_model=30"),
+                          ({"distill_fused_heads": ["wave"]}, "distill_fused_leads"),
+                          ({"distill_fused_own_lead": "augmented"}, "distill_fused_leads"),
+                          ({"distill_fused_heads": ["waves"]}, "distill_fused_heads"),
+                          ({"distill_fused_heads": []}, "distill_fused_heads")]:
         with pytest.raises(ValidationError, match=field):
             TrainingConfig.model_validate(good | change)
 
@@ -452,3 +456,43 @@ def test_fused_lead_teacher_sees_the_records_other_leads_at_the_same_instants(mo
         probs = torch.softmax(head, dim=1).reshape((24, 3) + head.shape[1:])
         mean = (probs * keep[..., None, None]).sum(1) / keep.sum(1)[:, None, None]
         torch.testing.assert_close(f.exp(), mean, atol=1e-5, rtol=1e-4)
+
+
+def test_fused_teacher_can_see_the_students_augmented_window_and_fuse_only_the_wave_head(model: OpenECGModel) -> None:
+    from openecg.stage2.sampler import WindowSampler
+    from openecg.stage2.tracks import Track
+    from openecg.stage2.train import fused_teacher, teacher_targets
+
+    n, w = 6000, 2500
+    rng = np.random.default_rng(4)
+    signal = np.sin(np.arange(n) / 40.0).astype(np.float32)[None] + 0.05 * rng.normal(size=(2, n)).astype(np.float32)
+    mask = np.zeros((3, n), bool)
+    mask[:, 2500:3500] = True
+    tracks = [Track("a", "r1", lead, signal[i], np.zeros((3, n), np.uint8), mask, np.full(n, -1, np.int8))
+              for i, lead in enumerate(("I", "II"))]
+    noise = rng.normal(scale=0.5, size=20000).astype(np.float32)
+
+    def draw(own: str):
+        sampler = WindowSampler({"a": tracks}, {"a": 1.0}, noise, window=w, seed=5, teacher_leads=2,
+                                teacher_own_lead=own)
+        return sampler.draw(16)
+
+    clean, augmented = draw("clean"), draw("augmented")
+    np.testing.assert_array_equal(clean.x, augmented.x)  # the same draws; only the teacher's own row differs
+    np.testing.assert_allclose(augmented.teacher_x[:, 0], augmented.x, atol=1e-6)
+    assert not np.allclose(clean.teacher_x[:, 0], clean.x, atol=1e-3)  # augmentation changed the student's windows
+    np.testing.assert_array_equal(clean.teacher_x[:, 1], augmented.teacher_x[:, 1])  # the other lead stays clean
+    with pytest.raises(ValueError, match="teacher_own_lead"):
+        WindowSampler({"a": tracks}, {"a": 1.0}, noise, window=w, teacher_leads=2, teacher_own_lead="noisy")
+
+    x = torch.from_numpy(augmented.x)[:, None]
+    with torch.no_grad():
+        own, fused = model(x), fused_teacher(model, augmented)
+        only_wave = teacher_targets(model, x, augmented, ["wave"])
+        every = teacher_targets(model, x, augmented, ["wave", "beat", "rhythm"])
+    torch.testing.assert_close(only_wave[0], fused[0])
+    torch.testing.assert_close(only_wave[1], own.beat)
+    torch.testing.assert_close(only_wave[2], own.rhythm)
+    assert not torch.allclose(only_wave[1], fused[1], atol=1e-4)  # the two targets do differ here
+    for a, b in zip(every, fused):
+        torch.testing.assert_close(a, b)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from transformers import AutoConfig, PretrainedConfig
@@ -141,7 +141,10 @@ class TrainingConfig(BaseModel):
     target is its class probabilities averaged over the window's own lead (unaugmented) and up to K - 1 other
     leads of the same record at the same instants, as the stream fuses a recording's leads: a single-lead
     student learns what the record's other leads show. The teacher sees those leads without augmentation,
-    also where the student's window was made noisy or unreadable.
+    also where the student's window was made noisy or unreadable, unless ``distill_fused_own_lead`` is
+    ``"augmented"``: then its row of the window's own lead is the student's window as augmented (the other
+    leads stay clean). ``distill_fused_heads`` names the heads whose target is fused; the others are
+    distilled from the teacher run on the student's own window.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -166,6 +169,9 @@ class TrainingConfig(BaseModel):
     distill_weight: float = Field(default=1.0, ge=0)
     distill_exclude: list[str] = Field(default_factory=list)
     distill_fused_leads: int = Field(default=0, ge=0)
+    distill_fused_heads: list[Literal["wave", "beat", "rhythm"]] = Field(
+        default_factory=lambda: ["wave", "beat", "rhythm"], min_length=1)
+    distill_fused_own_lead: Literal["clean", "augmented"] = "clean"
     synth_per_record: int = Field(default=2, gt=0)
 
     @field_validator("datasets")
@@ -198,6 +204,14 @@ class TrainingConfig(BaseModel):
     def _valid_model(cls, value: dict[str, Any]) -> dict[str, Any]:
         OpenECGConfig(**value)  # raises ValueError on a bad geometry
         return value
+
+    @model_validator(mode="after")
+    def _fused_teacher_settings_need_a_fused_teacher(self) -> TrainingConfig:
+        changed = set(self.distill_fused_heads) != {"wave", "beat", "rhythm"} or self.distill_fused_own_lead != "clean"
+        if changed and not (self.distill_from and self.distill_fused_leads > 0):
+            raise ValueError("distill_fused_heads / distill_fused_own_lead shape a fused-lead teacher: set "
+                             "distill_from and distill_fused_leads > 0, or leave them at their defaults")
+        return self
 
     @model_validator(mode="after")
     def _warmup_inside_the_run(self) -> TrainingConfig:

@@ -58,6 +58,9 @@ class WindowSampler:
         When above 0, each batch also carries, per window, its own lead unaugmented and up to
         ``teacher_leads - 1`` other leads of the same record (a random choice), cut at the same instants
         (:class:`Batch` ``teacher_x``): what a teacher fusing leads, as the stream does, is run on.
+    teacher_own_lead : {"clean", "augmented"}
+        The window's own row of ``teacher_x``: its lead unaugmented, or the window exactly as the student
+        gets it after augmentation (the other leads stay clean).
     """
 
     def __init__(
@@ -71,7 +74,10 @@ class WindowSampler:
         seed: int = 0,
         augment_data: bool = True,
         teacher_leads: int = 0,
+        teacher_own_lead: str = "clean",
     ) -> None:
+        if teacher_own_lead not in ("clean", "augmented"):
+            raise ValueError(f"teacher_own_lead={teacher_own_lead!r}: use 'clean' or 'augmented'")
         self.tracks = {k: v for k, v in tracks.items() if v and weights.get(k, 0) > 0}
         if not self.tracks:
             raise ValueError(f"no tracks to sample from: tracks has {sorted(tracks)} and weights {weights}")
@@ -83,7 +89,7 @@ class WindowSampler:
         self.augment = augment_data
         self._supervised = {k: [t.supervised for t in v] for k, v in self.tracks.items()}
         self._rare = {k: [_rare_beats(t) for t in v] for k, v in self.tracks.items()}
-        self.teacher_leads = teacher_leads
+        self.teacher_leads, self.teacher_own_lead = teacher_leads, teacher_own_lead
         self._others = {k: _other_leads(v) for k, v in self.tracks.items()} if teacher_leads else {}
 
     def draw(self, batch_size: int) -> Batch:
@@ -125,6 +131,8 @@ class WindowSampler:
                 teacher_n[b] = len(rows)
             if self.augment:
                 self._augment(b, x, labels, mask, qrs)
+                if teacher_x is not None and self.teacher_own_lead == "augmented":
+                    teacher_x[b, 0] = x[b]
         if teacher_x is None:
             return Batch(normalize_windows(x), labels, mask, qrs, source)
         teacher_x = normalize_windows(teacher_x.reshape(-1, t_len)).reshape(teacher_x.shape)

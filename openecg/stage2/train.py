@@ -26,7 +26,9 @@ from .modeling_openecg import OpenECGModel
 from .tracks import Track, tracks_from_record
 from .sampler import Batch, WindowSampler
 
-__all__ = ["main", "load_tracks", "motion_noise", "tile_windows", "fused_teacher"]
+__all__ = ["main", "load_tracks", "motion_noise", "tile_windows", "fused_teacher", "teacher_targets"]
+
+HEADS = ("wave", "beat", "rhythm")
 
 
 def load_tracks(name: str, split: str, fs: float, root: str | None = None, *, synth_per_record: int = 2,
@@ -130,6 +132,20 @@ def fused_teacher(teacher: OpenECGModel, batch: Batch) -> list[torch.Tensor]:
     return fused
 
 
+def teacher_targets(teacher: OpenECGModel, x: torch.Tensor, batch: Batch, fused_heads: list[str]) -> list[torch.Tensor]:
+    """The teacher's outputs that the student's wave, beat and rhythm heads are distilled towards: fused
+    over ``batch.teacher_x`` (:func:`fused_teacher`) for the heads named in ``fused_heads``, the teacher run
+    on the student's own windows ``x`` for the others (and for every head when the batch has no
+    ``teacher_x``)."""
+    if batch.teacher_x is None:
+        return list(teacher(x)[:3])
+    fused = fused_teacher(teacher, batch)
+    if len(fused_heads) == len(HEADS):
+        return fused
+    own = teacher(x)
+    return [fused[i] if head in fused_heads else own[i] for i, head in enumerate(HEADS)]
+
+
 def _train_mode(model: OpenECGModel, freeze_batchnorm: bool) -> None:
     """Training mode; with ``freeze_batchnorm`` every BatchNorm keeps its running statistics (eval mode),
     as a model whose BatchNorm was folded into its convolutions needs (the shipped ``default`` weights were
@@ -215,7 +231,8 @@ def main(argv: list[str] | None = None) -> None:
                   for n in cfg.datasets}
     noise = motion_noise(data.load_split("nstdb")["train"], fs, args.data)
     sampler = WindowSampler(train_tracks, cfg.datasets, noise, fs=fs, window=window, seed=cfg.seed,
-                            teacher_leads=cfg.distill_fused_leads if cfg.distill_from else 0)
+                            teacher_leads=cfg.distill_fused_leads if cfg.distill_from else 0,
+                            teacher_own_lead=cfg.distill_fused_own_lead)
     val = {n: tile_windows(t, window, cfg.val_windows_per_track) for n, t in val_tracks.items() if t}
     print(f"data ready in {time.time() - t0:.0f} s: "
           + ", ".join(f"{n} {len(train_tracks[n])}/{len(val_tracks[n])} tracks" for n in cfg.datasets), flush=True)
@@ -256,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         losses = multitask_loss(logits, labels, mask, qrs, beat_weight=beat_weight, qrs_weight=cfg.qrs_presence_weight)
         if teacher is not None:
             with torch.no_grad():
-                target = teacher(x) if batch.teacher_x is None else fused_teacher(teacher, batch)
+                target = teacher_targets(teacher, x, batch, cfg.distill_fused_heads)
             keep = torch.from_numpy(~np.isin(batch.source, cfg.distill_exclude))
             losses["distill"] = distillation_loss(logits, target, keep=keep)
             losses["total"] = losses["total"] + cfg.distill_weight * losses["distill"]
