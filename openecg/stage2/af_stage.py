@@ -34,7 +34,8 @@ from ..data.records import dataset_root
 from ..stream.af import AF_FEATURE_NAMES, SETTINGS, AFStage, af_features
 from ..stream.decoder import RHYTHM_SLICE, WAVE_SLICE
 from ..tokenizer.vocab import class_id
-from .beat_stage import add_backend_argument, cached_extract, feature_cache, load_predictor, qrs_runs, stitched_features
+from .beat_stage import (add_backend_argument, cached_extract, feature_cache, load_predictor, qrs_runs, stitched_features,
+                         training_lead)
 from .stage_fit import fit_classifier, out_of_fold
 from . import synth_af
 from .synth_af import FS as SYNTH_FS
@@ -229,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         "model": args.model, "backend": args.backend,
         "command": f"python -m openecg.stage2.af_stage --model {args.model} --out {args.out} "
                    f"--synth-per-record {args.synth_per_record} --backend {args.backend}" + (" --fused" if args.fused else ""),
-        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": "first two, fused" if args.fused else 0,
+        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": training_lead(args.fused),
         "examples": counts,
         "synthetic_kinds": list(KINDS), "features": list(AF_FEATURE_NAMES), "hidden_layers": list(HIDDEN),
         "folds": FOLDS, **summary,

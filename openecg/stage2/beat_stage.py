@@ -140,6 +140,11 @@ def model_fingerprint(model: str, backend: str = "onnx") -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def training_lead(fused: bool) -> str | int:
+    """What a stage's training record says it was fitted on: lead 0, or the first two leads fused."""
+    return "first two, fused" if fused else 0
+
+
 def feature_cache(out: Path, model: str, backend: str = "onnx", *, fused: bool = False) -> Path:
     """``out/cache``, stamped with :func:`model_fingerprint` (and ``+fused`` for outputs fused over the first two leads):
     a cache holds one network's outputs of one kind, so one made by another network, of the other kind, or
@@ -241,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
         "model": args.model, "backend": args.backend,
         "command": f"python -m openecg.stage2.beat_stage --model {args.model} --out {args.out} --backend {args.backend}"
                    + (" --fused" if args.fused else ""),
-        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": "first two, fused" if args.fused else 0,
+        "records": {d: load_split(d)["train"] for d in DATASETS}, "lead": training_lead(args.fused),
         "beats_per_class": counts,
         "features": list(FEATURE_NAMES), "hidden_layers": list(HIDDEN), "class_weight_power": CLASS_WEIGHT_POWER,
         "folds": FOLDS, **summary,
