@@ -26,7 +26,8 @@ class Batch:
     x: float32 ``[B, T]`` normalised; labels: uint8 ``[B, 3, T]``; mask: bool ``[B, 3, T]``;
     qrs: int8 ``[B, T]``; source: str ``[B]``, the database each window was drawn from (None where unknown).
     With a sampler's ``teacher_leads`` K: teacher_x, float32 ``[B, K, T]`` normalised, the window's own lead
-    without augmentation and up to K - 1 other leads of the same record at the same instants (rows past
+    (without augmentation, or as augmented with ``teacher_own_lead="augmented"``) and up to K - 1 other leads
+    of the same record at the same instants, clean (rows past
     ``teacher_n[b]`` are zero); teacher_n, int64 ``[B]``, the rows used (0 for an empty window).
     """
 
@@ -55,7 +56,7 @@ class WindowSampler:
     seed : int
         Seed of the sampler's generator.
     teacher_leads : int
-        When above 0, each batch also carries, per window, its own lead unaugmented and up to
+        When above 0, each batch also carries, per window, its own lead (see ``teacher_own_lead``) and up to
         ``teacher_leads - 1`` other leads of the same record (a random choice), cut at the same instants
         (:class:`Batch` ``teacher_x``): what a teacher fusing leads, as the stream does, is run on.
     teacher_own_lead : {"clean", "augmented"}
