@@ -62,16 +62,15 @@ class WithStages:
     ``af_stage.fused.json``), or none."""
 
     def __init__(self, predictor, folder: str) -> None:
+        from openecg.runtime.bundled import STAGE_KEYS
         from openecg.stream.af import AFStage
         from openecg.stream.rr_beats import BeatStage
 
         self._predictor, self.fs, self.window = predictor, predictor.fs, predictor.window
-        beat, af = Path(folder) / "beat_stage.json", Path(folder) / "af_stage.json"
-        fused, af_fused = Path(folder) / "beat_stage.fused.json", Path(folder) / "af_stage.fused.json"
-        self.beat_stage = BeatStage.from_json(beat) if folder != "none" and beat.is_file() else None
-        self.af_stage = AFStage.from_json(af) if folder != "none" and af.is_file() else None
-        self.beat_stage_fused = BeatStage.from_json(fused) if folder != "none" and fused.is_file() else None
-        self.af_stage_fused = AFStage.from_json(af_fused) if folder != "none" and af_fused.is_file() else None
+        for attr, key in STAGE_KEYS.items():  # beat_stage -> beat_stage.json, ..., af_stage_fused -> af_stage.fused.json
+            path = Path(folder) / f"{key}.json"
+            kind = AFStage if attr.startswith("af_") else BeatStage
+            setattr(self, attr, kind.from_json(path) if folder != "none" and path.is_file() else None)
 
     def predict(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return self._predictor.predict(x)
